@@ -1,0 +1,38 @@
+"""Durable multi-agent work on Temporal: the public API."""
+
+from a2a_temporal.agent import A2AAgent, AgentCard, SkillCard, skill
+from a2a_temporal.auth import NoAuth, ScopedAuth
+from a2a_temporal.client import A2AClient, InMemoryA2AClient
+from a2a_temporal.context import LocalRunContext, RunContext
+from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient, UnknownAgent
+from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavailable, SkillRejected
+from a2a_temporal.sandbox import SandboxClient, SandboxResult
+from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
+from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
+
+__all__ = [
+    "A2AAgent",
+    "A2AClient",
+    "AgentCard",
+    "AgentEvent",
+    "ArtifactRef",
+    "CallResult",
+    "CancelledByCaller",
+    "DiscoveryClient",
+    "InMemoryA2AClient",
+    "InMemoryDiscoveryClient",
+    "InMemoryWorkspace",
+    "LocalRunContext",
+    "MissingScopes",
+    "NoAuth",
+    "RunContext",
+    "SandboxClient",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "ScopedAuth",
+    "SkillCard",
+    "SkillRejected",
+    "UnknownAgent",
+    "WorkspaceClient",
+    "skill",
+]

@@ -1,0 +1,199 @@
+"""Clients that invoke skills: the interface and the in-process implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from a2a_temporal.agent import A2AAgent, PreparedCall
+from a2a_temporal.context import LocalRunContext
+from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
+from a2a_temporal.errors import SkillRejected
+from a2a_temporal.sandbox import SandboxClient
+from a2a_temporal.types import AgentEvent, CallResult
+from a2a_temporal.workspace import WorkspaceClient
+
+__all__ = ["A2AClient", "InMemoryA2AClient", "describe_exception", "new_task_id", "seconds"]
+
+
+def new_task_id(agent: str, skill: str) -> str:
+    """Return a fresh, readable task id: `<agent>.<skill>/<uuid>`."""
+    return f"{agent}.{skill}/{uuid.uuid4()}"
+
+
+def describe_exception(exc: BaseException) -> str:
+    """Render an exception as `Type: message` for a `CallResult.error`."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def seconds(timeout: timedelta | float | None) -> float | None:
+    """Normalise a timeout to seconds, rejecting non-positive values."""
+    if timeout is None:
+        return None
+    value = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    if value <= 0:
+        raise ValueError(f"timeout must be positive, got {value}s")
+    return value
+
+
+class A2AClient(ABC):
+    """Invokes skills of agents and returns their `CallResult`."""
+
+    @property
+    @abstractmethod
+    def discovery(self) -> DiscoveryClient:
+        """Where the agents this client can reach are described."""
+
+    @abstractmethod
+    async def call(
+        self,
+        target: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None = None,
+        grant: Any = None,
+        timeout: timedelta | float | None = None,
+        auth: BaseModel | Mapping[str, Any] | None = None,
+    ) -> CallResult:
+        """Run `skill` of `target` and wait for its result.
+
+        Args:
+            target: Agent name.
+            skill: Skill name.
+            args: Arguments, validated against the skill's input model.
+            grant: Workspace grant handed to the callee.
+            timeout: Bound on the whole task; when it runs out the task is `canceled`.
+            auth: Caller identity, validated against the agent's `auth_model`.
+        """
+
+
+class InMemoryA2AClient(A2AClient):
+    """Runs agents in this process, one `LocalRunContext` per call.
+
+    Args:
+        agents: Agent instances, routed to by their `name`.
+        secrets: What `ctx.secret(name)` returns.
+        workspace: Shared workspace for agents that declare access.
+        sandbox: Sandbox for `ctx.sandbox`.
+    """
+
+    def __init__(
+        self,
+        agents: Iterable[A2AAgent],
+        secrets: Mapping[str, str] | None = None,
+        *,
+        workspace: WorkspaceClient | None = None,
+        sandbox: SandboxClient | None = None,
+    ) -> None:
+        self._agents: dict[str, A2AAgent] = {}
+        for agent in agents:
+            if not isinstance(agent, A2AAgent):
+                raise TypeError(f"expected an A2AAgent instance, got {agent!r}")
+            if agent.name in self._agents:
+                raise ValueError(f"two agents are named {agent.name!r}")
+            self._agents[agent.name] = agent
+        self._secrets = dict(secrets or {})
+        self._workspace = workspace
+        self._sandbox = sandbox
+        self._discovery = InMemoryDiscoveryClient(a.card() for a in self._agents.values())
+        self.contexts: dict[str, LocalRunContext[Any]] = {}
+
+    @property
+    def discovery(self) -> DiscoveryClient:
+        """Cards of the agents given to this client."""
+        return self._discovery
+
+    def events(self, task_id: str) -> list[AgentEvent]:
+        """Return the events task `task_id` emitted so far."""
+        return list(self.contexts[task_id].events)
+
+    async def call(
+        self,
+        target: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None = None,
+        grant: Any = None,
+        timeout: timedelta | float | None = None,
+        auth: BaseModel | Mapping[str, Any] | None = None,
+    ) -> CallResult:
+        """Run the skill in this process; see `A2AClient.call`."""
+        task_id = new_task_id(target, skill)
+        limit = seconds(timeout)
+        try:
+            prepared = self._agent(target).prepare(skill, args, auth)
+        except SkillRejected as exc:
+            return CallResult(task_id=task_id, status="rejected", error=str(exc))
+        ctx: LocalRunContext[Any] = LocalRunContext(
+            task_id=task_id,
+            auth=prepared.auth,
+            secrets=self._secrets,
+            client=self,
+            workspace_access=prepared.agent.workspace_access,
+            workspace=self._workspace,
+            sandbox=self._sandbox,
+            grant=grant,
+        )
+        self.contexts[task_id] = ctx
+        task = asyncio.create_task(_run_attempts(prepared, ctx), name=task_id)
+        ctx.bind_task(task)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=limit)
+        except asyncio.CancelledError:
+            ctx.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise
+        if not done:
+            ctx.cancel()
+            result = await task
+            return result.model_copy(update={"error": f"timed out after {limit:g}s"})
+        return task.result()
+
+    def _agent(self, name: str) -> A2AAgent:
+        agent = self._agents.get(name)
+        if agent is None:
+            known = ", ".join(sorted(self._agents)) or "none"
+            raise SkillRejected(f"unknown agent {name!r} (agents: {known})")
+        return agent
+
+
+async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> CallResult:
+    """Run a prepared call with its retries and map the outcome to a `CallResult`."""
+    spec = prepared.spec
+    attempts = spec.retries + 1
+    limit = spec.timeout.total_seconds() if spec.timeout else None
+    for attempt in range(1, attempts + 1):
+        try:
+            async with asyncio.timeout(limit):
+                output = await prepared.invoke(ctx)
+        except asyncio.CancelledError as exc:
+            if not ctx.cancelled:
+                raise
+            return _result(ctx, "canceled", error=str(exc) or "canceled by caller")
+        except SkillRejected as exc:
+            return _result(ctx, "rejected", error=str(exc))
+        except Exception as exc:
+            error = describe_exception(exc)
+            if isinstance(exc, TimeoutError):
+                error = f"TimeoutError: skill {spec.name!r} timed out after {limit:g}s"
+            if attempt == attempts:
+                return _result(ctx, "failed", error=error)
+            ctx.events.append(
+                AgentEvent("error", {"message": error, "attempt": attempt, "will_retry": True})
+            )
+        else:
+            return _result(ctx, "completed", output=output)
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+def _result(ctx: LocalRunContext[Any], status: Any, **fields: Any) -> CallResult:
+    return CallResult(task_id=ctx.task_id, status=status, artifacts=ctx.artifact_refs, **fields)

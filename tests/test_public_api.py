@@ -1,0 +1,45 @@
+import a2a_temporal
+
+
+def test_all_is_sorted_and_importable() -> None:
+    names = a2a_temporal.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(a2a_temporal, name) is not None
+
+
+def test_seed_contract_names_are_public() -> None:
+    seed = {
+        "RunContext",
+        "LocalRunContext",
+        "ArtifactRef",
+        "AgentEvent",
+        "CancelledByCaller",
+        "MissingScopes",
+        "A2AAgent",
+        "skill",
+        "NoAuth",
+        "ScopedAuth",
+        "A2AClient",
+        "CallResult",
+        "InMemoryA2AClient",
+        "DiscoveryClient",
+        "AgentCard",
+        "WorkspaceClient",
+        "SandboxClient",
+        "SandboxUnavailable",
+    }
+    assert seed <= set(a2a_temporal.__all__)
+
+
+def test_run_context_abstract_surface() -> None:
+    abstract = a2a_temporal.RunContext.__abstractmethods__
+    assert {
+        "emit_event",
+        "write_artifact",
+        "check_cancelled",
+        "secret",
+        "sandbox",
+        "discover",
+        "_a2a_client",
+    } <= abstract
