@@ -6,7 +6,11 @@ from a2a_temporal.client import A2AClient, InMemoryA2AClient
 from a2a_temporal.context import LocalRunContext, RunContext
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient, UnknownAgent
 from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavailable, SkillRejected
+from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.sandbox import SandboxClient, SandboxResult
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal_client import TaskHandle, TemporalA2AClient, UnknownTask
+from a2a_temporal.temporal_context import TemporalRunContext
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
 from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
 
@@ -15,6 +19,8 @@ __all__ = [
     "A2AClient",
     "AgentCard",
     "AgentEvent",
+    "AgentPlugin",
+    "AgentSettings",
     "ArtifactRef",
     "CallResult",
     "CancelledByCaller",
@@ -32,7 +38,11 @@ __all__ = [
     "ScopedAuth",
     "SkillCard",
     "SkillRejected",
+    "TaskHandle",
+    "TemporalA2AClient",
+    "TemporalRunContext",
     "UnknownAgent",
+    "UnknownTask",
     "WorkspaceClient",
     "skill",
 ]

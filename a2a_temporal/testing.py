@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 from minio import Minio
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from a2a_temporal import search_attributes
 from a2a_temporal._process import ManagedProcess, free_port, port_is_open
+from a2a_temporal.agent import A2AAgent
+from a2a_temporal.plugin import AgentPlugin
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal_client import TemporalA2AClient
 
 __all__ = ["DevStack", "find_temporal_cli"]
 
@@ -126,6 +133,37 @@ class DevStack:
     async def connect(self) -> Client:
         """Return a plain Temporal client for the dev server."""
         return await Client.connect(self.temporal_address, namespace=self.namespace)
+
+    def settings(self, **overrides: Any) -> AgentSettings:
+        """Return plugin settings pointing at this stack (fields in `overrides` win)."""
+        values: dict[str, Any] = {
+            "temporal_address": self.temporal_address,
+            "namespace": self.namespace,
+            "s3_endpoint": self.s3_endpoint,
+            "s3_access_key": self.s3_access_key,
+            "s3_secret_key": self.s3_secret_key,
+            "s3_bucket": self.bucket,
+        }
+        values.update(overrides)
+        return AgentSettings(**values)
+
+    @contextlib.asynccontextmanager
+    async def worker(
+        self,
+        agents: Iterable[A2AAgent],
+        secrets: Mapping[str, str] | None = None,
+        **settings: Any,
+    ) -> AsyncIterator[TemporalA2AClient]:
+        """Run a worker for `agents` in this process; yield a client bound to it.
+
+        Keyword arguments override `AgentSettings` fields (e.g. `task_queue`).
+        """
+        plugin = AgentPlugin(agents, self.settings(**settings), secrets=secrets)
+        client = await Client.connect(
+            self.temporal_address, namespace=self.namespace, plugins=[plugin]
+        )
+        async with Worker(client, task_queue=plugin.settings.task_queue):
+            yield TemporalA2AClient(client)
 
     async def stop(self) -> None:
         """Stop every server this stack started; safe to call more than once."""

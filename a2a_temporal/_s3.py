@@ -1,0 +1,152 @@
+"""S3 access through the `minio` client: artifacts and Temporal's external payload storage."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Mapping
+from typing import IO, Any
+
+from minio import Minio
+from minio.error import S3Error
+from temporalio.contrib.aws.s3driver import S3StorageDriverClient
+
+from a2a_temporal.settings import AgentSettings
+
+__all__ = ["MinioStorageDriverClient", "ObjectStore", "minio_client"]
+
+STREAM_PART_SIZE = 8 * 1024 * 1024
+_NOT_FOUND = ("NoSuchKey", "NoSuchObject", "ResourceNotFound")
+
+
+def minio_client(settings: AgentSettings) -> Minio:
+    """Return a `minio` client for the settings' S3 endpoint."""
+    return Minio(
+        settings.s3_host,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+
+
+class ObjectStore:
+    """Async put/get/list of objects in one bucket (the blocking calls run in threads)."""
+
+    def __init__(self, client: Minio, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def uri(self, key: str) -> str:
+        """Return `s3://bucket/key`."""
+        return f"s3://{self.bucket}/{key}"
+
+    async def put_bytes(self, key: str, data: bytes, mime_type: str) -> int:
+        """Store `data` at `key`; return its size."""
+        await asyncio.to_thread(
+            self.client.put_object,
+            self.bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            content_type=mime_type,
+        )
+        return len(data)
+
+    async def put_stream(self, key: str, reader: IO[bytes], mime_type: str) -> int:
+        """Store what `reader` yields at `key` in parts of 8 MiB; return the size."""
+
+        def upload() -> int:
+            counted = _CountingReader(reader)
+            self.client.put_object(
+                self.bucket, key, counted, -1, content_type=mime_type, part_size=STREAM_PART_SIZE
+            )
+            return counted.count
+
+        return await asyncio.to_thread(upload)
+
+    async def get(self, key: str) -> bytes:
+        """Return the bytes at `key`; `FileNotFoundError` when absent."""
+
+        def read() -> bytes:
+            try:
+                response = self.client.get_object(self.bucket, key)
+            except S3Error as exc:
+                if exc.code in _NOT_FOUND:
+                    raise FileNotFoundError(f"no object {self.uri(key)}") from None
+                raise
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await asyncio.to_thread(read)
+
+    async def exists(self, key: str) -> bool:
+        """Return whether an object is stored at `key`."""
+
+        def stat() -> bool:
+            try:
+                self.client.stat_object(self.bucket, key)
+            except S3Error as exc:
+                if exc.code in _NOT_FOUND:
+                    return False
+                raise
+            return True
+
+        return await asyncio.to_thread(stat)
+
+    async def list(self, prefix: str) -> list[tuple[str, int, str]]:
+        """Return `(key, size, content type)` of every object under `prefix`, sorted by key."""
+
+        def scan() -> list[tuple[str, int, str]]:
+            found = []
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                key = str(obj.object_name)
+                stat = self.client.stat_object(self.bucket, key)
+                found.append((key, int(stat.size or 0), stat.content_type or ""))
+            return sorted(found)
+
+        return await asyncio.to_thread(scan)
+
+
+class _CountingReader(io.RawIOBase):
+    """Wraps a binary reader and counts the bytes read through it."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self.inner = inner
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.inner.read(size)
+        self.count += len(chunk)
+        return chunk
+
+
+class MinioStorageDriverClient(S3StorageDriverClient):
+    """Temporal's S3 storage driver client, implemented with `minio`."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+
+    async def put_object(self, *, bucket: str, key: str, data: bytes) -> None:
+        """Store a payload."""
+        await ObjectStore(self._store.client, bucket).put_bytes(
+            key, data, "application/octet-stream"
+        )
+
+    async def object_exists(self, *, bucket: str, key: str) -> bool:
+        """Return whether a payload is stored."""
+        return await ObjectStore(self._store.client, bucket).exists(key)
+
+    async def get_object(self, *, bucket: str, key: str) -> bytes:
+        """Return a stored payload."""
+        return await ObjectStore(self._store.client, bucket).get(key)
+
+    def describe(self) -> Mapping[str, Any]:
+        """Describe the driver for Temporal's diagnostics."""
+        return {"client": "minio", "endpoint": str(self._store.client._base_url.host)}

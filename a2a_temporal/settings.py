@@ -1,0 +1,77 @@
+"""Settings of the Temporal runtime, from keyword arguments or `A2A_TEMPORAL_*` env vars."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from a2a_temporal.agent import describe_errors
+
+__all__ = ["ENV_PREFIX", "AgentSettings"]
+
+ENV_PREFIX = "A2A_TEMPORAL_"
+
+
+class AgentSettings(BaseModel):
+    """Where Temporal and S3 are, and how skills are scheduled.
+
+    Every field can be set from the environment as `A2A_TEMPORAL_<FIELD>`
+    (upper case), e.g. `A2A_TEMPORAL_TEMPORAL_ADDRESS=localhost:7233`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    temporal_address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = "a2a-agents"
+    s3_endpoint: str = "http://localhost:9000"
+    s3_access_key: str = "minioadmin"
+    s3_secret_key: str = "minioadmin"
+    s3_bucket: str = "a2a-temporal"
+    s3_region: str = "us-east-1"
+    secrets_dir: Path | None = Field(
+        default=None, description="Directory whose files are secrets (file name = secret name)"
+    )
+    heartbeat_timeout: timedelta = timedelta(seconds=10)
+    heartbeat_interval: timedelta = timedelta(seconds=0.5)
+    skill_timeout: timedelta = timedelta(hours=1)
+    event_batch_interval: timedelta = timedelta(milliseconds=150)
+    search_attributes: bool = Field(
+        default=True,
+        description="Set the A2AAgent/A2ASkill/A2ACaller/A2AStatus search attributes "
+        "(they must be registered on the namespace; `a2a-temporal dev` does it)",
+    )
+
+    @property
+    def s3_secure(self) -> bool:
+        """Whether the S3 endpoint uses TLS."""
+        return self.s3_endpoint.startswith("https://")
+
+    @property
+    def s3_host(self) -> str:
+        """The endpoint without its scheme, as the `minio` client wants it."""
+        return self.s3_endpoint.split("://", 1)[-1].rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Build settings from `A2A_TEMPORAL_*` variables, then `overrides`.
+
+        Raises:
+            ValueError: A variable does not parse; the message names it.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {
+            name: env[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if ENV_PREFIX + name.upper() in env
+        }
+        values.update(overrides)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ValueError(f"invalid settings: {describe_errors(exc)}") from None

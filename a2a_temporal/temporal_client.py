@@ -1,0 +1,195 @@
+"""`TemporalA2AClient`: start skills on Temporal, follow their events, read their artifacts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
+from temporalio.service import RPCError, RPCStatusCode
+
+from a2a_temporal import registry
+from a2a_temporal._s3 import ObjectStore, minio_client
+from a2a_temporal.client import A2AClient, describe_exception, new_task_id, seconds
+from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
+from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillRunInput
+from a2a_temporal.plugin import AgentPlugin
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal_context import artifact_key, artifact_prefix
+from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
+from workflows.skill_run import SkillRunWorkflow, task_attributes
+
+__all__ = ["TaskHandle", "TemporalA2AClient", "UnknownTask"]
+
+_DETAILS_LIMIT = 2000
+
+
+class UnknownTask(LookupError):
+    """No task (workflow) with that id exists."""
+
+
+class TaskHandle:
+    """A running or finished task: its result, events and artifacts."""
+
+    def __init__(self, client: TemporalA2AClient, task_id: str) -> None:
+        self.task_id = task_id
+        self._client = client
+        self._handle: WorkflowHandle[Any, CallResult] = client.temporal.get_workflow_handle(
+            task_id, result_type=CallResult
+        )
+
+    async def result(self, timeout: timedelta | float | None = None) -> CallResult:
+        """Wait for the task's `CallResult`; after `timeout` the task is cancelled."""
+        limit = seconds(timeout)
+        try:
+            return await asyncio.wait_for(self._wait(), limit)
+        except TimeoutError:
+            await self.cancel()
+            result = await self._wait()
+            return result.model_copy(
+                update={"status": "canceled", "error": f"timed out after {limit:g}s"}
+            )
+
+    async def _wait(self) -> CallResult:
+        try:
+            return await self._handle.result()
+        except WorkflowFailureError as err:
+            cause = err.cause
+            status = "canceled" if "Cancel" in type(cause).__name__ else "failed"
+            return CallResult(task_id=self.task_id, status=status, error=describe_exception(cause))
+        except RPCError as err:
+            raise _translate(err, self.task_id) from None
+
+    async def cancel(self) -> None:
+        """Ask the task (and its callees) to stop; its result becomes `canceled`."""
+        try:
+            await self._handle.cancel()
+        except RPCError as err:
+            raise _translate(err, self.task_id) from None
+
+    async def events(self, after: int = 0) -> AsyncIterator[AgentEvent]:
+        """Yield the task's events from offset `after`, live, until the task ends."""
+        stream = WorkflowStreamClient.create(self._client.temporal, self.task_id)
+        try:
+            async for item in stream.subscribe(
+                [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
+            ):
+                yield AgentEvent(item.data.kind, item.data.payload)
+        except RPCError as err:
+            raise _translate(err, self.task_id) from None
+
+    async def artifacts(self) -> list[ArtifactRef]:
+        """List the artifacts the task has stored so far."""
+        prefix = artifact_prefix(self.task_id)
+        store = self._client.store
+        return [
+            ArtifactRef(key.removeprefix(prefix), store.uri(key), mime, size)
+            for key, size, mime in await store.list(prefix)
+        ]
+
+    async def read_artifact(self, name: str) -> bytes:
+        """Return the bytes of artifact `name`; `FileNotFoundError` when absent."""
+        return await self._client.store.get(artifact_key(self.task_id, name))
+
+
+class TemporalA2AClient(A2AClient):
+    """Runs skills as `SkillRunWorkflow`s on Temporal.
+
+    Args:
+        client: A client connected with `AgentPlugin` (its settings are used), or
+            any client plus `settings`.
+        settings: Where S3 and the default task queue are; taken from the
+            client's `AgentPlugin`, else from the environment.
+    """
+
+    def __init__(self, client: Client, settings: AgentSettings | None = None) -> None:
+        self.temporal = client
+        plugin = next(
+            (p for p in client.config().get("plugins", []) if isinstance(p, AgentPlugin)), None
+        )
+        self.settings = settings or (plugin.settings if plugin else AgentSettings.from_env())
+        self.store = ObjectStore(minio_client(self.settings), self.settings.s3_bucket)
+        cards = [agent.card(self.settings.task_queue) for agent in plugin.agents] if plugin else []
+        self._discovery = InMemoryDiscoveryClient(cards)
+
+    @property
+    def discovery(self) -> DiscoveryClient:
+        """Agents of the client's plugin."""
+        return self._discovery
+
+    def get_task(self, task_id: str) -> TaskHandle:
+        """Return a handle to an existing task."""
+        return TaskHandle(self, task_id)
+
+    async def start(
+        self,
+        target: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None = None,
+        grant: Any = None,
+        auth: BaseModel | Mapping[str, Any] | None = None,
+        task_id: str | None = None,
+        caller: str | None = None,
+    ) -> TaskHandle:
+        """Start `skill` of `target` and return at once with its handle."""
+        task_id = task_id or new_task_id(target, skill)
+        raw_args = _as_json_object(args, "args")
+        queue = registry.task_queue_of(target, self.settings.task_queue) or self.settings.task_queue
+        await self.temporal.start_workflow(
+            SkillRunWorkflow.run,
+            SkillRunInput(
+                agent=target,
+                skill=skill,
+                args=raw_args,
+                auth=_as_json_object(auth, "auth"),
+                caller=caller,
+                grant=grant,
+            ),
+            id=task_id,
+            task_queue=queue,
+            static_summary=f"{target}.{skill} by {caller or 'external'}",
+            static_details=json.dumps(raw_args, default=str)[:_DETAILS_LIMIT],
+            search_attributes=(
+                task_attributes(target, skill, caller) if self.settings.search_attributes else None
+            ),
+        )
+        return TaskHandle(self, task_id)
+
+    async def call(
+        self,
+        target: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None = None,
+        grant: Any = None,
+        timeout: timedelta | float | None = None,
+        auth: BaseModel | Mapping[str, Any] | None = None,
+    ) -> CallResult:
+        """Start the skill and wait for its result; see `A2AClient.call`."""
+        handle = await self.start(target, skill, args=args, grant=grant, auth=auth)
+        return await handle.result(timeout)
+
+
+def _as_json_object(
+    value: BaseModel | Mapping[str, Any] | None, what: str
+) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):
+        return dict(value.model_dump(mode="json"))
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a pydantic model or a mapping, got {type(value).__name__}")
+    return dict(to_jsonable_python(dict(value)))
+
+
+def _translate(err: RPCError, task_id: str) -> Exception:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return UnknownTask(f"no task {task_id!r}")
+    return err

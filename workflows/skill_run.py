@@ -1,0 +1,213 @@
+"""`SkillRunWorkflow`: one skill invocation (one A2A task)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.contrib.workflow_streams import WorkflowStream
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    TimeoutError,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from a2a_temporal import registry
+    from a2a_temporal import search_attributes as attrs
+    from a2a_temporal.models import (
+        CALL_UPDATE,
+        PROGRESS_SIGNAL,
+        REJECTED_ERROR_TYPE,
+        CallOutcome,
+        CallRequest,
+        RunSkillInput,
+        SkillOutput,
+        SkillRunInput,
+    )
+    from a2a_temporal.types import ArtifactRef, CallResult, TaskStatus
+
+__all__ = ["LIST_ARTIFACTS_ACTIVITY", "RUN_SKILL_ACTIVITY", "SkillRunWorkflow", "task_attributes"]
+
+RUN_SKILL_ACTIVITY = "a2a.run_skill"
+LIST_ARTIFACTS_ACTIVITY = "a2a.list_artifacts"
+_LIST_TIMEOUT = timedelta(seconds=30)
+
+
+def task_attributes(agent: str, skill: str, caller: str | None) -> TypedSearchAttributes:
+    """Search attributes a task starts with."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(attrs.AGENT, agent),
+            SearchAttributePair(attrs.SKILL, skill),
+            SearchAttributePair(attrs.CALLER, caller or "external"),
+            SearchAttributePair(attrs.STATUS, "running"),
+        ]
+    )
+
+
+@workflow.defn(name="a2a.SkillRun")
+class SkillRunWorkflow:
+    """Runs one skill as an activity; hosts its event stream and its `ctx.call`s."""
+
+    @workflow.init
+    def __init__(self, input: SkillRunInput) -> None:
+        self._stream = WorkflowStream()
+        self._input = input
+        self._call_tasks: dict[int, asyncio.Task[object]] = {}
+
+    @workflow.run
+    async def run(self, input: SkillRunInput) -> CallResult:
+        """Run the skill and return its `CallResult` (never raises for skill errors)."""
+        info = workflow.info()
+        options = registry.skill_options(info.task_queue, input.agent, input.skill)
+        if isinstance(options, str):
+            return await self._finish(
+                CallResult(task_id=info.workflow_id, status="rejected", error=options), options=None
+            )
+        try:
+            done = await workflow.execute_activity(
+                RUN_SKILL_ACTIVITY,
+                RunSkillInput(
+                    agent=input.agent,
+                    skill=input.skill,
+                    args=input.args,
+                    auth=input.auth,
+                    grant=input.grant,
+                ),
+                result_type=SkillOutput,
+                start_to_close_timeout=options.timeout,
+                heartbeat_timeout=options.heartbeat_timeout,
+                retry_policy=RetryPolicy(
+                    maximum_attempts=options.retries + 1,
+                    non_retryable_error_types=[REJECTED_ERROR_TYPE],
+                ),
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                summary=f"{input.agent}.{input.skill}",
+            )
+        except ActivityError as err:
+            status, error = _describe_failure(err.cause)
+            result = CallResult(task_id=info.workflow_id, status=status, error=error)
+        except asyncio.CancelledError:
+            result = CallResult(
+                task_id=info.workflow_id, status="canceled", error="canceled by caller"
+            )
+        else:
+            result = CallResult(
+                task_id=info.workflow_id,
+                status="completed",
+                output=done.output,
+                artifacts=done.artifacts,
+            )
+        return await self._finish(result, options=options)
+
+    @workflow.update(name=CALL_UPDATE)
+    async def call(self, request: CallRequest) -> CallOutcome:
+        """Run a child task for the skill's `ctx.call` number `request.seq`."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._call_tasks[request.seq] = task
+        try:
+            result = await self._call_child(request)
+        finally:
+            self._call_tasks.pop(request.seq, None)
+        return CallOutcome(
+            target=request.target, skill=request.skill, digest=request.digest, result=result
+        )
+
+    @workflow.signal(name=PROGRESS_SIGNAL)
+    def progress(self, message: str) -> None:
+        """Show the skill's latest progress message as the workflow's current details."""
+        workflow.set_current_details(message)
+
+    async def _call_child(self, request: CallRequest) -> CallResult:
+        info = workflow.info()
+        child_id = f"{info.workflow_id}/call-{request.seq}"
+        queue = registry.task_queue_of(request.target, info.task_queue)
+        if queue is None:
+            error = registry.skill_options(info.task_queue, request.target, request.skill)
+            return CallResult(task_id=child_id, status="rejected", error=str(error))
+        try:
+            handle = await workflow.start_child_workflow(
+                SkillRunWorkflow.run,
+                SkillRunInput(
+                    agent=request.target,
+                    skill=request.skill,
+                    args=request.args,
+                    auth=request.auth,
+                    caller=info.workflow_id,
+                    grant=request.grant,
+                ),
+                id=child_id,
+                task_queue=queue,
+                cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+                parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+                static_summary=f"{request.target}.{request.skill} by {info.workflow_id}",
+                search_attributes=(
+                    task_attributes(request.target, request.skill, info.workflow_id)
+                    if registry.uses_search_attributes(queue)
+                    else None
+                ),
+            )
+            waiter = asyncio.create_task(_await_child(handle))
+            if request.timeout_seconds is None:
+                return await waiter
+            done, _ = await workflow.wait([waiter], timeout=request.timeout_seconds)
+            if done:
+                return waiter.result()
+            waiter.cancel()
+            try:
+                result = await waiter
+            except asyncio.CancelledError:
+                result = CallResult(task_id=child_id, status="canceled")
+            return result.model_copy(
+                update={
+                    "status": "canceled",
+                    "error": f"timed out after {request.timeout_seconds:g}s",
+                }
+            )
+        except ChildWorkflowError as err:
+            status, error = _describe_failure(err.cause)
+            return CallResult(task_id=child_id, status=status, error=error)
+
+    async def _finish(
+        self, result: CallResult, options: registry.SkillOptions | None
+    ) -> CallResult:
+        for task in list(self._call_tasks.values()):
+            task.cancel()
+        if result.status != "completed" and options is not None:
+            listed = await workflow.execute_activity(
+                LIST_ARTIFACTS_ACTIVITY,
+                result.task_id,
+                result_type=list[ArtifactRef],
+                start_to_close_timeout=_LIST_TIMEOUT,
+                summary="list artifacts",
+            )
+            result = result.model_copy(update={"artifacts": tuple(listed)})
+        if registry.uses_search_attributes(workflow.info().task_queue):
+            workflow.upsert_search_attributes([attrs.STATUS.value_set(result.status)])
+        self._stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+
+async def _await_child(
+    handle: workflow.ChildWorkflowHandle[SkillRunWorkflow, CallResult],
+) -> CallResult:
+    return await handle
+
+
+def _describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:
+    if isinstance(cause, CancelledError):
+        return "canceled", "canceled by caller"
+    if isinstance(cause, ApplicationError):
+        if cause.type == REJECTED_ERROR_TYPE:
+            return "rejected", cause.message
+        return "failed", f"{cause.type}: {cause.message}" if cause.type else cause.message
+    if isinstance(cause, TimeoutError):
+        return "failed", f"TimeoutError: {cause.message} ({cause.type.name if cause.type else ''})"
+    return "failed", str(cause) if cause else "unknown failure"
