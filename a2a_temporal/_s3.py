@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any, BinaryIO, Protocol, cast
 
 from minio import Minio
 from minio.error import S3Error
@@ -13,10 +13,18 @@ from temporalio.contrib.aws.s3driver import S3StorageDriverClient
 
 from a2a_temporal.settings import AgentSettings
 
-__all__ = ["MinioStorageDriverClient", "ObjectStore", "minio_client"]
+__all__ = ["MinioStorageDriverClient", "ObjectStore", "Readable", "minio_client"]
 
 STREAM_PART_SIZE = 8 * 1024 * 1024
 _NOT_FOUND = ("NoSuchKey", "NoSuchObject", "ResourceNotFound")
+
+
+class Readable(Protocol):
+    """Anything with a binary `read(size)`."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Return up to `size` bytes; fewer only at the end."""
+        ...
 
 
 def minio_client(settings: AgentSettings) -> Minio:
@@ -53,13 +61,18 @@ class ObjectStore:
         )
         return len(data)
 
-    async def put_stream(self, key: str, reader: IO[bytes], mime_type: str) -> int:
+    async def put_stream(self, key: str, reader: Readable, mime_type: str) -> int:
         """Store what `reader` yields at `key` in parts of 8 MiB; return the size."""
 
         def upload() -> int:
             counted = _CountingReader(reader)
             self.client.put_object(
-                self.bucket, key, counted, -1, content_type=mime_type, part_size=STREAM_PART_SIZE
+                self.bucket,
+                key,
+                cast(BinaryIO, counted),
+                -1,
+                content_type=mime_type,
+                part_size=STREAM_PART_SIZE,
             )
             return counted.count
 
@@ -114,7 +127,7 @@ class ObjectStore:
 class _CountingReader(io.RawIOBase):
     """Wraps a binary reader and counts the bytes read through it."""
 
-    def __init__(self, inner: IO[bytes]) -> None:
+    def __init__(self, inner: Readable) -> None:
         self.inner = inner
         self.count = 0
 

@@ -1,14 +1,26 @@
-"""The `a2a-temporal` command line."""
+"""The `a2a-temporal` command line: dev stack, worker, and tasks on Temporal."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
 
+from temporalio.client import Client
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
+from temporalio.service import RPCError
+
+from a2a_temporal.plugin import AgentPlugin
+from a2a_temporal.runner import configure_logging, load_agents, run_worker
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal_client import TaskHandle, TemporalA2AClient, UnknownTask
 from a2a_temporal.testing import DevStack
+from a2a_temporal.types import AgentEvent, CallResult
 
 __all__ = ["main"]
 
@@ -19,22 +31,78 @@ class CliError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="a2a-temporal", description=__doc__)
+    parser.add_argument(
+        "--address", help="Temporal address (default: $A2A_TEMPORAL_TEMPORAL_ADDRESS)"
+    )
+    parser.add_argument("--namespace", help="Temporal namespace")
     commands = parser.add_subparsers(dest="command", required=True)
-    dev = commands.add_parser(
-        "dev", help="run the embedded Temporal dev server and S3 server until Ctrl-C"
-    )
-    dev.add_argument(
-        "--data-dir", help="keep the SQLite file and logs here (default: a temporary dir)"
-    )
+
+    dev = commands.add_parser("dev", help="run the embedded Temporal + S3 dev stack until Ctrl-C")
+    dev.add_argument("--data-dir", help="keep the SQLite file and logs here (default: temp dir)")
     dev.add_argument("--bucket", default="a2a-temporal", help="bucket to create (%(default)s)")
+    dev.add_argument("--agents", help="also run a worker for these module:attr agents")
+
+    worker = commands.add_parser("worker", help="run a worker for agents until Ctrl-C")
+    worker.add_argument("--agents", required=True, help="comma-separated module:attr specs")
+    worker.add_argument("--task-queue", help="task queue (default: $A2A_TEMPORAL_TASK_QUEUE)")
+
+    run = commands.add_parser("run", help="run a skill and print its result")
+    run.add_argument("agent")
+    run.add_argument("skill")
+    run.add_argument("--args", default="{}", help="JSON object of arguments")
+    run.add_argument("--follow", action="store_true", help="print events live while it runs")
+
+    events = commands.add_parser("events", help="print a task's events")
+    events.add_argument("task_id")
+    events.add_argument("--follow", action="store_true", help="keep following until it ends")
+
+    for name, text in (("cancel", "cancel a task"), ("result", "wait for and print a result")):
+        commands.add_parser(name, help=text).add_argument("task_id")
+
+    artifacts = commands.add_parser("artifacts", help="list a task's artifacts or fetch one")
+    artifacts.add_argument("task_id")
+    artifacts.add_argument("--get", metavar="NAME", help="artifact to download")
+    artifacts.add_argument("-o", "--output", help="file to write (default: stdout)")
     return parser
 
 
-async def _dev(args: argparse.Namespace) -> None:
+def _settings(args: argparse.Namespace, **overrides: Any) -> AgentSettings:
+    if args.address:
+        overrides["temporal_address"] = args.address
+    if args.namespace:
+        overrides["namespace"] = args.namespace
+    try:
+        return AgentSettings.from_env(**overrides)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+async def _client(args: argparse.Namespace) -> TemporalA2AClient:
+    settings = _settings(args)
+    try:
+        client = await asyncio.wait_for(
+            Client.connect(
+                settings.temporal_address,
+                namespace=settings.namespace,
+                plugins=[AgentPlugin([], settings)],
+            ),
+            timeout=15,
+        )
+    except (RuntimeError, TimeoutError) as exc:
+        raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+    return TemporalA2AClient(client)
+
+
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _dev(args: argparse.Namespace) -> None:
+    stop = _stop_on_signals()
     stack = DevStack(data_dir=args.data_dir, bucket=args.bucket)
     try:
         await stack.__aenter__()
@@ -44,25 +112,167 @@ async def _dev(args: argparse.Namespace) -> None:
         print(f"Temporal:    {stack.temporal_address} (namespace {stack.namespace})")
         print(f"Temporal UI: {stack.ui_url}")
         print(f"S3:          {stack.s3_endpoint} bucket={stack.bucket}")
-        print(f"S3 keys:     {stack.s3_access_key} / {stack.s3_secret_key}")
         print(f"Data dir:    {stack.data_dir}")
+        print("Environment for workers and the CLI:")
+        for key, value in (
+            stack.settings()
+            .model_dump(
+                include={
+                    "temporal_address",
+                    "s3_endpoint",
+                    "s3_access_key",
+                    "s3_secret_key",
+                    "s3_bucket",
+                }
+            )
+            .items()
+        ):
+            print(f"  export A2A_TEMPORAL_{key.upper()}={value}")
         print(f"Up in {stack.startup_seconds:.1f}s. Press Ctrl-C to stop.", flush=True)
-        await stop.wait()
+        if args.agents:
+            configure_logging()
+            agents = _load(args.agents)
+            await run_worker(agents, stack.settings(), stop)
+        else:
+            await stop.wait()
     finally:
         await stack.stop()
     print("stopped", flush=True)
+
+
+def _load(specs: str) -> list[Any]:
+    try:
+        return load_agents(specs.split(","))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+async def _worker(args: argparse.Namespace) -> None:
+    overrides = {"task_queue": args.task_queue} if args.task_queue else {}
+    settings = _settings(args, **overrides)
+    agents = _load(args.agents)
+    configure_logging()
+    try:
+        await run_worker(agents, settings, _stop_on_signals())
+    except RuntimeError as exc:
+        raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+
+
+def _print_event(event: AgentEvent) -> None:
+    if event.kind == "text_delta":
+        print(event.payload.get("text", ""), end="", flush=True)
+    else:
+        print(f"[{event.kind}] {json.dumps(event.payload, default=str)}", flush=True)
+
+
+def _print_result(result: CallResult) -> None:
+    print(result.model_dump_json(indent=2))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    try:
+        skill_args = json.loads(args.args)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"--args is not valid JSON: {exc}") from None
+    if not isinstance(skill_args, dict):
+        raise CliError("--args must be a JSON object")
+    client = await _client(args)
+    handle = await client.start(args.agent, args.skill, args=skill_args, caller="cli")
+    print(f"task {handle.task_id}", file=sys.stderr, flush=True)
+    if args.follow:
+        async for event in handle.events():
+            _print_event(event)
+    result = await handle.result()
+    _print_result(result)
+    return 0 if result.ok else 1
+
+
+async def _events(args: argparse.Namespace) -> int:
+    client = await _client(args)
+    handle = client.get_task(args.task_id)
+    if args.follow:
+        async for event in handle.events():
+            _print_event(event)
+        return 0
+    stream = WorkflowStreamClient.create(client.temporal, args.task_id)
+    end = await stream.get_offset()
+    offset = 0
+    if end:
+        async for event in handle.events():
+            _print_event(event)
+            offset += 1
+            if offset >= end:
+                break
+    return 0
+
+
+async def _on_task(args: argparse.Namespace, action: Callable[[TaskHandle], Awaitable[int]]) -> int:
+    client = await _client(args)
+    return await action(client.get_task(args.task_id))
+
+
+async def _cancel(handle: TaskHandle) -> int:
+    await handle.cancel()
+    print(f"cancel requested for {handle.task_id}")
+    return 0
+
+
+async def _result(handle: TaskHandle) -> int:
+    result = await handle.result()
+    _print_result(result)
+    return 0 if result.ok else 1
+
+
+async def _artifacts(args: argparse.Namespace) -> int:
+    client = await _client(args)
+    handle = client.get_task(args.task_id)
+    if args.get is None:
+        for ref in await handle.artifacts():
+            print(f"{ref.name}\t{ref.size_bytes}\t{ref.mime_type}\t{ref.uri}")
+        return 0
+    try:
+        data = await handle.read_artifact(args.get)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    if args.output:
+        Path(args.output).write_bytes(data)  # noqa: ASYNC240 - one small write in a CLI
+        print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "dev":
+        await _dev(args)
+    elif args.command == "worker":
+        await _worker(args)
+    elif args.command == "run":
+        return await _run(args)
+    elif args.command == "events":
+        return await _events(args)
+    elif args.command == "cancel":
+        return await _on_task(args, _cancel)
+    elif args.command == "result":
+        return await _on_task(args, _result)
+    elif args.command == "artifacts":
+        return await _artifacts(args)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "dev":
-            asyncio.run(_dev(args))
-    except CliError as exc:
+        return asyncio.run(_dispatch(args))
+    except (CliError, UnknownTask) as exc:
         print(f"a2a-temporal: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return 2
+    except RPCError as exc:
+        print(f"a2a-temporal: error: Temporal said: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

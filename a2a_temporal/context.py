@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -23,9 +24,10 @@ from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
 if TYPE_CHECKING:
     from a2a_temporal.client import A2AClient
 
-__all__ = ["AuthT", "LocalRunContext", "RunContext"]
+__all__ = ["ArtifactSource", "AuthT", "LocalRunContext", "RunContext"]
 
 AuthT = TypeVar("AuthT", bound=BaseModel)
+ArtifactSource = bytes | str | Path | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes]
 
 
 class RunContext(ABC, Generic[AuthT]):
@@ -53,6 +55,16 @@ class RunContext(ABC, Generic[AuthT]):
         self, name: str, data: bytes, mime_type: str = "application/octet-stream"
     ) -> ArtifactRef:
         """Store `data` as artifact `name` of this task and emit an `artifact` event."""
+
+    async def write_artifact_stream(
+        self, name: str, source: ArtifactSource, mime_type: str = "application/octet-stream"
+    ) -> ArtifactRef:
+        """Store an artifact from bytes, a path, a binary file or an (async) iterator of chunks.
+
+        On Temporal the bytes go to S3 in parts, never whole in memory; this
+        default gathers them and calls `write_artifact`.
+        """
+        return await self.write_artifact(name, await _gather_bytes(source), mime_type)
 
     @abstractmethod
     def check_cancelled(self) -> None:
@@ -128,6 +140,18 @@ class RunContext(ABC, Generic[AuthT]):
         missing = missing_scopes(self.auth, scopes)
         if missing:
             raise MissingScopes(missing)
+
+
+async def _gather_bytes(source: ArtifactSource) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, str | Path):
+        return await asyncio.to_thread(Path(source).read_bytes)
+    if isinstance(source, AsyncIterable):
+        return b"".join([chunk async for chunk in source])
+    if hasattr(source, "read"):
+        return bytes(source.read())
+    return b"".join(source)
 
 
 class LocalRunContext(RunContext[AuthT]):

@@ -9,19 +9,19 @@ import tempfile
 from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 
 from a2a_temporal._events import EventPublisher
-from a2a_temporal._s3 import ObjectStore
+from a2a_temporal._s3 import ObjectStore, Readable
 from a2a_temporal.agent import WorkspaceAccess
 from a2a_temporal.client import A2AClient, seconds
-from a2a_temporal.context import AuthT, RunContext
+from a2a_temporal.context import ArtifactSource, AuthT, RunContext
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.errors import CancelledByCaller, SandboxUnavailable
 from a2a_temporal.models import CALL_UPDATE, CallOutcome, CallRequest
@@ -31,9 +31,7 @@ from a2a_temporal.secrets import SecretResolver
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
 from a2a_temporal.workspace import WorkspaceClient
 
-__all__ = ["ArtifactSource", "TemporalRunContext", "artifact_key", "artifact_prefix"]
-
-ArtifactSource = bytes | str | Path | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes]
+__all__ = ["TemporalRunContext", "artifact_key", "artifact_prefix"]
 
 
 def artifact_prefix(task_id: str) -> str:
@@ -116,7 +114,7 @@ class TemporalRunContext(RunContext[AuthT]):
                 spool.seek(0)
                 size = await self._store.put_stream(key, spool, mime_type)
         elif hasattr(source, "read"):
-            size = await self._store.put_stream(key, source, mime_type)  # type: ignore[arg-type]
+            size = await self._store.put_stream(key, cast(Readable, source), mime_type)
         else:
             size = await self._store.put_stream(key, _IterReader(iter(source)), mime_type)
         return await self._record(ArtifactRef(name, self._store.uri(key), mime_type, size))
@@ -179,9 +177,13 @@ class TemporalRunContext(RunContext[AuthT]):
             digest=digest,
         )
         handle = self._client.get_workflow_handle(self.task_id)
-        outcome = await handle.execute_update(
-            CALL_UPDATE, request, id=f"call-{seq}", result_type=CallOutcome
-        )
+        try:
+            outcome = await handle.execute_update(
+                CALL_UPDATE, request, id=f"call-{seq}", result_type=CallOutcome
+            )
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            self.check_cancelled()
+            raise
         if outcome.digest != digest:
             raise ApplicationError(
                 f"call #{seq} asks for {target}.{skill} (args digest {digest}) but an earlier "
@@ -191,7 +193,8 @@ class TemporalRunContext(RunContext[AuthT]):
                 type="CallMismatch",
                 non_retryable=True,
             )
-        return outcome.result
+        result: CallResult = outcome.result
+        return result
 
 
 class _IterReader:

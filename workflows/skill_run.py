@@ -179,7 +179,7 @@ class SkillRunWorkflow:
     ) -> CallResult:
         for task in list(self._call_tasks.values()):
             task.cancel()
-        if result.status != "completed" and options is not None:
+        if result.status in ("failed", "canceled") and options is not None:
             listed = await workflow.execute_activity(
                 LIST_ARTIFACTS_ACTIVITY,
                 result.task_id,

@@ -1,0 +1,51 @@
+"""Helpers for tests that run agents on the real dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterable
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
+
+from a2a_temporal import A2AAgent, TemporalA2AClient
+from a2a_temporal.testing import DevStack
+
+
+@contextlib.asynccontextmanager
+async def running(
+    stack: DevStack, agents: Iterable[A2AAgent], secrets: dict[str, str] | None = None, **kw: object
+) -> AsyncIterator[TemporalA2AClient]:
+    """A worker on a fresh task queue, so tests do not share registrations."""
+    kw.setdefault("task_queue", f"q-{uuid.uuid4().hex[:8]}")
+    async with stack.worker(agents, secrets=secrets, **kw) as client:
+        yield client
+
+
+async def history(client: TemporalA2AClient, task_id: str) -> WorkflowHistory:
+    return await client.temporal.get_workflow_handle(task_id).fetch_history()
+
+
+def count(hist: WorkflowHistory, event_type: int) -> int:
+    return sum(1 for event in hist.events if event.event_type == event_type)
+
+
+SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+CHILD_STARTED = EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED
+
+
+async def wait_started(client: TemporalA2AClient, task_id: str, limit: float = 30.0) -> None:
+    """Wait until the task's workflow exists (a readiness check, bounded by `limit`)."""
+    handle = client.temporal.get_workflow_handle(task_id)
+    async with asyncio.timeout(limit):
+        while True:
+            try:
+                await handle.describe()
+                return
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            await asyncio.sleep(0.05)

@@ -1,0 +1,31 @@
+"""Worker entrypoint: settings -> logging -> Client(plugins=[AgentPlugin]) -> Worker.run.
+
+Agents come from `A2A_TEMPORAL_AGENTS` (comma-separated `module:attr`), by
+default the demo agents; every other setting from `A2A_TEMPORAL_*` variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+from a2a_temporal.runner import configure_logging, load_agents, run_worker
+from a2a_temporal.settings import AgentSettings
+
+DEFAULT_AGENTS = "examples.agents:DEMO_AGENTS"
+
+
+async def main() -> None:
+    """Run the worker until SIGINT or SIGTERM."""
+    settings = AgentSettings.from_env()
+    configure_logging()
+    agents = load_agents(os.environ.get("A2A_TEMPORAL_AGENTS", DEFAULT_AGENTS).split(","))
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await run_worker(agents, settings, stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
