@@ -1,8 +1,9 @@
-"""Which agents and skills each task queue of this process hosts.
+"""Which agents and skills this process hosts, and on which task queues.
 
 Pure and shared with the workflow sandbox (a pass-through module): the plugin
-fills it when a worker is built, `SkillRunWorkflow` reads it to find a skill's
-retry policy and a callee's task queue.
+fills it, `SkillRunWorkflow` reads it to find a skill's retry policy and a
+callee's task queue. Decisions depend on the agent and skill only, never on
+the task queue, so a `Replayer` built with the same plugin replays them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from a2a_temporal.agent import A2AAgent
 
 __all__ = [
     "SkillOptions",
-    "clear",
     "register",
     "skill_options",
     "task_queue_of",
@@ -29,10 +29,11 @@ class SkillOptions:
     retries: int
     timeout: timedelta
     heartbeat_timeout: timedelta
+    search_attributes: bool
 
 
-_hosted: dict[str, dict[str, dict[str, SkillOptions]]] = {}
-_with_search_attributes: set[str] = set()
+_skills: dict[str, dict[str, SkillOptions]] = {}
+_queues: dict[str, set[str]] = {}
 
 
 def register(
@@ -44,39 +45,25 @@ def register(
     search_attributes: bool,
 ) -> None:
     """Record that `task_queue` hosts `agents` in this process."""
-    if search_attributes:
-        _with_search_attributes.add(task_queue)
-    else:
-        _with_search_attributes.discard(task_queue)
-    queue = _hosted.setdefault(task_queue, {})
+    hosted = _queues.setdefault(task_queue, set())
     for agent in agents:
-        queue[agent.name] = {
+        hosted.add(agent.name)
+        _skills[agent.name] = {
             name: SkillOptions(
                 retries=spec.retries,
                 timeout=spec.timeout or default_timeout,
                 heartbeat_timeout=heartbeat_timeout,
+                search_attributes=search_attributes,
             )
             for name, spec in agent.skills.items()
         }
 
 
-def clear() -> None:
-    """Forget every registration (for tests)."""
-    _hosted.clear()
-    _with_search_attributes.clear()
-
-
-def uses_search_attributes(task_queue: str) -> bool:
-    """Whether tasks on `task_queue` set the A2A search attributes."""
-    return task_queue in _with_search_attributes
-
-
-def skill_options(task_queue: str, agent: str, skill: str) -> SkillOptions | str:
-    """Return the options of `agent.skill` on `task_queue`, or why it cannot run there."""
-    agents = _hosted.get(task_queue, {})
-    skills = agents.get(agent)
+def skill_options(agent: str, skill: str, task_queue: str) -> SkillOptions | str:
+    """Return the options of `agent.skill`, or why it cannot run (naming what exists)."""
+    skills = _skills.get(agent)
     if skills is None:
-        known = ", ".join(sorted(agents)) or "none"
+        known = ", ".join(sorted(_queues.get(task_queue, ()))) or "none"
         return f"unknown agent {agent!r} (agents: {known})"
     options = skills.get(skill)
     if options is None:
@@ -86,6 +73,11 @@ def skill_options(task_queue: str, agent: str, skill: str) -> SkillOptions | str
 
 def task_queue_of(agent: str, preferred: str) -> str | None:
     """Return the task queue hosting `agent`, `preferred` first; None if none does."""
-    if agent in _hosted.get(preferred, {}):
+    if agent in _queues.get(preferred, ()):
         return preferred
-    return next((queue for queue, agents in sorted(_hosted.items()) if agent in agents), None)
+    return next((queue for queue, names in sorted(_queues.items()) if agent in names), None)
+
+
+def uses_search_attributes() -> bool:
+    """Whether any agent of this process sets the A2A search attributes."""
+    return any(o.search_attributes for skills in _skills.values() for o in skills.values())

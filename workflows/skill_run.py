@@ -64,7 +64,7 @@ class SkillRunWorkflow:
     async def run(self, input: SkillRunInput) -> CallResult:
         """Run the skill and return its `CallResult` (never raises for skill errors)."""
         info = workflow.info()
-        options = registry.skill_options(info.task_queue, input.agent, input.skill)
+        options = registry.skill_options(input.agent, input.skill, info.task_queue)
         if isinstance(options, str):
             return await self._finish(
                 CallResult(task_id=info.workflow_id, status="rejected", error=options), options=None
@@ -129,8 +129,10 @@ class SkillRunWorkflow:
         child_id = f"{info.workflow_id}/call-{request.seq}"
         queue = registry.task_queue_of(request.target, info.task_queue)
         if queue is None:
-            error = registry.skill_options(info.task_queue, request.target, request.skill)
+            error = registry.skill_options(request.target, request.skill, info.task_queue)
             return CallResult(task_id=child_id, status="rejected", error=str(error))
+        options = registry.skill_options(request.target, request.skill, queue)
+        attributes = _uses_attributes(options)
         try:
             handle = await workflow.start_child_workflow(
                 SkillRunWorkflow.run,
@@ -149,7 +151,7 @@ class SkillRunWorkflow:
                 static_summary=f"{request.target}.{request.skill} by {info.workflow_id}",
                 search_attributes=(
                     task_attributes(request.target, request.skill, info.workflow_id)
-                    if registry.uses_search_attributes(queue)
+                    if attributes
                     else None
                 ),
             )
@@ -188,11 +190,17 @@ class SkillRunWorkflow:
                 summary="list artifacts",
             )
             result = result.model_copy(update={"artifacts": tuple(listed)})
-        if registry.uses_search_attributes(workflow.info().task_queue):
+        if _uses_attributes(options):
             workflow.upsert_search_attributes([attrs.STATUS.value_set(result.status)])
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
+
+
+def _uses_attributes(options: registry.SkillOptions | str | None) -> bool:
+    if isinstance(options, registry.SkillOptions):
+        return options.search_attributes
+    return registry.uses_search_attributes()
 
 
 async def _await_child(

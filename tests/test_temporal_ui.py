@@ -1,0 +1,45 @@
+"""What a user sees in the Temporal UI: summaries, search attributes, current details."""
+
+import json
+
+from temporalio.api.sdk.v1 import WorkflowMetadata
+
+from a2a_temporal import search_attributes as attrs
+from a2a_temporal.testing import DevStack
+from tests.agents import Analyst, Splitter
+from tests.temporal_helpers import SCHEDULED, history, running
+
+
+async def test_summary_details_search_attributes_and_progress(stack: DevStack) -> None:
+    async with running(stack, [Splitter(), Analyst()]) as client:
+        handle = await client.start("analyst", "report", args={"text": "a b"}, caller="ui-test")
+        result = await handle.result()
+        assert result.ok
+        temporal = client.temporal.get_workflow_handle(handle.task_id)
+        desc = await temporal.describe()
+        assert await desc.static_summary() == "analyst.report by ui-test"
+        assert json.loads(await desc.static_details() or "") == {"text": "a b"}
+        found = desc.typed_search_attributes
+        assert found.get(attrs.AGENT) == "analyst"
+        assert found.get(attrs.SKILL) == "report"
+        assert found.get(attrs.CALLER) == "ui-test"
+        assert found.get(attrs.STATUS) == "completed"
+
+        child = client.temporal.get_workflow_handle(f"{handle.task_id}/call-0")
+        child_desc = await child.describe()
+        assert await child_desc.static_summary() == f"splitter.split by {handle.task_id}"
+        assert child_desc.typed_search_attributes.get(attrs.CALLER) == handle.task_id
+        metadata = await child.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert metadata.current_details == "splitting"
+
+        hist = await history(client, f"{handle.task_id}/call-0")
+        scheduled = next(e for e in hist.events if e.event_type == SCHEDULED)
+        assert b"splitter.split" in scheduled.user_metadata.summary.data
+
+
+async def test_failed_status_is_searchable(stack: DevStack) -> None:
+    async with running(stack, [Splitter()]) as client:
+        result = await client.call("splitter", "split", args={})
+        desc = await client.temporal.get_workflow_handle(result.task_id).describe()
+    assert result.status == "rejected"
+    assert desc.typed_search_attributes.get(attrs.STATUS) == "rejected"
