@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = ["ManagedProcess", "free_port", "port_is_open"]
@@ -35,12 +35,20 @@ class ManagedProcess:
         name: Short name for messages.
         argv: The command line.
         log_path: Where stdout and stderr go.
+        env: Variables added to this process's environment for the child.
     """
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
+        self.env = {**os.environ, **env} if env is not None else None
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -52,6 +60,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=self.env,
             )
 
     @property

@@ -165,6 +165,23 @@ class DevStack:
         async with Worker(client, task_queue=plugin.settings.task_queue):
             yield TemporalA2AClient(client)
 
+    async def client(self, **settings: Any) -> TemporalA2AClient:
+        """Return a client for this stack that hosts no agents (settings as in `worker`)."""
+        plugin = AgentPlugin([], self.settings(**settings))
+        client = await Client.connect(
+            self.temporal_address, namespace=self.namespace, plugins=[plugin]
+        )
+        return TemporalA2AClient(client)
+
+    def environment(self, **settings: Any) -> dict[str, str]:
+        """Return `A2A_TEMPORAL_*` variables that point a worker process at this stack."""
+        values = self.settings(**settings).model_dump(mode="json", exclude_defaults=False)
+        return {
+            f"A2A_TEMPORAL_{key.upper()}": str(value)
+            for key, value in values.items()
+            if value is not None
+        }
+
     async def stop(self) -> None:
         """Stop every server this stack started; safe to call more than once."""
         await asyncio.gather(*(process.stop() for process in self.processes))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -280,3 +281,35 @@ class Writer(A2AAgent):
         await ctx.emit_progress(f"secret has {len(value)} characters")
         await ctx.write_artifact("facts.txt", str(len(value)).encode())
         return len(value)
+
+
+class Dir(BaseModel):
+    path: str
+
+
+class Crasher(A2AAgent):
+    """Makes three calls; on its first run it parks after two so the test can kill the worker."""
+
+    name = "crasher"
+
+    @skill(retries=3)
+    async def three_calls(self, ctx: RunContext[NoAuth], args: Dir) -> list[str]:
+        """Call `crasher.hit` three times; park between the second and third call once."""
+        work = Path(args.path)
+        first = await ctx.call("crasher", "hit", args=args)
+        second = await ctx.call("crasher", "hit", args=args)
+        if not (work / "killed").exists():
+            (work / "parked").write_text(ctx.task_id)
+            await asyncio.sleep(120)
+        third = await ctx.call("crasher", "hit", args=args)
+        return [first.output, second.output, third.output]
+
+    @skill(retries=0)
+    async def hit(self, ctx: RunContext[NoAuth], args: Dir) -> str:
+        """Append this task's id to hits.log (one line per execution)."""
+        with (Path(args.path) / "hits.log").open("a") as log:
+            log.write(ctx.task_id + "\n")
+        return ctx.task_id
+
+
+CRASH_AGENTS = [Crasher()]

@@ -1,0 +1,57 @@
+"""SIGKILL a worker mid-skill; a new worker resumes without re-running finished calls."""
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+
+from a2a_temporal._process import ManagedProcess
+from a2a_temporal.testing import DevStack
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _worker(stack: DevStack, queue: str, log: Path) -> ManagedProcess:
+    env = stack.environment(task_queue=queue, heartbeat_timeout="PT2S")
+    argv = [
+        sys.executable,
+        "-m",
+        "a2a_temporal.cli",
+        "worker",
+        "--agents",
+        "tests.agents:CRASH_AGENTS",
+    ]
+    return ManagedProcess("worker", argv, log, env=env)
+
+
+async def _wait_for(path: Path, process: ManagedProcess, limit: float = 60.0) -> None:
+    async with asyncio.timeout(limit):
+        while not path.exists():
+            process.check_alive()
+            await asyncio.sleep(0.05)
+
+
+async def test_sigkill_mid_skill_resumes_without_rerunning_calls(
+    stack: DevStack, tmp_path: Path
+) -> None:
+    queue = f"crash-{uuid.uuid4().hex[:8]}"
+    first = _worker(stack, queue, tmp_path / "worker1.log")
+    second = _worker(stack, queue, tmp_path / "worker2.log")
+    try:
+        first.start()
+        client = await stack.client(task_queue=queue)
+        handle = await client.start("crasher", "three_calls", args={"path": str(tmp_path)})
+        await _wait_for(tmp_path / "parked", first)
+        assert first.process is not None
+        first.process.kill()
+        first.process.wait()
+        (tmp_path / "killed").write_text("yes")
+        second.start()
+        result = await handle.result(timeout=120)
+    finally:
+        await first.stop()
+        await second.stop()
+    assert result.status == "completed", result.error
+    hits = (tmp_path / "hits.log").read_text().split()
+    assert sorted(hits) == [f"{handle.task_id}/call-{n}" for n in range(3)]
+    assert result.output == [f"{handle.task_id}/call-{n}" for n in range(3)]
