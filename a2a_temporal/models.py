@@ -12,19 +12,20 @@ from pydantic import BaseModel, ConfigDict
 from a2a_temporal.types import ArtifactRef, CallResult
 
 __all__ = [
-    "CALL_UPDATE",
+    "CALLS_UPDATE",
     "EVENTS_TOPIC",
     "PROGRESS_SIGNAL",
     "REJECTED_ERROR_TYPE",
-    "CallOutcome",
+    "CallBatch",
     "CallRequest",
+    "CallStarted",
     "EventRecord",
     "RunSkillInput",
     "SkillOutput",
     "SkillRunInput",
 ]
 
-CALL_UPDATE = "a2a.call"
+CALLS_UPDATE = "a2a.calls"
 PROGRESS_SIGNAL = "a2a.progress"
 EVENTS_TOPIC = "events"
 REJECTED_ERROR_TYPE = "SkillRejected"
@@ -63,7 +64,7 @@ class SkillOutput(BaseModel):
 
 
 class CallRequest(BaseModel):
-    """The `call` update a skill sends to its own workflow for `ctx.call`."""
+    """One `ctx.call` a skill asks its workflow to start as a child task."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -73,17 +74,28 @@ class CallRequest(BaseModel):
     args: dict[str, Any] | None = None
     auth: dict[str, Any] | None = None
     grant: Any = None
-    timeout_seconds: float | None = None
     digest: str
 
 
-class CallOutcome(BaseModel):
-    """The `call` update's result: the child's result and what was asked for."""
+class CallBatch(BaseModel):
+    """The `calls` update: the `ctx.call`s a skill made in one event-loop turn."""
 
+    requests: list[CallRequest]
+
+
+class CallStarted(BaseModel):
+    """What the workflow did for call number `seq` (recorded once, returned on every ask).
+
+    `result` is set when no child was started (e.g. unknown agent); otherwise the
+    caller awaits the child task `child_id`.
+    """
+
+    seq: int
     target: str
     skill: str
     digest: str
-    result: CallResult
+    child_id: str
+    result: CallResult | None = None
 
 
 class EventRecord(BaseModel):

@@ -10,18 +10,18 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.service import RPCError, RPCStatusCode
 
 from a2a_temporal import registry
 from a2a_temporal._s3 import ObjectStore, minio_client
-from a2a_temporal.client import A2AClient, describe_exception, new_task_id, seconds
+from a2a_temporal.client import A2AClient, new_task_id, seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillRunInput
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.temporal_context import artifact_key, artifact_prefix
+from a2a_temporal.temporal_context import artifact_key, artifact_prefix, task_result
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
 from workflows.skill_run import SkillRunWorkflow, task_attributes
 
@@ -58,11 +58,7 @@ class TaskHandle:
 
     async def _wait(self) -> CallResult:
         try:
-            return await self._handle.result()
-        except WorkflowFailureError as err:
-            cause = err.cause
-            status = "canceled" if "Cancel" in type(cause).__name__ else "failed"
-            return CallResult(task_id=self.task_id, status=status, error=describe_exception(cause))
+            return await task_result(self._handle)
         except RPCError as err:
             raise _translate(err, self.task_id) from None
 

@@ -14,24 +14,24 @@ from typing import Any, cast
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from temporalio import activity
-from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError, CancelledError
 
 from a2a_temporal._events import EventPublisher
 from a2a_temporal._s3 import ObjectStore, Readable
 from a2a_temporal.agent import WorkspaceAccess
-from a2a_temporal.client import A2AClient, seconds
+from a2a_temporal.client import A2AClient, describe_exception, seconds
 from a2a_temporal.context import ArtifactSource, AuthT, RunContext
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.errors import CancelledByCaller, SandboxUnavailable
-from a2a_temporal.models import CALL_UPDATE, CallOutcome, CallRequest
+from a2a_temporal.models import CALLS_UPDATE, CallBatch, CallRequest, CallStarted
 from a2a_temporal.names import validate_object_name
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.secrets import SecretResolver
-from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
+from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult, TaskStatus
 from a2a_temporal.workspace import WorkspaceClient
 
-__all__ = ["TemporalRunContext", "artifact_key", "artifact_prefix"]
+__all__ = ["TemporalRunContext", "artifact_key", "artifact_prefix", "task_result"]
 
 
 def artifact_prefix(task_id: str) -> str:
@@ -75,6 +75,7 @@ class TemporalRunContext(RunContext[AuthT]):
         self._discovery = discovery
         self._artifacts: dict[str, ArtifactRef] = {}
         self._next_call = 0
+        self._batcher = _CallBatcher(client.get_workflow_handle(task_id))
 
     @property
     def artifact_refs(self) -> tuple[ArtifactRef, ...]:
@@ -159,9 +160,10 @@ class TemporalRunContext(RunContext[AuthT]):
         grant: Any = None,
         timeout: timedelta | float | None = None,
     ) -> CallResult:
-        """Run `skill` of `target` as a child task; a retried attempt gets the same result."""
+        """Run `skill` of `target` as a child task; a retried attempt gets the same child."""
         seq = self._next_call
         self._next_call += 1
+        limit = seconds(timeout)
         self.check_cancelled()
         raw_args = args.model_dump(mode="json") if isinstance(args, BaseModel) else args
         raw_args = to_jsonable_python(raw_args) if raw_args is not None else None
@@ -173,28 +175,94 @@ class TemporalRunContext(RunContext[AuthT]):
             args=raw_args,
             auth=self.auth.model_dump(mode="json"),
             grant=grant,
-            timeout_seconds=seconds(timeout),
             digest=digest,
         )
-        handle = self._client.get_workflow_handle(self.task_id)
-        try:
-            outcome = await handle.execute_update(
-                CALL_UPDATE, request, id=f"call-{seq}", result_type=CallOutcome
-            )
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            self.check_cancelled()
-            raise
-        if outcome.digest != digest:
+        started = await self._batcher.submit(request)
+        if started.digest != digest:
             raise ApplicationError(
                 f"call #{seq} asks for {target}.{skill} (args digest {digest}) but an earlier "
-                f"attempt's call #{seq} asked for {outcome.target}.{outcome.skill} (args digest "
-                f"{outcome.digest}); a skill must make the same calls in the same order on "
+                f"attempt's call #{seq} asked for {started.target}.{started.skill} (args digest "
+                f"{started.digest}); a skill must make the same calls in the same order on "
                 "every attempt",
                 type="CallMismatch",
                 non_retryable=True,
             )
-        result: CallResult = outcome.result
-        return result
+        if started.result is not None:
+            return started.result
+        child = self._client.get_workflow_handle(started.child_id, result_type=CallResult)
+        try:
+            async with asyncio.timeout(limit):
+                return await task_result(child)
+        except TimeoutError:
+            await child.cancel()
+            result = await task_result(child)
+            return result.model_copy(
+                update={"status": "canceled", "error": f"timed out after {limit:g}s"}
+            )
+
+    async def aclose(self) -> None:
+        """Stop sending calls (the activity is ending)."""
+        await self._batcher.aclose()
+
+
+async def task_result(handle: WorkflowHandle[Any, CallResult]) -> CallResult:
+    """Wait for a task's `CallResult`, mapping a failed or cancelled workflow to one."""
+    try:
+        return await handle.result()
+    except WorkflowFailureError as err:
+        cause = err.cause
+        status: TaskStatus = "canceled" if isinstance(cause, CancelledError) else "failed"
+        return CallResult(task_id=handle.id, status=status, error=describe_exception(cause))
+
+
+class _CallBatcher:
+    """Sends the calls made in one event-loop turn as one `calls` update."""
+
+    def __init__(self, handle: WorkflowHandle[Any, Any]) -> None:
+        self._handle = handle
+        self._pending: list[tuple[CallRequest, asyncio.Future[CallStarted]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def submit(self, request: CallRequest) -> asyncio.Future[CallStarted]:
+        """Queue `request`; the future resolves when its child has started."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[CallStarted] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._send_pending)
+        self._pending.append((request, future))
+        return future
+
+    def _send_pending(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[CallRequest, asyncio.Future[CallStarted]]]) -> None:
+        requests = [request for request, _ in batch]
+        try:
+            started = await self._handle.execute_update(
+                CALLS_UPDATE,
+                CallBatch(requests=requests),
+                id=f"calls-{requests[0].seq}-{requests[-1].seq}",
+                result_type=list[CallStarted],
+            )
+        except BaseException as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        by_seq = {item.seq: item for item in started}
+        for request, future in batch:
+            if not future.done():
+                future.set_result(by_seq[request.seq])
+
+    async def aclose(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
 
 
 class _IterReader:

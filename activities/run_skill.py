@@ -92,7 +92,10 @@ class SkillActivities:
                 discovery=self._discovery,
                 grant=input.grant,
             )
-            output = await self._run_handler(ctx, prepared.invoke(ctx))
+            try:
+                output = await self._run_handler(ctx, prepared.invoke(ctx))
+            finally:
+                await ctx.aclose()
         artifacts = ctx.artifact_refs
         if info.attempt > 1:
             artifacts = tuple(await self.list_artifacts(task_id))

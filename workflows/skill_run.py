@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -20,11 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal import registry
     from a2a_temporal import search_attributes as attrs
     from a2a_temporal.models import (
-        CALL_UPDATE,
+        CALLS_UPDATE,
         PROGRESS_SIGNAL,
         REJECTED_ERROR_TYPE,
-        CallOutcome,
+        CallBatch,
         CallRequest,
+        CallStarted,
         RunSkillInput,
         SkillOutput,
         SkillRunInput,
@@ -58,7 +60,8 @@ class SkillRunWorkflow:
     def __init__(self, input: SkillRunInput) -> None:
         self._stream = WorkflowStream()
         self._input = input
-        self._call_tasks: dict[int, asyncio.Task[object]] = {}
+        self._starts: dict[int, asyncio.Task[CallStarted]] = {}
+        self._children: dict[int, asyncio.Task[None]] = {}
 
     @workflow.run
     async def run(self, input: SkillRunInput) -> CallResult:
@@ -105,82 +108,65 @@ class SkillRunWorkflow:
             )
         return await self._finish(result, options=options)
 
-    @workflow.update(name=CALL_UPDATE)
-    async def call(self, request: CallRequest) -> CallOutcome:
-        """Run a child task for the skill's `ctx.call` number `request.seq`."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._call_tasks[request.seq] = task
-        try:
-            result = await self._call_child(request)
-        finally:
-            self._call_tasks.pop(request.seq, None)
-        return CallOutcome(
-            target=request.target, skill=request.skill, digest=request.digest, result=result
-        )
+    @workflow.update(name=CALLS_UPDATE)
+    async def calls(self, batch: CallBatch) -> list[CallStarted]:
+        """Start a child task per call; a call number seen before gets its first answer."""
+        for request in batch.requests:
+            if request.seq not in self._starts:
+                self._starts[request.seq] = asyncio.create_task(self._start_child(request))
+        return [await self._starts[request.seq] for request in batch.requests]
 
     @workflow.signal(name=PROGRESS_SIGNAL)
     def progress(self, message: str) -> None:
         """Show the skill's latest progress message as the workflow's current details."""
         workflow.set_current_details(message)
 
-    async def _call_child(self, request: CallRequest) -> CallResult:
+    async def _start_child(self, request: CallRequest) -> CallStarted:
         info = workflow.info()
         child_id = f"{info.workflow_id}/call-{request.seq}"
+        started = CallStarted(
+            seq=request.seq,
+            target=request.target,
+            skill=request.skill,
+            digest=request.digest,
+            child_id=child_id,
+        )
         queue = registry.task_queue_of(request.target, info.task_queue)
         if queue is None:
             error = registry.skill_options(request.target, request.skill, info.task_queue)
-            return CallResult(task_id=child_id, status="rejected", error=str(error))
+            rejected = CallResult(task_id=child_id, status="rejected", error=str(error))
+            return started.model_copy(update={"result": rejected})
         options = registry.skill_options(request.target, request.skill, queue)
-        attributes = _uses_attributes(options)
-        try:
-            handle = await workflow.start_child_workflow(
-                SkillRunWorkflow.run,
-                SkillRunInput(
-                    agent=request.target,
-                    skill=request.skill,
-                    args=request.args,
-                    auth=request.auth,
-                    caller=info.workflow_id,
-                    grant=request.grant,
-                ),
-                id=child_id,
-                task_queue=queue,
-                cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-                parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
-                static_summary=f"{request.target}.{request.skill} by {info.workflow_id}",
-                search_attributes=(
-                    task_attributes(request.target, request.skill, info.workflow_id)
-                    if attributes
-                    else None
-                ),
-            )
-            waiter = asyncio.create_task(_await_child(handle))
-            if request.timeout_seconds is None:
-                return await waiter
-            done, _ = await workflow.wait([waiter], timeout=request.timeout_seconds)
-            if done:
-                return waiter.result()
-            waiter.cancel()
-            try:
-                result = await waiter
-            except asyncio.CancelledError:
-                result = CallResult(task_id=child_id, status="canceled")
-            return result.model_copy(
-                update={
-                    "status": "canceled",
-                    "error": f"timed out after {request.timeout_seconds:g}s",
-                }
-            )
-        except ChildWorkflowError as err:
-            status, error = _describe_failure(err.cause)
-            return CallResult(task_id=child_id, status=status, error=error)
+        handle = await workflow.start_child_workflow(
+            SkillRunWorkflow.run,
+            SkillRunInput(
+                agent=request.target,
+                skill=request.skill,
+                args=request.args,
+                auth=request.auth,
+                caller=info.workflow_id,
+                grant=request.grant,
+            ),
+            id=child_id,
+            task_queue=queue,
+            cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+            parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+            static_summary=f"{request.target}.{request.skill} by {info.workflow_id}",
+            search_attributes=(
+                task_attributes(request.target, request.skill, info.workflow_id)
+                if _uses_attributes(options)
+                else None
+            ),
+        )
+        self._children[request.seq] = asyncio.create_task(_watch(handle))
+        return started
 
     async def _finish(
         self, result: CallResult, options: registry.SkillOptions | None
     ) -> CallResult:
-        for task in list(self._call_tasks.values()):
-            task.cancel()
+        for child in self._children.values():
+            child.cancel()
+        await asyncio.gather(*self._children.values())
         if result.status in ("failed", "canceled") and options is not None:
             listed = await workflow.execute_activity(
                 LIST_ARTIFACTS_ACTIVITY,
@@ -203,10 +189,10 @@ def _uses_attributes(options: registry.SkillOptions | str | None) -> bool:
     return registry.uses_search_attributes()
 
 
-async def _await_child(
-    handle: workflow.ChildWorkflowHandle[SkillRunWorkflow, CallResult],
-) -> CallResult:
-    return await handle
+async def _watch(handle: workflow.ChildWorkflowHandle[SkillRunWorkflow, CallResult]) -> None:
+    """Await a child so that cancelling this task cancels it; its caller reads the result."""
+    with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
+        await handle
 
 
 def _describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:

@@ -1,0 +1,87 @@
+"""Agents the benchmarks run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from pydantic import BaseModel
+
+from a2a_temporal import A2AAgent, AgentEvent, CancelledByCaller, NoAuth, RunContext, skill
+
+
+class Text(BaseModel):
+    text: str
+
+
+class Count(BaseModel):
+    n: int
+
+
+class Blobs(BaseModel):
+    count: int
+    mib: int
+
+
+class Trivial(A2AAgent):
+    name = "trivial"
+
+    @skill
+    async def noop(self, ctx: RunContext[NoAuth], args: Text) -> str:
+        return args.text.upper()
+
+    @skill
+    async def fan(self, ctx: RunContext[NoAuth], args: Count) -> list[str]:
+        results = await asyncio.gather(
+            *(ctx.call("trivial", "noop", args={"text": f"t{i}"}) for i in range(args.n))
+        )
+        return [r.output for r in results]
+
+
+class Streamer(A2AAgent):
+    name = "streamer"
+    cancelled_at: dict[str, float] = {}  # noqa: RUF012 - read by the cancel bench
+
+    @skill(retries=0)
+    async def deltas(self, ctx: RunContext[NoAuth], args: Count) -> int:
+        """Emit n text deltas in bursts of 10 (about 2,000 a second), each stamped."""
+        for i in range(args.n):
+            await ctx.emit_event(AgentEvent("text_delta", {"text": f"{i} ", "t": time.time()}))
+            if i % 10 == 9:
+                await asyncio.sleep(0.005)
+        return args.n
+
+    @skill(retries=0)
+    async def wait(self, ctx: RunContext[NoAuth], args: Count) -> str:
+        await ctx.emit_progress("waiting")
+        try:
+            await asyncio.sleep(args.n)
+        except CancelledByCaller:
+            Streamer.cancelled_at[ctx.task_id] = time.monotonic()
+            raise
+        return "not cancelled"
+
+
+class Artifacts(A2AAgent):
+    name = "artifacts"
+
+    @skill(retries=0)
+    async def many(self, ctx: RunContext[NoAuth], args: Blobs) -> int:
+        data = b"a" * (args.mib * 1024 * 1024)
+        for i in range(args.count):
+            await ctx.write_artifact(f"blob-{i}.bin", data)
+        return args.count
+
+    @skill(retries=0)
+    async def stream(self, ctx: RunContext[NoAuth], args: Blobs) -> int:
+        chunk = b"s" * (1024 * 1024)
+
+        def chunks():  # type: ignore[no-untyped-def]
+            for _ in range(args.mib):
+                yield chunk
+
+        ref = await ctx.write_artifact_stream("stream.bin", chunks())
+        return ref.size_bytes
+
+
+BENCH_AGENTS = [Trivial(), Streamer(), Artifacts()]
