@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 
-from a2a_temporal.runner import configure_logging, load_agents, run_worker
+from a2a_temporal.runner import configure_logging, exit_process, load_agents, run_worker
 from a2a_temporal.settings import AgentSettings
 
 DEFAULT_AGENTS = "examples.agents:DEMO_AGENTS"
@@ -29,3 +29,4 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    exit_process(0)

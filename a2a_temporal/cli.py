@@ -9,20 +9,20 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.service import RPCError
 
 from a2a_temporal.plugin import AgentPlugin
-from a2a_temporal.runner import configure_logging, load_agents, run_worker
+from a2a_temporal.runner import configure_logging, exit_process, load_agents, run_worker
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_client import TaskHandle, TemporalA2AClient, UnknownTask
 from a2a_temporal.testing import DevStack
 from a2a_temporal.types import AgentEvent, CallResult
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 
 class CliError(Exception):
@@ -275,5 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """Console entry point: `main`, then `exit_process` with its code."""
+    exit_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

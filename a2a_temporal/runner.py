@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
+import sys
 from collections.abc import Iterable
+from typing import NoReturn
 
 import structlog
 from temporalio.client import Client
@@ -15,7 +18,7 @@ from a2a_temporal.agent import A2AAgent
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.settings import AgentSettings
 
-__all__ = ["configure_logging", "load_agents", "run_worker"]
+__all__ = ["configure_logging", "exit_process", "load_agents", "run_worker"]
 
 log = structlog.get_logger("a2a_temporal.worker")
 
@@ -80,3 +83,14 @@ async def run_worker(
         )
         await (stop or asyncio.Event()).wait()
     log.info("worker stopped")
+
+
+def exit_process(code: int) -> NoReturn:
+    """Flush output and exit without interpreter teardown.
+
+    Skipping teardown avoids a crash of Temporal's native runtime threads that
+    can happen while Python finalizes after a client was used.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -46,6 +46,7 @@ class ReportArgs(BaseModel):
 
 
 class Summary(BaseModel):
+    report_task: str | None = None
     files: int
     lines: int
     functions: int
@@ -226,7 +227,7 @@ class Coordinator(A2AAgent):
         report = await ctx.call("reporter", "report", args={"files": files})
         if not report.ok:
             raise RuntimeError(f"reporting failed: {report.error}")
-        return Summary.model_validate(report.output)
+        return Summary.model_validate({**report.output, "report_task": report.task_id})
 
 
 DEMO_AGENTS: list[A2AAgent] = [Planner(), Analyzer(), Reporter(), Coordinator()]
