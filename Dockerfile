@@ -1,0 +1,15 @@
+# The a2a-temporal worker image.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY a2a_temporal ./a2a_temporal
+COPY workflows ./workflows
+COPY activities ./activities
+COPY examples ./examples
+COPY worker.py ./
+RUN pip install --no-cache-dir .
+
+USER nobody
+CMD ["python", "worker.py"]
