@@ -18,6 +18,7 @@ PURE = {
 ALLOWED_ROOTS = {
     "__future__",
     "asyncio",
+    "contextlib",
     "dataclasses",
     "datetime",
     "typing",
