@@ -110,6 +110,10 @@ class ObjectStore:
 
         return await asyncio.to_thread(stat)
 
+    async def delete(self, key: str) -> None:
+        """Remove the object at `key`."""
+        await asyncio.to_thread(self.client.remove_object, self.bucket, key)
+
     async def list(self, prefix: str) -> list[tuple[str, int, str]]:
         """Return `(key, size, content type)` of every object under `prefix`, sorted by key."""
 

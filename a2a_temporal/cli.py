@@ -182,9 +182,7 @@ async def _run(args: argparse.Namespace) -> int:
     if args.follow:
         async for event in handle.events():
             _print_event(event)
-    result = await handle.result()
-    _print_result(result)
-    return 0 if result.ok else 1
+    return await _result(handle)
 
 
 async def _events(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillRunInput
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.temporal_context import artifact_key, artifact_prefix, task_result
+from a2a_temporal.temporal_context import artifact_key, list_task_artifacts, task_result
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
 from workflows.skill_run import SkillRunWorkflow, task_attributes
 
@@ -82,12 +82,7 @@ class TaskHandle:
 
     async def artifacts(self) -> list[ArtifactRef]:
         """List the artifacts the task has stored so far."""
-        prefix = artifact_prefix(self.task_id)
-        store = self._client.store
-        return [
-            ArtifactRef(key.removeprefix(prefix), store.uri(key), mime, size)
-            for key, size, mime in await store.list(prefix)
-        ]
+        return await list_task_artifacts(self._client.store, self.task_id)
 
     async def read_artifact(self, name: str) -> bytes:
         """Return the bytes of artifact `name`; `FileNotFoundError` when absent."""

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError, CancelledError
 
 from a2a_temporal._events import EventPublisher
 from a2a_temporal._s3 import ObjectStore, Readable
+from a2a_temporal._s3_workspace import S3Workspace, workspace_prefix
 from a2a_temporal.agent import WorkspaceAccess
 from a2a_temporal.client import A2AClient, describe_exception, seconds
 from a2a_temporal.context import ArtifactSource, AuthT, RunContext
@@ -31,7 +32,13 @@ from a2a_temporal.secrets import SecretResolver
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult, TaskStatus
 from a2a_temporal.workspace import WorkspaceClient
 
-__all__ = ["TemporalRunContext", "artifact_key", "artifact_prefix", "task_result"]
+__all__ = [
+    "TemporalRunContext",
+    "artifact_key",
+    "artifact_prefix",
+    "list_task_artifacts",
+    "task_result",
+]
 
 
 def artifact_prefix(task_id: str) -> str:
@@ -42,6 +49,15 @@ def artifact_prefix(task_id: str) -> str:
 def artifact_key(task_id: str, name: str) -> str:
     """Return the S3 key of artifact `name` of task `task_id` (the name is validated)."""
     return artifact_prefix(task_id) + validate_object_name(name)
+
+
+async def list_task_artifacts(store: ObjectStore, task_id: str) -> list[ArtifactRef]:
+    """List every artifact task `task_id` stored, across all its attempts."""
+    prefix = artifact_prefix(task_id)
+    return [
+        ArtifactRef(key.removeprefix(prefix), store.uri(key), mime, size)
+        for key, size, mime in await store.list(prefix)
+    ]
 
 
 def args_digest(target: str, skill: str, args: Mapping[str, Any] | None) -> str:
@@ -136,7 +152,11 @@ class TemporalRunContext(RunContext[AuthT]):
         return self._secrets.resolve(name)
 
     def _open_workspace(self) -> WorkspaceClient:
-        raise NotImplementedError("the S3-backed workspace arrives with workspace grants")
+        return S3Workspace(
+            self._store,
+            workspace_prefix(self.auth),
+            read_only=self._workspace_access == "read",
+        )
 
     @property
     def sandbox(self) -> SandboxClient:

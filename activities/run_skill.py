@@ -20,7 +20,7 @@ from a2a_temporal.discovery import InMemoryDiscoveryClient
 from a2a_temporal.errors import SkillRejected
 from a2a_temporal.models import PROGRESS_SIGNAL, REJECTED_ERROR_TYPE, RunSkillInput, SkillOutput
 from a2a_temporal.secrets import SecretResolver
-from a2a_temporal.temporal_context import TemporalRunContext, artifact_prefix
+from a2a_temporal.temporal_context import TemporalRunContext, list_task_artifacts
 from a2a_temporal.types import AgentEvent, ArtifactRef
 from workflows.skill_run import LIST_ARTIFACTS_ACTIVITY, RUN_SKILL_ACTIVITY
 
@@ -128,11 +128,7 @@ class SkillActivities:
     @activity.defn(name=LIST_ARTIFACTS_ACTIVITY)
     async def list_artifacts(self, task_id: str) -> list[ArtifactRef]:
         """List every artifact a task stored, across all its attempts."""
-        prefix = artifact_prefix(task_id)
-        return [
-            ArtifactRef(key.removeprefix(prefix), self._store.uri(key), mime, size)
-            for key, size, mime in await self._store.list(prefix)
-        ]
+        return await list_task_artifacts(self._store, task_id)
 
 
 def _rejected(message: str) -> ApplicationError:

@@ -313,3 +313,14 @@ class Crasher(A2AAgent):
 
 
 CRASH_AGENTS = [Crasher()]
+
+
+class Nosy(A2AAgent):
+    """Touches the workspace without declaring access."""
+
+    name = "nosy"
+
+    @skill(retries=0)
+    async def peek(self, ctx: RunContext[NoAuth]) -> list[str]:
+        """List the workspace."""
+        return await ctx.workspace.list()

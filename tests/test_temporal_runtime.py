@@ -6,7 +6,7 @@ import pytest
 
 from a2a_temporal import AgentEvent, CallResult, ScopedAuth, UnknownTask
 from a2a_temporal.testing import DevStack
-from tests.agents import Analyst, Delay, Flaky, Recorder, Slow, Splitter, Vault, Writer
+from tests.agents import Analyst, Delay, Flaky, Nosy, Recorder, Slow, Splitter, Vault, Writer
 from tests.temporal_helpers import (
     CHILD_STARTED,
     SCHEDULED,
@@ -257,3 +257,19 @@ async def test_discovery_from_plugin_agents(stack: DevStack) -> None:
         cards = await client.discovery.find(tag="text")
         assert [c.name for c in cards] == ["analyst", "splitter"]
         assert all(c.task_queue for c in cards)
+
+
+async def test_workspace_is_a_prefix_per_caller(stack: DevStack) -> None:
+    async with running(stack, [Vault(), Nosy()]) as client:
+        result = await client.call("vault", "store", args={"text": "hi"}, auth={"subject": "ann"})
+        assert (result.status, result.output) == ("completed", ["notes/a.txt"])
+        stored = stack.minio().get_object(stack.bucket, "workspaces/ann/notes/a.txt")
+        try:
+            assert stored.read() == b"hi"
+        finally:
+            stored.close()
+            stored.release_conn()
+        no_access = await client.call("nosy", "peek")
+    assert no_access.status == "failed"
+    assert no_access.error is not None
+    assert no_access.error.startswith("PermissionError: this agent did not declare workspace")
