@@ -33,7 +33,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from a2a_temporal.types import ArtifactRef, CallResult, TaskStatus
 
-__all__ = ["LIST_ARTIFACTS_ACTIVITY", "RUN_SKILL_ACTIVITY", "SkillRunWorkflow", "task_attributes"]
+__all__ = [
+    "LIST_ARTIFACTS_ACTIVITY",
+    "RUN_SKILL_ACTIVITY",
+    "SkillRunWorkflow",
+    "TaskHandle",
+    "describe_failure",
+    "start_task",
+    "task_attributes",
+    "uses_attributes",
+]
 
 RUN_SKILL_ACTIVITY = "a2a.run_skill"
 LIST_ARTIFACTS_ACTIVITY = "a2a.list_artifacts"
@@ -93,7 +102,7 @@ class SkillRunWorkflow:
                 summary=f"{input.agent}.{input.skill}",
             )
         except ActivityError as err:
-            status, error = _describe_failure(err.cause)
+            status, error = describe_failure(err.cause)
             result = CallResult(task_id=info.workflow_id, status=status, error=error)
         except asyncio.CancelledError:
             result = CallResult(
@@ -131,33 +140,17 @@ class SkillRunWorkflow:
             digest=request.digest,
             child_id=child_id,
         )
-        queue = registry.task_queue_of(request.target, info.task_queue)
-        if queue is None:
-            error = registry.skill_options(request.target, request.skill, info.task_queue)
-            rejected = CallResult(task_id=child_id, status="rejected", error=str(error))
-            return started.model_copy(update={"result": rejected})
-        options = registry.skill_options(request.target, request.skill, queue)
-        handle = await workflow.start_child_workflow(
-            SkillRunWorkflow.run,
-            SkillRunInput(
-                agent=request.target,
-                skill=request.skill,
-                args=request.args,
-                auth=request.auth,
-                caller=info.workflow_id,
-                grant=request.grant,
-            ),
-            id=child_id,
-            task_queue=queue,
-            cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-            parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
-            static_summary=f"{request.target}.{request.skill} by {info.workflow_id}",
-            search_attributes=(
-                task_attributes(request.target, request.skill, info.workflow_id)
-                if _uses_attributes(options)
-                else None
-            ),
+        task = SkillRunInput(
+            agent=request.target,
+            skill=request.skill,
+            args=request.args,
+            auth=request.auth,
+            caller=info.workflow_id,
+            grant=request.grant,
         )
+        handle = await start_task(task, child_id)
+        if isinstance(handle, CallResult):
+            return started.model_copy(update={"result": handle})
         self._children[request.seq] = asyncio.create_task(_watch(handle))
         return started
 
@@ -176,26 +169,59 @@ class SkillRunWorkflow:
                 summary="list artifacts",
             )
             result = result.model_copy(update={"artifacts": tuple(listed)})
-        if _uses_attributes(options):
+        if uses_attributes(options):
             workflow.upsert_search_attributes([attrs.STATUS.value_set(result.status)])
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
 
-def _uses_attributes(options: registry.SkillOptions | str | None) -> bool:
+TaskHandle = workflow.ChildWorkflowHandle[SkillRunWorkflow, CallResult]
+
+
+async def start_task(
+    task: SkillRunInput, task_id: str, execution_timeout: timedelta | None = None
+) -> TaskHandle | CallResult:
+    """Start `task` as a child `SkillRunWorkflow` on its agent's task queue.
+
+    Returns a rejected `CallResult` instead when no worker of this process hosts
+    the agent. Cancelling the child's awaiter cancels the child and waits for it.
+    """
+    queue = registry.task_queue_of(task.agent, workflow.info().task_queue)
+    if queue is None:
+        error = registry.skill_options(task.agent, task.skill, workflow.info().task_queue)
+        return CallResult(task_id=task_id, status="rejected", error=str(error))
+    options = registry.skill_options(task.agent, task.skill, queue)
+    return await workflow.start_child_workflow(
+        SkillRunWorkflow.run,
+        task,
+        id=task_id,
+        task_queue=queue,
+        execution_timeout=execution_timeout,
+        cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+        static_summary=f"{task.agent}.{task.skill} by {task.caller}",
+        search_attributes=(
+            task_attributes(task.agent, task.skill, task.caller)
+            if uses_attributes(options)
+            else None
+        ),
+    )
+
+
+def uses_attributes(options: registry.SkillOptions | str | None) -> bool:
     if isinstance(options, registry.SkillOptions):
         return options.search_attributes
     return registry.uses_search_attributes()
 
 
-async def _watch(handle: workflow.ChildWorkflowHandle[SkillRunWorkflow, CallResult]) -> None:
+async def _watch(handle: TaskHandle) -> None:
     """Await a child so that cancelling this task cancels it; its caller reads the result."""
     with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
         await handle
 
 
-def _describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:
+def describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:
     if isinstance(cause, CancelledError):
         return "canceled", "canceled by caller"
     if isinstance(cause, ApplicationError):
