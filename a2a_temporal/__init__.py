@@ -6,10 +6,16 @@ from a2a_temporal.client import A2AClient, InMemoryA2AClient
 from a2a_temporal.context import LocalRunContext, RunContext
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient, UnknownAgent
 from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavailable, SkillRejected
+from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineState, Step, StepState
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.sandbox import SandboxClient, SandboxResult
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.temporal_client import TaskHandle, TemporalA2AClient, UnknownTask
+from a2a_temporal.temporal_client import (
+    PipelineHandle,
+    TaskHandle,
+    TemporalA2AClient,
+    UnknownTask,
+)
 from a2a_temporal.temporal_context import TemporalRunContext
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
 from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
@@ -31,6 +37,10 @@ __all__ = [
     "LocalRunContext",
     "MissingScopes",
     "NoAuth",
+    "Pipeline",
+    "PipelineError",
+    "PipelineHandle",
+    "PipelineState",
     "RunContext",
     "SandboxClient",
     "SandboxResult",
@@ -38,6 +48,8 @@ __all__ = [
     "ScopedAuth",
     "SkillCard",
     "SkillRejected",
+    "Step",
+    "StepState",
     "TaskHandle",
     "TemporalA2AClient",
     "TemporalRunContext",

@@ -20,6 +20,7 @@ from a2a_temporal.agent import A2AAgent
 from a2a_temporal.secrets import SecretResolver
 from a2a_temporal.settings import AgentSettings
 from activities.run_skill import SkillActivities
+from workflows.pipeline import PipelineWorkflow
 from workflows.skill_run import SkillRunWorkflow
 
 __all__ = ["AgentPlugin"]
@@ -68,7 +69,7 @@ class AgentPlugin(SimplePlugin):
             "a2a_temporal.AgentPlugin",
             data_converter=self._data_converter,
             activities=self.skill_activities.definitions(),
-            workflows=[SkillRunWorkflow],
+            workflows=[SkillRunWorkflow, PipelineWorkflow],
             workflow_runner=_with_passthrough,
             workflow_failure_exception_types=[pydantic_core.ValidationError],
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -19,13 +20,15 @@ from a2a_temporal._s3 import ObjectStore, minio_client
 from a2a_temporal.client import A2AClient, new_task_id, seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillRunInput
+from a2a_temporal.pipeline import Pipeline, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_context import artifact_key, list_task_artifacts, task_result
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
+from workflows.pipeline import PIPELINE_STATE_QUERY, PipelineWorkflow
 from workflows.skill_run import SkillRunWorkflow, task_attributes
 
-__all__ = ["TaskHandle", "TemporalA2AClient", "UnknownTask"]
+__all__ = ["PipelineHandle", "TaskHandle", "TemporalA2AClient", "UnknownTask"]
 
 _DETAILS_LIMIT = 2000
 
@@ -87,6 +90,40 @@ class TaskHandle:
     async def read_artifact(self, name: str) -> bytes:
         """Return the bytes of artifact `name`; `FileNotFoundError` when absent."""
         return await self._client.store.get(artifact_key(self.task_id, name))
+
+
+class PipelineHandle:
+    """A running or finished pipeline: its state, result and cancellation."""
+
+    def __init__(self, client: TemporalA2AClient, pipeline_id: str) -> None:
+        self.pipeline_id = pipeline_id
+        self._handle: WorkflowHandle[Any, PipelineState] = client.temporal.get_workflow_handle(
+            pipeline_id, result_type=PipelineState
+        )
+
+    async def state(self) -> PipelineState:
+        """Every step's status, timings, outputs, task ids and artifacts, now."""
+        try:
+            state: PipelineState = await self._handle.query(
+                PIPELINE_STATE_QUERY, result_type=PipelineState
+            )
+            return state
+        except RPCError as err:
+            raise _translate(err, self.pipeline_id) from None
+
+    async def result(self) -> PipelineState:
+        """Wait for the pipeline to end; return its final state."""
+        try:
+            return await self._handle.result()
+        except RPCError as err:
+            raise _translate(err, self.pipeline_id) from None
+
+    async def cancel(self) -> None:
+        """Cancel the pipeline and its running steps."""
+        try:
+            await self._handle.cancel()
+        except RPCError as err:
+            raise _translate(err, self.pipeline_id) from None
 
 
 class TemporalA2AClient(A2AClient):
@@ -152,6 +189,39 @@ class TemporalA2AClient(A2AClient):
             ),
         )
         return TaskHandle(self, task_id)
+
+    async def start_pipeline(
+        self,
+        pipeline: Pipeline,
+        *,
+        auth: BaseModel | Mapping[str, Any] | None = None,
+        pipeline_id: str | None = None,
+        continue_as_new_after: int | None = None,
+    ) -> PipelineHandle:
+        """Start `pipeline` as a `PipelineWorkflow`; returns at once with its handle."""
+        pipeline_id = pipeline_id or f"pipeline.{pipeline.name}/{uuid.uuid4()}"
+        await self.temporal.start_workflow(
+            PipelineWorkflow.run,
+            PipelineInput(
+                pipeline=pipeline,
+                auth=_as_json_object(auth, "auth"),
+                continue_as_new_after=continue_as_new_after,
+            ),
+            id=pipeline_id,
+            task_queue=self.settings.task_queue,
+            static_summary=f"pipeline {pipeline.name}: {len(pipeline.steps)} steps",
+            static_details=pipeline.model_dump_json(indent=2)[:_DETAILS_LIMIT],
+            search_attributes=(
+                task_attributes("pipeline", pipeline.name, None)
+                if self.settings.search_attributes
+                else None
+            ),
+        )
+        return PipelineHandle(self, pipeline_id)
+
+    def get_pipeline(self, pipeline_id: str) -> PipelineHandle:
+        """Return a handle to an existing pipeline."""
+        return PipelineHandle(self, pipeline_id)
 
     async def call(
         self,

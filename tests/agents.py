@@ -304,6 +304,15 @@ class Crasher(A2AAgent):
         third = await ctx.call("crasher", "hit", args=args)
         return [first.output, second.output, third.output]
 
+    @skill(retries=3)
+    async def park(self, ctx: RunContext[NoAuth], args: Dir) -> str:
+        """Park until the test has killed the first worker, then finish."""
+        work = Path(args.path)
+        if not (work / "killed").exists():
+            (work / "parked").write_text(ctx.task_id)
+            await asyncio.sleep(120)
+        return "resumed"
+
     @skill(retries=0)
     async def hit(self, ctx: RunContext[NoAuth], args: Dir) -> str:
         """Append this task's id to hits.log (one line per execution)."""
@@ -324,3 +333,61 @@ class Nosy(A2AAgent):
     async def peek(self, ctx: RunContext[NoAuth]) -> list[str]:
         """List the workspace."""
         return await ctx.workspace.list()
+
+
+class Numbers(BaseModel):
+    values: list[int]
+
+
+class Value(BaseModel):
+    value: int
+    label: str = ""
+
+
+class Mathy(A2AAgent):
+    """Small steps for pipelines; records when each task ran."""
+
+    name = "mathy"
+    runs: dict[str, list[tuple[float, float]]] = {}  # noqa: RUF012 - read by the tests
+    active: dict[str, int] = {}  # noqa: RUF012
+    peak: dict[str, int] = {}  # noqa: RUF012
+
+    async def _timed(self, key: str, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        Mathy.active[key] = Mathy.active.get(key, 0) + 1
+        Mathy.peak[key] = max(Mathy.peak.get(key, 0), Mathy.active[key])
+        started = loop.time()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            Mathy.active[key] -= 1
+            Mathy.runs.setdefault(key, []).append((started, loop.time()))
+
+    @skill(retries=0)
+    async def numbers(self, ctx: RunContext[NoAuth], args: Count) -> Numbers:
+        """Return 0..n-1."""
+        await self._timed("numbers", 0.0)
+        return Numbers(values=list(range(args.n)))
+
+    @skill(retries=0)
+    async def square(self, ctx: RunContext[NoAuth], args: Value) -> int:
+        """Square a value (slowly, to show overlap and the concurrency limit)."""
+        await self._timed(f"square{args.label}", 0.3)
+        return args.value * args.value
+
+    @skill(retries=0)
+    async def total(self, ctx: RunContext[NoAuth], args: Numbers) -> int:
+        """Sum the values."""
+        await self._timed("total", 0.0)
+        return sum(args.values)
+
+    @skill(retries=0)
+    async def fail(self, ctx: RunContext[NoAuth], args: Value) -> int:
+        """Always fail."""
+        raise ValueError(f"no good: {args.value}")
+
+    @skill(retries=0)
+    async def slow(self, ctx: RunContext[NoAuth], args: Delay) -> str:
+        """Sleep."""
+        await asyncio.sleep(args.seconds)
+        return "slept"

@@ -210,6 +210,7 @@ async def start_task(
 
 
 def uses_attributes(options: registry.SkillOptions | str | None) -> bool:
+    """Whether to set search attributes, per the skill's options or this process's agents."""
     if isinstance(options, registry.SkillOptions):
         return options.search_attributes
     return registry.uses_search_attributes()
@@ -222,6 +223,7 @@ async def _watch(handle: TaskHandle) -> None:
 
 
 def describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:
+    """Map the cause of an activity or child failure to a task status and error."""
     if isinstance(cause, CancelledError):
         return "canceled", "canceled by caller"
     if isinstance(cause, ApplicationError):

@@ -1,0 +1,173 @@
+"""Pipelines on the real dev server: DAG, map, references, failures, cancel, continue-as-new."""
+
+import pytest
+from temporalio.worker import Replayer
+
+from a2a_temporal import AgentPlugin, Pipeline, TemporalA2AClient
+from a2a_temporal.testing import DevStack
+from tests.agents import Mathy
+from tests.temporal_helpers import history, running, wait_started
+
+
+def spec(*steps: dict[str, object]) -> Pipeline:
+    return Pipeline.parse({"name": "test", "steps": list(steps)})
+
+
+async def replay(client: TemporalA2AClient, workflow_ids: list[str]) -> None:
+    replayer = Replayer(workflows=[], plugins=[AgentPlugin([Mathy()], client.settings)])
+    for workflow_id in workflow_ids:
+        hist = await history(client, workflow_id)
+        await replayer.replay_workflow(hist)
+
+
+async def test_dag_runs_independent_steps_in_parallel(stack: DevStack) -> None:
+    pipeline = spec(
+        {"id": "nums", "agent": "mathy", "skill": "numbers", "args": {"n": 3}},
+        {
+            "id": "b",
+            "agent": "mathy",
+            "skill": "square",
+            "args": {"value": "${steps.nums.output.values.1}", "label": "b"},
+        },
+        {
+            "id": "c",
+            "agent": "mathy",
+            "skill": "square",
+            "args": {"value": "${steps.nums.output.values.2}", "label": "c"},
+        },
+        {
+            "id": "sum",
+            "agent": "mathy",
+            "skill": "total",
+            "args": {"values": ["${steps.b.output}", "${steps.c.output}"]},
+        },
+    )
+    async with running(stack, [Mathy()]) as client:
+        handle = await client.start_pipeline(pipeline)
+        state = await handle.result()
+        assert (await handle.state()) == state
+        await replay(client, [handle.pipeline_id])
+    assert state.status == "completed", state.error
+    steps = state.steps
+    assert steps["sum"].output == 1 + 4
+    b, c, total = steps["b"], steps["c"], steps["sum"]
+    assert b.started_at and c.started_at and b.finished_at and c.finished_at
+    assert b.started_at < c.finished_at and c.started_at < b.finished_at, "b and c overlap"
+    assert total.started_at and total.started_at >= max(b.finished_at, c.finished_at)
+    assert steps["nums"].task_ids == [f"{handle.pipeline_id}/nums"]
+
+
+async def test_map_respects_the_limit_and_keeps_order(stack: DevStack) -> None:
+    Mathy.peak.pop("squarem", None)
+    pipeline = spec(
+        {"id": "nums", "agent": "mathy", "skill": "numbers", "args": {"n": 8}},
+        {
+            "id": "sq",
+            "agent": "mathy",
+            "skill": "square",
+            "map": "${steps.nums.output.values}",
+            "args": {"value": "${item}", "label": "m"},
+            "concurrency": 3,
+        },
+    )
+    async with running(stack, [Mathy()]) as client:
+        state = await (await client.start_pipeline(pipeline)).result()
+    assert state.status == "completed", state.error
+    assert state.steps["sq"].output == [i * i for i in range(8)]
+    assert state.steps["sq"].items_total == 8
+    assert Mathy.peak["squarem"] == 3
+
+
+async def test_invalid_pipeline_is_rejected_before_anything_runs(stack: DevStack) -> None:
+    pipeline = spec(
+        {"id": "a", "agent": "ghost", "skill": "x"},
+        {"id": "b", "agent": "mathy", "skill": "nope", "depends_on": ["zzz"]},
+    )
+    async with running(stack, [Mathy()]) as client:
+        handle = await client.start_pipeline(pipeline)
+        state = await handle.result()
+    assert state.status == "rejected"
+    assert state.error is not None
+    assert "step 'a': unknown agent 'ghost'" in state.error
+    assert "step 'b': agent 'mathy' has no skill 'nope'" in state.error
+    assert "step 'b' refers to missing step 'zzz'" in state.error
+    assert all(s.task_ids == [] and s.status == "skipped" for s in state.steps.values())
+
+
+@pytest.mark.parametrize("on_failure", ["continue", "fail"])
+async def test_on_failure(stack: DevStack, on_failure: str) -> None:
+    pipeline = spec(
+        {
+            "id": "bad",
+            "agent": "mathy",
+            "skill": "fail",
+            "args": {"value": 1},
+            "on_failure": on_failure,
+            "retries": 1,
+        },
+        {
+            "id": "after",
+            "agent": "mathy",
+            "skill": "square",
+            "args": {"value": "${steps.bad.output}"},
+        },
+        {"id": "other", "agent": "mathy", "skill": "slow", "args": {"seconds": 1.5}},
+    )
+    async with running(stack, [Mathy()]) as client:
+        handle = await client.start_pipeline(pipeline)
+        state = await handle.result()
+    bad = state.steps["bad"]
+    assert bad.status == "failed"
+    assert bad.error == "ValueError: no good: 1"
+    assert bad.task_ids == [f"{handle.pipeline_id}/bad", f"{handle.pipeline_id}/bad~1"]
+    assert state.steps["after"].status == "skipped"
+    if on_failure == "continue":
+        assert state.status == "completed"
+        assert state.steps["other"].status == "completed"
+    else:
+        assert state.status == "failed"
+        assert state.error == "step 'bad' failed: ValueError: no good: 1"
+        assert state.steps["other"].status == "canceled"
+
+
+async def test_step_timeout_and_cancel(stack: DevStack) -> None:
+    timed = spec(
+        {"id": "nap", "agent": "mathy", "skill": "slow", "args": {"seconds": 30}, "timeout": 1}
+    )
+    slow = spec({"id": "nap", "agent": "mathy", "skill": "slow", "args": {"seconds": 60}})
+    async with running(stack, [Mathy()]) as client:
+        state = await (await client.start_pipeline(timed)).result()
+        assert (state.status, state.steps["nap"].error) == ("failed", "timed out after 1s")
+        handle = await client.start_pipeline(slow)
+        await wait_started(client, f"{handle.pipeline_id}/nap")
+        await handle.cancel()
+        state = await handle.result()
+        child = await client.get_task(f"{handle.pipeline_id}/nap").result()
+        await replay(client, [handle.pipeline_id])
+    assert state.status == "canceled"
+    assert state.steps["nap"].status == "canceled"
+    assert child.status == "canceled"
+
+
+async def test_continue_as_new_carries_state(stack: DevStack) -> None:
+    pipeline = spec(
+        {"id": "nums", "agent": "mathy", "skill": "numbers", "args": {"n": 30}},
+        {
+            "id": "sq",
+            "agent": "mathy",
+            "skill": "square",
+            "map": "${steps.nums.output.values}",
+            "args": {"value": "${item}", "label": "can"},
+            "concurrency": 10,
+        },
+        {"id": "sum", "agent": "mathy", "skill": "total", "args": {"values": "${steps.sq.output}"}},
+    )
+    async with running(stack, [Mathy()]) as client:
+        handle = await client.start_pipeline(pipeline, continue_as_new_after=60)
+        state = await handle.result()
+        hist = await history(client, handle.pipeline_id)
+    assert state.status == "completed", state.error
+    assert state.runs > 1, "the pipeline continued as new"
+    assert state.steps["sum"].output == sum(i * i for i in range(30))
+    assert len(hist.events) < 200
+    assert Mathy.runs["squarecan"].__len__() == 30, "no item ran twice"

@@ -1,0 +1,249 @@
+"""`PipelineWorkflow`: a DAG of steps, each step one or many child `SkillRunWorkflow`s."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError, TimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from a2a_temporal import registry
+    from a2a_temporal import search_attributes as attrs
+    from a2a_temporal.models import SkillRunInput
+    from a2a_temporal.pipeline import (
+        PipelineError,
+        PipelineInput,
+        PipelineState,
+        Step,
+        StepState,
+        dependencies,
+        resolve,
+        validate,
+    )
+    from a2a_temporal.types import CallResult
+
+    from workflows.skill_run import describe_failure, start_task, uses_attributes
+
+__all__ = ["PIPELINE_STATE_QUERY", "PipelineWorkflow"]
+
+PIPELINE_STATE_QUERY = "a2a.pipeline_state"
+_DONE = ("completed", "failed", "canceled", "skipped")
+
+
+@workflow.defn(name="a2a.Pipeline")
+class PipelineWorkflow:
+    """Runs the steps whose dependencies are done, in parallel, until all are done."""
+
+    @workflow.init
+    def __init__(self, input: PipelineInput) -> None:
+        self._input = input
+        self._state = input.state or PipelineState(
+            steps={step.id: StepState() for step in input.pipeline.steps}
+        )
+        self._draining = False
+        self._finished_this_run = 0
+
+    @workflow.query(name=PIPELINE_STATE_QUERY)
+    def state(self) -> PipelineState:
+        """Every step's status, timings, outputs, task ids and artifacts."""
+        return self._state
+
+    @workflow.run
+    async def run(self, input: PipelineInput) -> PipelineState:
+        """Run the pipeline; returns its final state (never raises for step failures)."""
+        if input.state is None:
+            queue = workflow.info().task_queue
+            problems = validate(input.pipeline, lambda a, s: _skill_problem(a, s, queue))
+            if problems:
+                return self._close("rejected", "; ".join(problems))
+        running: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                self._launch_ready(running)
+                if not running:
+                    break
+                await workflow.wait_condition(
+                    lambda: (
+                        any(task.done() for task in running.values())
+                        or (not self._draining and self._should_drain())
+                    )
+                )
+                if self._should_drain():
+                    self._draining = True
+                failed = self._collect(running)
+                if failed is not None:
+                    await _cancel_all(running)
+                    return self._close("failed", failed)
+        except asyncio.CancelledError:
+            await _cancel_all(running)
+            return self._close("canceled", "canceled by caller")
+        if self._draining and any(s.status not in _DONE for s in self._state.steps.values()):
+            self._state.runs += 1
+            workflow.continue_as_new(input.model_copy(update={"state": self._state}))
+        return self._close("completed", None)
+
+    def _launch_ready(self, running: dict[str, asyncio.Task[None]]) -> None:
+        steps = self._state.steps
+        for step in self._input.pipeline.steps:
+            state = steps[step.id]
+            if step.id in running or state.status in _DONE:
+                continue
+            deps = [steps[d] for d in dependencies(step)]
+            if any(d.status in ("failed", "canceled", "skipped") for d in deps):
+                state.status = "skipped"
+                state.error = "a step it depends on did not complete"
+            elif all(d.status == "completed" for d in deps) and not self._draining:
+                running[step.id] = asyncio.create_task(self._run_step(step))
+
+    def _collect(self, running: dict[str, asyncio.Task[None]]) -> str | None:
+        """Forget finished step tasks; return the error of a step that fails the pipeline."""
+        for step_id, task in list(running.items()):
+            if not task.done():
+                continue
+            del running[step_id]
+            state = self._state.steps[step_id]
+            if state.status in _DONE:
+                self._finished_this_run += 1
+            step = self._input.pipeline.step(step_id)
+            if state.status == "failed" and step.on_failure == "fail":
+                return f"step {step_id!r} failed: {state.error}"
+        return None
+
+    def _should_drain(self) -> bool:
+        if self._finished_this_run == 0 and not any(
+            s.item_results for s in self._state.steps.values() if s.status == "running"
+        ):
+            return False
+        info = workflow.info()
+        limit = self._input.continue_as_new_after
+        if limit is not None:
+            return info.get_current_history_length() >= limit
+        return info.is_continue_as_new_suggested()
+
+    async def _run_step(self, step: Step) -> None:
+        state = self._state.steps[step.id]
+        if state.status == "pending":
+            state.status = "running"
+            state.started_at = workflow.now()
+        outputs = {
+            step_id: s.output for step_id, s in self._state.steps.items() if s.status == "completed"
+        }
+        base_id = f"{workflow.info().workflow_id}/{step.id}"
+        try:
+            if step.map is None:
+                result = await self._run_task(step, resolve(step.args, outputs), base_id)
+                state.artifacts.extend(result.artifacts)
+                self._finish(
+                    state, result.output, result.error, canceled=result.status == "canceled"
+                )
+            else:
+                await self._run_map(step, state, outputs, base_id)
+        except PipelineError as exc:
+            self._finish(state, None, str(exc))
+        except asyncio.CancelledError:
+            state.status = "canceled"
+            state.finished_at = workflow.now()
+            raise
+
+    async def _run_map(
+        self, step: Step, state: StepState, outputs: dict[str, Any], base_id: str
+    ) -> None:
+        items = resolve(step.map, outputs)
+        if not isinstance(items, list):
+            raise PipelineError(f"map of step {step.id!r} is not a list: {str(items)[:80]}")
+        state.items_total = len(items)
+        waiting = [i for i in range(len(items)) if i not in state.item_results]
+        active: dict[asyncio.Task[CallResult], int] = {}
+        while waiting or active:
+            while waiting and len(active) < step.concurrency and not self._draining:
+                index = waiting.pop(0)
+                args = resolve(step.args, outputs, items[index], index)
+                active[asyncio.create_task(self._run_task(step, args, f"{base_id}/{index}"))] = (
+                    index
+                )
+            if not active:
+                return  # draining: the next run carries on from item_results
+            try:
+                done, _ = await workflow.wait(list(active), return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                for task in active:
+                    task.cancel()
+                await asyncio.gather(*active, return_exceptions=True)
+                raise
+            for task in done:
+                result = task.result()
+                state.item_results[active.pop(task)] = result
+                state.artifacts.extend(result.artifacts)
+        ordered = [state.item_results[i] for i in range(len(items))]
+        failures = [(i, r) for i, r in enumerate(ordered) if not r.ok]
+        error = None
+        if failures:
+            index, first = failures[0]
+            error = f"{len(failures)} of {len(items)} items failed; item {index}: {first.error}"
+        self._finish(state, [r.output for r in ordered], error)
+
+    async def _run_task(self, step: Step, args: dict[str, Any], task_id: str) -> CallResult:
+        """Run one child task, re-running it up to `step.retries` times while it fails."""
+        state = self._state.steps[step.id]
+        result = CallResult(task_id=task_id, status="failed", error="not run")
+        for attempt in range(step.retries + 1):
+            child_id = task_id if attempt == 0 else f"{task_id}~{attempt}"
+            state.task_ids.append(child_id)
+            result = await self._child(step, args, child_id)
+            if result.status in ("completed", "rejected", "canceled"):
+                break
+        return result
+
+    async def _child(self, step: Step, args: dict[str, Any], task_id: str) -> CallResult:
+        task = SkillRunInput(
+            agent=step.agent,
+            skill=step.skill,
+            args=args,
+            auth=self._input.auth,
+            caller=workflow.info().workflow_id,
+        )
+        timeout = timedelta(seconds=step.timeout) if step.timeout else None
+        handle = await start_task(task, task_id, execution_timeout=timeout)
+        if isinstance(handle, CallResult):
+            return handle
+        try:
+            return await handle
+        except ChildWorkflowError as err:
+            if isinstance(err.cause, TimeoutError):
+                return CallResult(
+                    task_id=task_id, status="failed", error=f"timed out after {step.timeout:g}s"
+                )
+            status, error = describe_failure(err.cause)
+            return CallResult(task_id=task_id, status=status, error=error)
+
+    def _finish(
+        self, state: StepState, output: Any, error: str | None, *, canceled: bool = False
+    ) -> None:
+        state.output = output
+        state.error = error
+        state.status = "canceled" if canceled else "failed" if error else "completed"
+        state.finished_at = workflow.now()
+
+    def _close(self, status: Any, error: str | None) -> PipelineState:
+        for state in self._state.steps.values():
+            if state.status in ("pending", "running"):
+                state.status = "skipped" if state.status == "pending" else "canceled"
+        self._state.status = status
+        self._state.error = error
+        if uses_attributes(None):
+            workflow.upsert_search_attributes([attrs.STATUS.value_set(status)])
+        return self._state
+
+
+def _skill_problem(agent: str, skill: str, task_queue: str) -> str | None:
+    options = registry.skill_options(agent, skill, task_queue)
+    return options if isinstance(options, str) else None
+
+
+async def _cancel_all(running: dict[str, asyncio.Task[None]]) -> None:
+    for task in running.values():
+        task.cancel()
+    await asyncio.gather(*running.values(), return_exceptions=True)
