@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.service import RPCError
 
+from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineState
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.runner import configure_logging, exit_process, load_agents, run_worker
 from a2a_temporal.settings import AgentSettings
@@ -58,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, text in (("cancel", "cancel a task"), ("result", "wait for and print a result")):
         commands.add_parser(name, help=text).add_argument("task_id")
+
+    pipeline = commands.add_parser("pipeline", help="run and manage pipelines")
+    pipeline_commands = pipeline.add_subparsers(dest="pipeline_command", required=True)
+    pipeline_run = pipeline_commands.add_parser("run", help="start a pipeline from a file")
+    pipeline_run.add_argument("file", help="pipeline spec (.yaml, .yml or .json)")
+    pipeline_run.add_argument("--follow", action="store_true", help="show step states live")
+    for name, text in (("status", "print a pipeline's step states"), ("cancel", "cancel it")):
+        pipeline_commands.add_parser(name, help=text).add_argument("pipeline_id")
 
     artifacts = commands.add_parser("artifacts", help="list a task's artifacts or fetch one")
     artifacts.add_argument("task_id")
@@ -240,6 +249,51 @@ async def _artifacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_state(state: PipelineState) -> None:
+    for step_id, step in state.steps.items():
+        items = f" {len(step.item_results)}/{step.items_total} items" if step.items_total else ""
+        took = (
+            f" {(step.finished_at - step.started_at).total_seconds():.1f}s"
+            if step.started_at and step.finished_at
+            else ""
+        )
+        error = f" error: {step.error}" if step.error else ""
+        print(f"  {step_id:<24} {step.status:<10}{items}{took}{error}", flush=True)
+
+
+async def _pipeline(args: argparse.Namespace) -> int:
+    client = await _client(args)
+    if args.pipeline_command == "run":
+        try:
+            spec = Pipeline.load(args.file)
+        except PipelineError as exc:
+            raise CliError(str(exc)) from None
+        handle = await client.start_pipeline(spec)
+        print(f"pipeline {handle.pipeline_id}", flush=True)
+        if args.follow:
+            seen = ""
+            while True:
+                state = await handle.state()
+                line = json.dumps({k: s.status for k, s in state.steps.items()})
+                if line != seen:
+                    seen = line
+                    print(f"[{state.status}] {line}", flush=True)
+                if state.status != "running":
+                    break
+                await asyncio.sleep(0.5)
+        state = await handle.result()
+    else:
+        handle = client.get_pipeline(args.pipeline_id)
+        if args.pipeline_command == "cancel":
+            await handle.cancel()
+            print(f"cancel requested for {handle.pipeline_id}")
+            return 0
+        state = await handle.state()
+    print(f"{state.status}" + (f": {state.error}" if state.error else ""), flush=True)
+    _print_state(state)
+    return 0 if state.status in ("completed", "running") else 1
+
+
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "dev":
         await _dev(args)
@@ -255,6 +309,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _on_task(args, _result)
     elif args.command == "artifacts":
         return await _artifacts(args)
+    elif args.command == "pipeline":
+        return await _pipeline(args)
     return 0
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from a2a_temporal import Pipeline
 from a2a_temporal.testing import DevStack
-from tests.agents import Analyst, Slow, Splitter
+from tests.agents import Analyst, Mathy, Slow, Splitter
 from tests.temporal_helpers import running, wait_started
 
 
@@ -104,3 +105,40 @@ async def test_errors_are_one_line_without_traceback(
     assert message in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+async def test_pipeline_run_status_cancel(
+    stack: DevStack, queue: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "p.yaml"
+    spec.write_text(
+        "name: cli\nsteps:\n"
+        "  - {id: nums, agent: mathy, skill: numbers, args: {n: 4}}\n"
+        "  - {id: sum, agent: mathy, skill: total, args: {values: '${steps.nums.output.values}'}}\n"
+    )
+    slow = tmp_path / "slow.json"
+    slow.write_text(
+        json.dumps(
+            {"steps": [{"id": "nap", "agent": "mathy", "skill": "slow", "args": {"seconds": 60}}]}
+        )
+    )
+    async with running(stack, [Mathy()], task_queue=queue) as client:
+        code, out, err = await cli(env, "pipeline", "run", str(spec), "--follow")
+        assert code == 0, err
+        lines = out.splitlines()
+        pipeline_id = lines[0].removeprefix("pipeline ")
+        assert '"sum": "completed"' in lines[-4]
+        assert lines[-3] == "completed"
+        assert lines[-1].split()[:2] == ["sum", "completed"]
+        code, out, _ = await cli(env, "pipeline", "status", pipeline_id)
+        assert code == 0
+        assert out.splitlines()[0] == "completed"
+
+        handle = await client.start_pipeline(Pipeline.load(slow))
+        await wait_started(client, f"{handle.pipeline_id}/nap")
+        code, out, _ = await cli(env, "pipeline", "cancel", handle.pipeline_id)
+        assert (code, out.strip()) == (0, f"cancel requested for {handle.pipeline_id}")
+        assert (await handle.result()).status == "canceled"
+        code, out, err = await cli(env, "pipeline", "run", str(tmp_path / "missing.yaml"))
+        assert code == 2
+        assert "cannot read" in err

@@ -5,6 +5,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from a2a_temporal import Pipeline
 from a2a_temporal._process import ManagedProcess
 from a2a_temporal.testing import DevStack
 
@@ -55,3 +56,52 @@ async def test_sigkill_mid_skill_resumes_without_rerunning_calls(
     hits = (tmp_path / "hits.log").read_text().split()
     assert sorted(hits) == [f"{handle.task_id}/call-{n}" for n in range(3)]
     assert result.output == [f"{handle.task_id}/call-{n}" for n in range(3)]
+
+
+async def test_sigkill_mid_pipeline_resumes_without_rerunning_steps(
+    stack: DevStack, tmp_path: Path
+) -> None:
+    queue = f"crash-pipe-{uuid.uuid4().hex[:8]}"
+    args = {"path": str(tmp_path)}
+    pipeline = Pipeline.parse(
+        {
+            "name": "crash",
+            "steps": [
+                {"id": "first", "agent": "crasher", "skill": "hit", "args": args},
+                {
+                    "id": "park",
+                    "agent": "crasher",
+                    "skill": "park",
+                    "args": args,
+                    "depends_on": ["first"],
+                },
+                {
+                    "id": "last",
+                    "agent": "crasher",
+                    "skill": "hit",
+                    "args": args,
+                    "depends_on": ["park"],
+                },
+            ],
+        }
+    )
+    first = _worker(stack, queue, tmp_path / "worker1.log")
+    second = _worker(stack, queue, tmp_path / "worker2.log")
+    try:
+        first.start()
+        client = await stack.client(task_queue=queue)
+        handle = await client.start_pipeline(pipeline)
+        await _wait_for(tmp_path / "parked", first)
+        assert first.process is not None
+        first.process.kill()
+        first.process.wait()
+        (tmp_path / "killed").write_text("yes")
+        second.start()
+        state = await asyncio.wait_for(handle.result(), 120)
+    finally:
+        await first.stop()
+        await second.stop()
+    assert state.status == "completed", state.error
+    hits = (tmp_path / "hits.log").read_text().split()
+    assert hits == [f"{handle.pipeline_id}/first", f"{handle.pipeline_id}/last"]
+    assert state.steps["park"].output == "resumed"
