@@ -29,6 +29,9 @@ class EventPublisher:
         stream: Stream client of the task's workflow.
         interval: Longest time an event waits before it is sent.
         on_progress: Called with the latest progress message at most once a second.
+        suppress: How many of the first events to drop: an attempt resumed after
+            waiting for an answer re-runs the skill, whose first events were
+            already sent by the attempt before it.
     """
 
     def __init__(
@@ -36,6 +39,7 @@ class EventPublisher:
         stream: WorkflowStreamClient,
         interval: float,
         on_progress: Callable[[str], Awaitable[None]] | None = None,
+        suppress: int = 0,
     ) -> None:
         self._stream = stream
         self._topic = stream.topic(EVENTS_TOPIC, type=EventRecord)
@@ -46,6 +50,8 @@ class EventPublisher:
         self._flusher: asyncio.Task[None] | None = None
         self._latest_progress: str | None = None
         self._progress_sent_at = 0.0
+        self._suppress = suppress
+        self.emitted = 0
 
     async def __aenter__(self) -> Self:
         """Start the background flusher."""
@@ -67,6 +73,9 @@ class EventPublisher:
 
     def publish(self, event: AgentEvent) -> None:
         """Queue `event`; merges it into the previous one when both are text deltas."""
+        self.emitted += 1
+        if self.emitted <= self._suppress:
+            return
         last = self._pending[-1] if self._pending else None
         if event.kind == "text_delta" and last is not None and last.kind == "text_delta":
             last.payload["text"] = last.payload.get("text", "") + event.payload.get("text", "")

@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("cancel", "cancel a task"), ("result", "wait for and print a result")):
         commands.add_parser(name, help=text).add_argument("task_id")
 
+    answer = commands.add_parser("answer", help="answer a task's open question")
+    answer.add_argument("task_id")
+    answer.add_argument("question_id")
+    answer.add_argument("value", help="JSON value, or plain text")
+
     pipeline = commands.add_parser("pipeline", help="run and manage pipelines")
     pipeline_commands = pipeline.add_subparsers(dest="pipeline_command", required=True)
     pipeline_run = pipeline_commands.add_parser("run", help="start a pipeline from a file")
@@ -294,6 +299,20 @@ async def _pipeline(args: argparse.Namespace) -> int:
     return 0 if state.status in ("completed", "running") else 1
 
 
+async def _answer(args: argparse.Namespace) -> int:
+    try:
+        value = json.loads(args.value)
+    except json.JSONDecodeError:
+        value = args.value
+    client = await _client(args)
+    try:
+        await client.get_task(args.task_id).answer(args.question_id, value)
+    except ValueError as exc:
+        raise CliError(f"answer refused: {exc}") from None
+    print(f"answered {args.question_id} of {args.task_id}")
+    return 0
+
+
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "dev":
         await _dev(args)
@@ -309,6 +328,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _on_task(args, _result)
     elif args.command == "artifacts":
         return await _artifacts(args)
+    elif args.command == "answer":
+        return await _answer(args)
     elif args.command == "pipeline":
         return await _pipeline(args)
     return 0

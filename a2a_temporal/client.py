@@ -111,6 +111,10 @@ class InMemoryA2AClient(A2AClient):
         """Cards of the agents given to this client."""
         return self._discovery
 
+    def answer(self, task_id: str, question_id: str, value: Any) -> None:
+        """Answer an open question of task `task_id` (see `LocalRunContext.answer`)."""
+        self.contexts[task_id].answer(question_id, value)
+
     def events(self, task_id: str) -> list[AgentEvent]:
         """Return the events task `task_id` emitted so far."""
         return list(self.contexts[task_id].events)
@@ -172,8 +176,9 @@ async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> Ca
     attempts = spec.retries + 1
     limit = spec.timeout.total_seconds() if spec.timeout else None
     for attempt in range(1, attempts + 1):
+        deadline = asyncio.timeout(limit)
         try:
-            async with asyncio.timeout(limit):
+            async with deadline:
                 output = await prepared.invoke(ctx)
         except asyncio.CancelledError as exc:
             if not ctx.cancelled:
@@ -183,7 +188,7 @@ async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> Ca
             return _result(ctx, "rejected", error=str(exc))
         except Exception as exc:
             error = describe_exception(exc)
-            if isinstance(exc, TimeoutError):
+            if deadline.expired():
                 error = f"TimeoutError: skill {spec.name!r} timed out after {limit:g}s"
             if attempt == attempts:
                 return _result(ctx, "failed", error=error)

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from a2a_temporal.agent import WorkspaceAccess
+from a2a_temporal.answers import check_answer
 from a2a_temporal.auth import NoAuth, missing_scopes
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavailable
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["ArtifactSource", "AuthT", "LocalRunContext", "RunContext"]
 
 AuthT = TypeVar("AuthT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound=BaseModel)
 ArtifactSource = bytes | str | Path | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes]
 
 
@@ -135,11 +137,50 @@ class RunContext(ABC, Generic[AuthT]):
         """Report a problem without failing the task."""
         await self.emit_event(AgentEvent("error", {"message": message, **details}))
 
+    async def ask(self, prompt: str, *, timeout: timedelta | float | None = None) -> str:
+        """Ask the caller a question and wait (durably, on Temporal) for a text answer.
+
+        Raises:
+            TimeoutError: No answer came within `timeout`.
+        """
+        return str(await self._ask(prompt, None, _seconds(timeout)))
+
+    async def collect(
+        self,
+        model: type[ModelT],
+        prompt: str | None = None,
+        *,
+        timeout: timedelta | float | None = None,
+    ) -> ModelT:
+        """Ask the caller for a value of `model`; answers that do not fit are refused.
+
+        Raises:
+            TimeoutError: No valid answer came within `timeout`.
+        """
+        question = prompt or f"provide {model.__name__}"
+        value = await self._ask(question, model.model_json_schema(), _seconds(timeout))
+        return model.model_validate(value)
+
+    @abstractmethod
+    async def _ask(
+        self, prompt: str, json_schema: dict[str, Any] | None, timeout: float | None
+    ) -> Any:
+        """Publish a question and return its answer (checked against `json_schema`)."""
+
     def require_scopes(self, *scopes: str) -> None:
         """Raise `MissingScopes` unless the caller holds every scope given."""
         missing = missing_scopes(self.auth, scopes)
         if missing:
             raise MissingScopes(missing)
+
+
+def _seconds(timeout: timedelta | float | None) -> float | None:
+    if timeout is None:
+        return None
+    value = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    if value <= 0:
+        raise ValueError(f"timeout must be positive, got {value}s")
+    return value
 
 
 async def _gather_bytes(source: ArtifactSource) -> bytes:
@@ -192,6 +233,7 @@ class LocalRunContext(RunContext[AuthT]):
         self._sandbox = sandbox
         self._cancelled = False
         self._task: asyncio.Task[Any] | None = None
+        self._questions: dict[str, tuple[dict[str, Any] | None, asyncio.Future[Any]]] = {}
 
     @property
     def artifact_refs(self) -> tuple[ArtifactRef, ...]:
@@ -230,6 +272,51 @@ class LocalRunContext(RunContext[AuthT]):
         self._refs[name] = ref
         await self.emit_artifact(ref)
         return ref
+
+    @property
+    def open_questions(self) -> list[str]:
+        """Ids of the questions waiting for an answer."""
+        return [qid for qid, (_, answer) in self._questions.items() if not answer.done()]
+
+    def answer(self, question_id: str, value: Any) -> None:
+        """Answer an open question.
+
+        Raises:
+            KeyError: No such question.
+            ValueError: It is closed, or `value` does not fit its schema (it stays open).
+        """
+        if question_id not in self._questions:
+            raise KeyError(f"no question {question_id!r}")
+        schema, future = self._questions[question_id]
+        if future.done():
+            raise ValueError(f"question {question_id!r} is no longer open")
+        check_answer(schema, value)
+        future.set_result(value)
+        self.events.append(AgentEvent("answer", {"question_id": question_id, "value": value}))
+
+    async def _ask(
+        self, prompt: str, json_schema: dict[str, Any] | None, timeout: float | None
+    ) -> Any:
+        self.check_cancelled()
+        question_id = f"q{len(self._questions)}"
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._questions[question_id] = (json_schema, future)
+        await self.emit_event(
+            AgentEvent(
+                "question",
+                {
+                    "id": question_id,
+                    "prompt": prompt,
+                    "json_schema": json_schema,
+                    "timeout_seconds": timeout,
+                },
+            )
+        )
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"question {question_id} was not answered in {timeout:g}s") from None
 
     def check_cancelled(self) -> None:
         """Raise `CancelledByCaller` after `cancel()`."""

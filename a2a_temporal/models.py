@@ -12,14 +12,23 @@ from pydantic import BaseModel, ConfigDict
 from a2a_temporal.types import ArtifactRef, CallResult
 
 __all__ = [
+    "ANSWER_UPDATE",
+    "ASK_UPDATE",
+    "AWAITING_INPUT_ERROR_TYPE",
+    "AWAIT_ANSWER_UPDATE",
     "CALLS_UPDATE",
     "EVENTS_TOPIC",
     "PROGRESS_SIGNAL",
+    "QUESTIONS_QUERY",
     "REJECTED_ERROR_TYPE",
+    "Answer",
     "CallBatch",
     "CallRequest",
     "CallStarted",
     "EventRecord",
+    "Parked",
+    "Question",
+    "QuestionState",
     "RunSkillInput",
     "SkillOutput",
     "SkillRunInput",
@@ -29,6 +38,11 @@ CALLS_UPDATE = "a2a.calls"
 PROGRESS_SIGNAL = "a2a.progress"
 EVENTS_TOPIC = "events"
 REJECTED_ERROR_TYPE = "SkillRejected"
+ASK_UPDATE = "a2a.ask"
+AWAIT_ANSWER_UPDATE = "a2a.await_answer"
+ANSWER_UPDATE = "a2a.answer"
+QUESTIONS_QUERY = "a2a.questions"
+AWAITING_INPUT_ERROR_TYPE = "AwaitingInput"
 
 
 class SkillRunInput(BaseModel):
@@ -54,6 +68,7 @@ class RunSkillInput(BaseModel):
     args: dict[str, Any] | None = None
     auth: dict[str, Any] | None = None
     grant: Any = None
+    suppress_events: int = 0
 
 
 class SkillOutput(BaseModel):
@@ -103,3 +118,34 @@ class EventRecord(BaseModel):
 
     kind: str
     payload: dict[str, Any]
+
+
+class Question(BaseModel):
+    """A question a skill asks its caller (`ctx.ask` / `ctx.collect`)."""
+
+    id: str
+    prompt: str
+    json_schema: dict[str, Any] | None = None
+    timeout_seconds: float | None = None
+
+
+class QuestionState(Question):
+    """A question and, once given, its answer."""
+
+    answered: bool = False
+    answer: Any = None
+    timed_out: bool = False
+
+
+class Answer(BaseModel):
+    """The `answer` update: a value for an open question."""
+
+    question_id: str
+    value: Any
+
+
+class Parked(BaseModel):
+    """Details of an attempt that stopped to wait for an answer without holding a slot."""
+
+    question_id: str
+    events_emitted: int

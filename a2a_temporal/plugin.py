@@ -25,7 +25,19 @@ from workflows.skill_run import SkillRunWorkflow
 
 __all__ = ["AgentPlugin"]
 
-_PASSTHROUGH = ("a2a_temporal", "pydantic", "pydantic_core", "annotated_types")
+_PASSTHROUGH = (
+    "a2a_temporal",
+    "annotated_types",
+    "attr",
+    "attrs",
+    "jsonschema",
+    "jsonschema_specifications",
+    "pydantic",
+    "pydantic_core",
+    "referencing",
+    "rpds",
+    "yaml",
+)
 _MAX_HEARTBEAT_THROTTLE = timedelta(milliseconds=500)
 
 
@@ -89,6 +101,7 @@ class AgentPlugin(SimplePlugin):
             default_timeout=self.settings.skill_timeout,
             heartbeat_timeout=self.settings.heartbeat_timeout,
             search_attributes=self.settings.search_attributes,
+            park_after=self.settings.input_park_after,
         )
 
     def _data_converter(self, _existing: DataConverter | None) -> DataConverter:

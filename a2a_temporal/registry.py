@@ -30,6 +30,7 @@ class SkillOptions:
     timeout: timedelta
     heartbeat_timeout: timedelta
     search_attributes: bool
+    park_after: timedelta
 
 
 _skills: dict[str, dict[str, SkillOptions]] = {}
@@ -43,6 +44,7 @@ def register(
     default_timeout: timedelta,
     heartbeat_timeout: timedelta,
     search_attributes: bool,
+    park_after: timedelta,
 ) -> None:
     """Record that `task_queue` hosts `agents` in this process."""
     hosted = _queues.setdefault(task_queue, set())
@@ -54,6 +56,7 @@ def register(
                 timeout=spec.timeout or default_timeout,
                 heartbeat_timeout=heartbeat_timeout,
                 search_attributes=search_attributes,
+                park_after=park_after,
             )
             for name, spec in agent.skills.items()
         }

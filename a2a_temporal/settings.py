@@ -41,6 +41,11 @@ class AgentSettings(BaseModel):
     heartbeat_interval: timedelta = timedelta(seconds=0.5)
     skill_timeout: timedelta = timedelta(hours=1)
     event_batch_interval: timedelta = timedelta(milliseconds=150)
+    input_park_after: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="how long a skill waits for an answer before its activity ends and the "
+        "workflow waits instead (the skill resumes when the answer arrives)",
+    )
     search_attributes: bool = Field(
         default=True,
         description="Set the A2AAgent/A2ASkill/A2ACaller/A2AStatus search attributes "

@@ -11,15 +11,24 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from a2a_temporal import registry
 from a2a_temporal._s3 import ObjectStore, minio_client
 from a2a_temporal.client import A2AClient, new_task_id, seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
-from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillRunInput
+from a2a_temporal.models import (
+    ANSWER_UPDATE,
+    EVENTS_TOPIC,
+    QUESTIONS_QUERY,
+    Answer,
+    EventRecord,
+    QuestionState,
+    SkillRunInput,
+)
 from a2a_temporal.pipeline import Pipeline, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.settings import AgentSettings
@@ -82,6 +91,38 @@ class TaskHandle:
                 yield AgentEvent(item.data.kind, item.data.payload)
         except RPCError as err:
             raise _translate(err, self.task_id) from None
+
+    async def answer(self, question_id: str, value: Any) -> None:
+        """Answer an open question of the task.
+
+        Raises:
+            ValueError: No such open question, or `value` does not fit it (field
+                errors named); the question stays open.
+        """
+        try:
+            await self._handle.execute_update(
+                ANSWER_UPDATE, Answer(question_id=question_id, value=value)
+            )
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            raise ValueError(message) from None
+        except RPCError as err:
+            if "already completed" in err.message:
+                raise ValueError(
+                    f"task {self.task_id} has ended; its questions are closed"
+                ) from None
+            raise _translate(err, self.task_id) from None
+
+    async def questions(self) -> list[QuestionState]:
+        """The questions the task asked, with their answers."""
+        try:
+            found: list[QuestionState] = await self._handle.query(
+                QUESTIONS_QUERY, result_type=list[QuestionState]
+            )
+        except RPCError as err:
+            raise _translate(err, self.task_id) from None
+        return found
 
     async def artifacts(self) -> list[ArtifactRef]:
         """List the artifacts the task has stored so far."""

@@ -25,7 +25,17 @@ from a2a_temporal.client import A2AClient, describe_exception, seconds
 from a2a_temporal.context import ArtifactSource, AuthT, RunContext
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.errors import CancelledByCaller, SandboxUnavailable
-from a2a_temporal.models import CALLS_UPDATE, CallBatch, CallRequest, CallStarted
+from a2a_temporal.models import (
+    ASK_UPDATE,
+    AWAIT_ANSWER_UPDATE,
+    CALLS_UPDATE,
+    CallBatch,
+    CallRequest,
+    CallStarted,
+    Parked,
+    Question,
+    QuestionState,
+)
 from a2a_temporal.names import validate_object_name
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.secrets import SecretResolver
@@ -33,6 +43,7 @@ from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult, TaskStatus
 from a2a_temporal.workspace import WorkspaceClient
 
 __all__ = [
+    "AwaitingInput",
     "TemporalRunContext",
     "artifact_key",
     "artifact_prefix",
@@ -91,6 +102,7 @@ class TemporalRunContext(RunContext[AuthT]):
         self._discovery = discovery
         self._artifacts: dict[str, ArtifactRef] = {}
         self._next_call = 0
+        self._next_question = 0
         self._batcher = _CallBatcher(client.get_workflow_handle(task_id))
 
     @property
@@ -220,9 +232,42 @@ class TemporalRunContext(RunContext[AuthT]):
                 update={"status": "canceled", "error": f"timed out after {limit:g}s"}
             )
 
+    async def _ask(
+        self, prompt: str, json_schema: dict[str, Any] | None, timeout: float | None
+    ) -> Any:
+        question_id = f"q{self._next_question}"
+        self._next_question += 1
+        self.check_cancelled()
+        await self._publisher.flush()
+        handle = self._client.get_workflow_handle(self.task_id)
+        question = Question(
+            id=question_id, prompt=prompt, json_schema=json_schema, timeout_seconds=timeout
+        )
+        state = await handle.execute_update(ASK_UPDATE, question, result_type=QuestionState)
+        if not state.answered and not state.timed_out:
+            state = await handle.execute_update(
+                AWAIT_ANSWER_UPDATE, question_id, result_type=QuestionState
+            )
+        if state.timed_out:
+            raise TimeoutError(f"question {question_id} was not answered in {timeout:g}s")
+        if not state.answered:
+            raise AwaitingInput(Parked(question_id=question_id, events_emitted=0))
+        return state.answer
+
     async def aclose(self) -> None:
         """Stop sending calls (the activity is ending)."""
         await self._batcher.aclose()
+
+
+class AwaitingInput(BaseException):
+    """Raised through the skill to end the attempt while it waits for an answer.
+
+    A `BaseException`, so `except Exception` in skill code lets it through.
+    """
+
+    def __init__(self, parked: Parked) -> None:
+        super().__init__(f"waiting for an answer to {parked.question_id}")
+        self.parked = parked
 
 
 async def task_result(handle: WorkflowHandle[Any, CallResult]) -> CallResult:

@@ -18,9 +18,19 @@ from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.agent import A2AAgent
 from a2a_temporal.discovery import InMemoryDiscoveryClient
 from a2a_temporal.errors import SkillRejected
-from a2a_temporal.models import PROGRESS_SIGNAL, REJECTED_ERROR_TYPE, RunSkillInput, SkillOutput
+from a2a_temporal.models import (
+    AWAITING_INPUT_ERROR_TYPE,
+    PROGRESS_SIGNAL,
+    REJECTED_ERROR_TYPE,
+    RunSkillInput,
+    SkillOutput,
+)
 from a2a_temporal.secrets import SecretResolver
-from a2a_temporal.temporal_context import TemporalRunContext, list_task_artifacts
+from a2a_temporal.temporal_context import (
+    AwaitingInput,
+    TemporalRunContext,
+    list_task_artifacts,
+)
 from a2a_temporal.types import AgentEvent, ArtifactRef
 from workflows.skill_run import LIST_ARTIFACTS_ACTIVITY, RUN_SKILL_ACTIVITY
 
@@ -78,7 +88,9 @@ class SkillActivities:
             await handle.signal(PROGRESS_SIGNAL, message)
 
         stream = WorkflowStreamClient.from_within_activity(batch_interval=timedelta(hours=1))
-        async with EventPublisher(stream, self._batch_interval, show_progress) as publisher:
+        async with EventPublisher(
+            stream, self._batch_interval, show_progress, suppress=input.suppress_events
+        ) as publisher:
             if info.attempt > 1:
                 publisher.publish(AgentEvent("retry", {"attempt": info.attempt}))
             ctx: TemporalRunContext[Any] = TemporalRunContext(
@@ -94,6 +106,15 @@ class SkillActivities:
             )
             try:
                 output = await self._run_handler(ctx, prepared.invoke(ctx))
+            except AwaitingInput as waiting:
+                parked = waiting.parked.model_copy(update={"events_emitted": publisher.emitted})
+                raise ApplicationError(
+                    str(waiting),
+                    parked,
+                    type=AWAITING_INPUT_ERROR_TYPE,
+                    non_retryable=True,
+                    category=ApplicationErrorCategory.BENIGN,
+                ) from None
             finally:
                 await ctx.aclose()
         artifacts = ctx.artifact_refs

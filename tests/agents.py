@@ -391,3 +391,33 @@ class Mathy(A2AAgent):
         """Sleep."""
         await asyncio.sleep(args.seconds)
         return "slept"
+
+
+class Order(BaseModel):
+    item: str
+    qty: int = Field(gt=0)
+
+
+class Approver(A2AAgent):
+    """Asks a human before it goes on."""
+
+    name = "approver"
+
+    @skill(retries=0)
+    async def review(self, ctx: RunContext[NoAuth], args: Text) -> str:
+        """Ask for approval of `text`."""
+        await ctx.emit_progress("before asking")
+        answer = await ctx.ask(f"approve {args.text}?")
+        await ctx.emit_progress(f"answer was {answer}")
+        return answer
+
+    @skill(retries=0)
+    async def order(self, ctx: RunContext[NoAuth]) -> dict[str, object]:
+        """Collect an order."""
+        order = await ctx.collect(Order, "what should I order?")
+        return order.model_dump()
+
+    @skill(retries=0)
+    async def impatient(self, ctx: RunContext[NoAuth]) -> str:
+        """Ask with a short timeout."""
+        return await ctx.ask("quick?", timeout=1)

@@ -7,10 +7,12 @@ REPO = Path(__file__).resolve().parent.parent
 PURE = {
     "a2a_temporal",
     "a2a_temporal.agent",
+    "a2a_temporal.answers",
     "a2a_temporal.auth",
     "a2a_temporal.errors",
     "a2a_temporal.models",
     "a2a_temporal.names",
+    "a2a_temporal.pipeline",
     "a2a_temporal.registry",
     "a2a_temporal.search_attributes",
     "a2a_temporal.types",
@@ -18,6 +20,7 @@ PURE = {
 ALLOWED_ROOTS = {
     "__future__",
     "asyncio",
+    "builtins",
     "contextlib",
     "dataclasses",
     "datetime",

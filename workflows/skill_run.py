@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 from datetime import timedelta
 
@@ -20,13 +21,25 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal import registry
     from a2a_temporal import search_attributes as attrs
+    from a2a_temporal.answers import check_answer
     from a2a_temporal.models import (
+        ANSWER_UPDATE,
+        ASK_UPDATE,
+        AWAIT_ANSWER_UPDATE,
+        AWAITING_INPUT_ERROR_TYPE,
         CALLS_UPDATE,
+        EVENTS_TOPIC,
         PROGRESS_SIGNAL,
+        QUESTIONS_QUERY,
         REJECTED_ERROR_TYPE,
+        Answer,
         CallBatch,
         CallRequest,
         CallStarted,
+        EventRecord,
+        Parked,
+        Question,
+        QuestionState,
         RunSkillInput,
         SkillOutput,
         SkillRunInput,
@@ -68,6 +81,9 @@ class SkillRunWorkflow:
     @workflow.init
     def __init__(self, input: SkillRunInput) -> None:
         self._stream = WorkflowStream()
+        self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
+        self._questions: dict[str, QuestionState] = {}
+        self._park_after: timedelta | None = None
         self._input = input
         self._starts: dict[int, asyncio.Task[CallStarted]] = {}
         self._children: dict[int, asyncio.Task[None]] = {}
@@ -81,41 +97,109 @@ class SkillRunWorkflow:
             return await self._finish(
                 CallResult(task_id=info.workflow_id, status="rejected", error=options), options=None
             )
-        try:
-            done = await workflow.execute_activity(
-                RUN_SKILL_ACTIVITY,
-                RunSkillInput(
-                    agent=input.agent,
-                    skill=input.skill,
-                    args=input.args,
-                    auth=input.auth,
-                    grant=input.grant,
-                ),
-                result_type=SkillOutput,
-                start_to_close_timeout=options.timeout,
-                heartbeat_timeout=options.heartbeat_timeout,
-                retry_policy=RetryPolicy(
-                    maximum_attempts=options.retries + 1,
-                    non_retryable_error_types=[REJECTED_ERROR_TYPE],
-                ),
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                summary=f"{input.agent}.{input.skill}",
-            )
-        except ActivityError as err:
-            status, error = describe_failure(err.cause)
-            result = CallResult(task_id=info.workflow_id, status=status, error=error)
-        except asyncio.CancelledError:
-            result = CallResult(
-                task_id=info.workflow_id, status="canceled", error="canceled by caller"
-            )
-        else:
-            result = CallResult(
-                task_id=info.workflow_id,
-                status="completed",
-                output=done.output,
-                artifacts=done.artifacts,
-            )
+        self._park_after = options.park_after
+        suppress = 0
+        while True:
+            try:
+                done = await self._run_activity(input, options, suppress)
+            except ActivityError as err:
+                parked = _parked(err.cause)
+                if parked is not None:
+                    suppress = parked.events_emitted
+                    await self._wait_for_answer(parked.question_id)
+                    continue
+                status, error = describe_failure(err.cause)
+                result = CallResult(task_id=info.workflow_id, status=status, error=error)
+            except asyncio.CancelledError:
+                result = CallResult(
+                    task_id=info.workflow_id, status="canceled", error="canceled by caller"
+                )
+            else:
+                result = CallResult(
+                    task_id=info.workflow_id,
+                    status="completed",
+                    output=done.output,
+                    artifacts=done.artifacts,
+                )
+            break
         return await self._finish(result, options=options)
+
+    async def _run_activity(
+        self, input: SkillRunInput, options: registry.SkillOptions, suppress: int
+    ) -> SkillOutput:
+        return await workflow.execute_activity(
+            RUN_SKILL_ACTIVITY,
+            RunSkillInput(
+                agent=input.agent,
+                skill=input.skill,
+                args=input.args,
+                auth=input.auth,
+                grant=input.grant,
+                suppress_events=suppress,
+            ),
+            result_type=SkillOutput,
+            start_to_close_timeout=options.timeout,
+            heartbeat_timeout=options.heartbeat_timeout,
+            retry_policy=RetryPolicy(
+                maximum_attempts=options.retries + 1,
+                non_retryable_error_types=[REJECTED_ERROR_TYPE],
+            ),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary=f"{input.agent}.{input.skill}",
+        )
+
+    async def _wait_for_answer(self, question_id: str) -> None:
+        question = self._questions[question_id]
+        workflow.set_current_details(f"waiting for an answer to {question_id}: {question.prompt}")
+        try:
+            await workflow.wait_condition(
+                lambda: question.answered, timeout=question.timeout_seconds
+            )
+        except builtins.TimeoutError:
+            question.timed_out = True
+
+    @workflow.update(name=ASK_UPDATE)
+    def ask(self, question: Question) -> QuestionState:
+        """Register a question (once; asking again returns its state) and announce it."""
+        known = self._questions.get(question.id)
+        if known is None:
+            known = QuestionState(**question.model_dump())
+            self._questions[question.id] = known
+            self._events.publish(EventRecord(kind="question", payload=question.model_dump()))
+        return known
+
+    @workflow.update(name=AWAIT_ANSWER_UPDATE)
+    async def await_answer(self, question_id: str) -> QuestionState:
+        """Wait a while for an answer; the skill parks when this returns unanswered."""
+        question = self._questions[question_id]
+        with contextlib.suppress(builtins.TimeoutError):
+            await workflow.wait_condition(lambda: question.answered, timeout=self._park_after)
+        return question
+
+    @workflow.update(name=ANSWER_UPDATE)
+    def answer(self, answer: Answer) -> None:
+        """Record the answer to an open question."""
+        question = self._questions[answer.question_id]
+        question.answer = answer.value
+        question.answered = True
+        self._events.publish(
+            EventRecord(kind="answer", payload={"question_id": question.id, "value": answer.value})
+        )
+
+    @answer.validator
+    def _check_answer(self, answer: Answer) -> None:
+        question = self._questions.get(answer.question_id)
+        if question is None:
+            known = ", ".join(sorted(self._questions)) or "none"
+            raise ValueError(f"no question {answer.question_id!r} (questions: {known})")
+        if question.answered or question.timed_out:
+            raise ValueError(f"question {answer.question_id!r} is no longer open")
+        check_answer(question.json_schema, answer.value)
+
+    @workflow.query(name=QUESTIONS_QUERY)
+    def questions(self) -> list[QuestionState]:
+        """Every question the skill asked, with the answers given."""
+        return list(self._questions.values())
 
     @workflow.update(name=CALLS_UPDATE)
     async def calls(self, batch: CallBatch) -> list[CallStarted]:
@@ -220,6 +304,12 @@ async def _watch(handle: TaskHandle) -> None:
     """Await a child so that cancelling this task cancels it; its caller reads the result."""
     with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
         await handle
+
+
+def _parked(cause: BaseException | None) -> Parked | None:
+    if isinstance(cause, ApplicationError) and cause.type == AWAITING_INPUT_ERROR_TYPE:
+        return Parked.model_validate(cause.details[0])
+    return None
 
 
 def describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:
