@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from a2a_temporal import A2AAgent, NoAuth, RunContext, skill
+from a2a_temporal import A2AAgent, NoAuth, Pipeline, RunContext, skill
 
 PACKAGES = ("a2a_temporal", "workflows", "activities", "examples", "tests", "bench")
 
@@ -42,7 +42,7 @@ class BatchStats(BaseModel):
 
 
 class ReportArgs(BaseModel):
-    files: list[FileStats]
+    batches: list[BatchStats]
 
 
 class Summary(BaseModel):
@@ -128,7 +128,7 @@ class Reporter(A2AAgent):
     @skill
     async def report(self, ctx: RunContext[NoAuth], args: ReportArgs) -> Summary:
         """Aggregate per-file stats into three artifacts."""
-        files = sorted(args.files, key=lambda f: f.path)
+        files = sorted((f for batch in args.batches for f in batch.files), key=lambda f: f.path)
         defs = sum(f.functions + f.classes for f in files)
         coverage = sum(f.documented for f in files) / defs if defs else 1.0
         refs = [
@@ -222,12 +222,80 @@ class Coordinator(A2AAgent):
         failed = [r.error for r in results if not r.ok]
         if failed:
             raise RuntimeError(f"{len(failed)} batches failed: {failed[0]}")
-        files = [f for r in results for f in r.output["files"]]
-        await ctx.emit_progress(f"analysed {len(files)} files; writing the report", fraction=0.8)
-        report = await ctx.call("reporter", "report", args={"files": files})
+        batches = [r.output for r in results]
+        count = sum(len(batch["files"]) for batch in batches)
+        await ctx.emit_progress(f"analysed {count} files; writing the report", fraction=0.8)
+        report = await ctx.call("reporter", "report", args={"batches": batches})
         if not report.ok:
             raise RuntimeError(f"reporting failed: {report.error}")
         return Summary.model_validate({**report.output, "report_task": report.task_id})
 
 
-DEMO_AGENTS: list[A2AAgent] = [Planner(), Analyzer(), Reporter(), Coordinator()]
+class ReviewArgs(BaseModel):
+    summary: Summary
+
+
+class Approval(BaseModel):
+    approved: bool
+    comment: str = ""
+
+
+class Reviewer(A2AAgent):
+    """Asks a human to approve the report before the pipeline ends."""
+
+    name = "reviewer"
+    tags = ("demo", "human-in-the-loop")
+
+    @skill(retries=0)
+    async def approve(self, ctx: RunContext[NoAuth], args: ReviewArgs) -> Approval:
+        """Show the summary and wait for a human's approval (durably, on Temporal)."""
+        summary = args.summary
+        approval = await ctx.collect(
+            Approval,
+            f"Approve the report of {summary.files} files ({summary.lines} lines, docstring "
+            f"coverage {summary.doc_coverage:.0%})?",
+        )
+        await ctx.emit_progress("approved" if approval.approved else "rejected by the reviewer")
+        if not approval.approved:
+            raise RuntimeError(f"the reviewer rejected the report: {approval.comment}")
+        return approval
+
+
+def repo_pipeline(root: str, batch_size: int = 8, concurrency: int = 4) -> Pipeline:
+    """The demo pipeline: plan, analyse batches in parallel, report, then ask for approval."""
+    return Pipeline.parse(
+        {
+            "name": "repo-analysis",
+            "steps": [
+                {
+                    "id": "plan",
+                    "agent": "planner",
+                    "skill": "plan",
+                    "args": {"root": root, "batch_size": batch_size},
+                },
+                {
+                    "id": "analyze",
+                    "agent": "analyzer",
+                    "skill": "analyze",
+                    "map": "${steps.plan.output.batches}",
+                    "concurrency": concurrency,
+                    "args": {"root": root, "paths": "${item}"},
+                },
+                {
+                    "id": "report",
+                    "agent": "reporter",
+                    "skill": "report",
+                    "args": {"batches": "${steps.analyze.output}"},
+                },
+                {
+                    "id": "review",
+                    "agent": "reviewer",
+                    "skill": "approve",
+                    "args": {"summary": "${steps.report.output}"},
+                },
+            ],
+        }
+    )
+
+
+DEMO_AGENTS: list[A2AAgent] = [Planner(), Analyzer(), Reporter(), Coordinator(), Reviewer()]
