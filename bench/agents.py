@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -29,6 +30,10 @@ class Trivial(A2AAgent):
     @skill
     async def noop(self, ctx: RunContext[NoAuth], args: Text) -> str:
         return args.text.upper()
+
+    @skill
+    async def range(self, ctx: RunContext[NoAuth], args: Count) -> list[str]:
+        return [f"i{i}" for i in range(args.n)]
 
     @skill
     async def fan(self, ctx: RunContext[NoAuth], args: Count) -> list[str]:
@@ -84,4 +89,23 @@ class Artifacts(A2AAgent):
         return ref.size_bytes
 
 
-BENCH_AGENTS = [Trivial(), Streamer(), Artifacts()]
+class Marker(BaseModel):
+    path: str
+
+
+class Recovery(A2AAgent):
+    name = "recovery"
+
+    @skill(retries=5)
+    async def mark(self, ctx: RunContext[NoAuth], args: Marker) -> int:
+        """Append the start time; the first run then hangs until its worker is killed."""
+        log = Path(args.path)
+        first = not log.exists()
+        with log.open("a") as out:
+            out.write(f"{time.time()}\n")
+        if first:
+            await asyncio.sleep(300)
+        return len(log.read_text().splitlines())
+
+
+BENCH_AGENTS = [Trivial(), Streamer(), Artifacts(), Recovery()]

@@ -13,7 +13,13 @@ from temporalio.worker import Worker
 from a2a_temporal import TemporalA2AClient
 from a2a_temporal.testing import DevStack
 from bench.agents import BENCH_AGENTS
-from bench.raw import RawFanOut, RawOneActivity, raw_noop
+from bench.raw import (
+    RawFanOut,
+    RawLimitedFanOut,
+    RawOneActivity,
+    RawSequential,
+    raw_noop,
+)
 
 RAW_QUEUE = "raw-baseline"
 
@@ -34,7 +40,7 @@ async def harness() -> AsyncIterator[Harness]:
             Worker(
                 raw,
                 task_queue=RAW_QUEUE,
-                workflows=[RawOneActivity, RawFanOut],
+                workflows=[RawOneActivity, RawFanOut, RawSequential, RawLimitedFanOut],
                 activities=[raw_noop],
                 max_concurrent_workflow_tasks=100,
             ),

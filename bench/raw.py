@@ -37,3 +37,40 @@ class RawFanOut:
                 )
             )
         )
+
+
+@workflow.defn
+class RawSequential:
+    @workflow.run
+    async def run(self, n: int) -> list[str]:
+        info = workflow.info()
+        return [
+            await workflow.execute_child_workflow(
+                RawOneActivity.run, f"t{i}", id=f"{info.workflow_id}/s{i}"
+            )
+            for i in range(n)
+        ]
+
+
+@workflow.defn
+class RawLimitedFanOut:
+    @workflow.run
+    async def run(self, n: int, limit: int) -> int:
+        info = workflow.info()
+        waiting = list(range(n))
+        active: set[asyncio.Task[str]] = set()
+        done_count = 0
+        while waiting or active:
+            while waiting and len(active) < limit:
+                i = waiting.pop(0)
+                active.add(
+                    asyncio.create_task(
+                        workflow.execute_child_workflow(
+                            RawOneActivity.run, f"t{i}", id=f"{info.workflow_id}/m{i}"
+                        )
+                    )
+                )
+            done, pending = await workflow.wait(active, return_when=asyncio.FIRST_COMPLETED)
+            active = set(pending)
+            done_count += len(done)
+        return done_count
