@@ -44,7 +44,7 @@ class PipelineWorkflow:
             steps={step.id: StepState() for step in input.pipeline.steps}
         )
         self._draining = False
-        self._finished_this_run = 0
+        self._progress_this_run = 0
 
     @workflow.query(name=PIPELINE_STATE_QUERY)
     def state(self) -> PipelineState:
@@ -106,17 +106,15 @@ class PipelineWorkflow:
             del running[step_id]
             state = self._state.steps[step_id]
             if state.status in _DONE:
-                self._finished_this_run += 1
+                self._progress_this_run += 1
             step = self._input.pipeline.step(step_id)
             if state.status == "failed" and step.on_failure == "fail":
                 return f"step {step_id!r} failed: {state.error}"
         return None
 
     def _should_drain(self) -> bool:
-        if self._finished_this_run == 0 and not any(
-            s.item_results for s in self._state.steps.values() if s.status == "running"
-        ):
-            return False
+        if self._progress_this_run == 0:
+            return False  # continuing as new before any progress could loop forever
         info = workflow.info()
         limit = self._input.continue_as_new_after
         if limit is not None:
@@ -176,6 +174,7 @@ class PipelineWorkflow:
             for task in done:
                 result = task.result()
                 state.item_results[active.pop(task)] = result
+                self._progress_this_run += 1
                 state.artifacts.extend(result.artifacts)
         ordered = [state.item_results[i] for i in range(len(items))]
         failures = [(i, r) for i, r in enumerate(ordered) if not r.ok]
