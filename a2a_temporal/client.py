@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from a2a_temporal.agent import A2AAgent, PreparedCall
-from a2a_temporal.context import LocalRunContext
+from a2a_temporal.context import LocalRunContext, seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.errors import SkillRejected
 from a2a_temporal.sandbox import SandboxClient
@@ -32,16 +32,6 @@ def describe_exception(exc: BaseException) -> str:
     """Render an exception as `Type: message` for a `CallResult.error`."""
     message = str(exc)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def seconds(timeout: timedelta | float | None) -> float | None:
-    """Normalise a timeout to seconds, rejecting non-positive values."""
-    if timeout is None:
-        return None
-    value = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    if value <= 0:
-        raise ValueError(f"timeout must be positive, got {value}s")
-    return value
 
 
 class A2AClient(ABC):

@@ -25,7 +25,7 @@ from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
 if TYPE_CHECKING:
     from a2a_temporal.client import A2AClient
 
-__all__ = ["ArtifactSource", "AuthT", "LocalRunContext", "RunContext"]
+__all__ = ["ArtifactSource", "AuthT", "LocalRunContext", "RunContext", "seconds"]
 
 AuthT = TypeVar("AuthT", bound=BaseModel)
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -143,7 +143,7 @@ class RunContext(ABC, Generic[AuthT]):
         Raises:
             TimeoutError: No answer came within `timeout`.
         """
-        return str(await self._ask(prompt, None, _seconds(timeout)))
+        return str(await self._ask(prompt, None, seconds(timeout)))
 
     async def collect(
         self,
@@ -158,7 +158,7 @@ class RunContext(ABC, Generic[AuthT]):
             TimeoutError: No valid answer came within `timeout`.
         """
         question = prompt or f"provide {model.__name__}"
-        value = await self._ask(question, model.model_json_schema(), _seconds(timeout))
+        value = await self._ask(question, model.model_json_schema(), seconds(timeout))
         return model.model_validate(value)
 
     @abstractmethod
@@ -174,7 +174,8 @@ class RunContext(ABC, Generic[AuthT]):
             raise MissingScopes(missing)
 
 
-def _seconds(timeout: timedelta | float | None) -> float | None:
+def seconds(timeout: timedelta | float | None) -> float | None:
+    """Normalise a timeout to seconds, rejecting non-positive values."""
     if timeout is None:
         return None
     value = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)

@@ -18,7 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from a2a_temporal import registry
 from a2a_temporal._s3 import ObjectStore, minio_client
-from a2a_temporal.client import A2AClient, new_task_id, seconds
+from a2a_temporal.client import A2AClient, new_task_id
+from a2a_temporal.context import seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.models import (
     ANSWER_UPDATE,

@@ -21,8 +21,8 @@ from a2a_temporal._events import EventPublisher
 from a2a_temporal._s3 import ObjectStore, Readable
 from a2a_temporal._s3_workspace import S3Workspace, workspace_prefix
 from a2a_temporal.agent import WorkspaceAccess
-from a2a_temporal.client import A2AClient, describe_exception, seconds
-from a2a_temporal.context import ArtifactSource, AuthT, RunContext
+from a2a_temporal.client import A2AClient, describe_exception
+from a2a_temporal.context import ArtifactSource, AuthT, RunContext, seconds
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.errors import CancelledByCaller, SandboxUnavailable
 from a2a_temporal.models import (

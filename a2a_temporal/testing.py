@@ -25,7 +25,7 @@ from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_client import TemporalA2AClient
 
-__all__ = ["DevStack", "find_temporal_cli"]
+__all__ = ["DevStack", "ManagedProcess", "find_temporal_cli"]
 
 _STARTUP_TIMEOUT = 60.0
 _POLL_INTERVAL = 0.05
@@ -181,6 +181,15 @@ class DevStack:
             for key, value in values.items()
             if value is not None
         }
+
+    def worker_process(self, agents: str, log_path: Path, **settings: Any) -> ManagedProcess:
+        """Return (not yet started) `a2a-temporal worker --agents AGENTS` for this stack.
+
+        Keyword arguments override settings as in `worker`; the caller starts the
+        process and must `await process.stop()` it.
+        """
+        argv = [sys.executable, "-m", "a2a_temporal.cli", "worker", "--agents", agents]
+        return ManagedProcess("worker", argv, log_path, env=self.environment(**settings))
 
     async def stop(self) -> None:
         """Stop every server this stack started; safe to call more than once."""

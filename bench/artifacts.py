@@ -6,12 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from a2a_temporal._process import ManagedProcess
 from bench.common import harness, report
 
 
@@ -43,16 +41,9 @@ async def throughput(count: int) -> None:
 async def streamed_rss(mib: int) -> None:
     with tempfile.TemporaryDirectory() as logs:
         async with harness() as h:
-            env = h.stack.environment(task_queue="rss-worker")
-            argv = [
-                sys.executable,
-                "-m",
-                "a2a_temporal.cli",
-                "worker",
-                "--agents",
-                "bench.agents:BENCH_AGENTS",
-            ]
-            worker = ManagedProcess("worker", argv, Path(logs) / "worker.log", env=env)
+            worker = h.stack.worker_process(
+                "bench.agents:BENCH_AGENTS", Path(logs) / "worker.log", task_queue="rss-worker"
+            )
             worker.start()
             try:
                 client = await h.stack.client(task_queue="rss-worker")

@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from a2a_temporal import Pipeline
-from a2a_temporal._process import ManagedProcess
-from a2a_temporal.testing import DevStack
+from a2a_temporal.testing import DevStack, ManagedProcess
 
 
 def worker(stack: DevStack, heartbeat_timeout: float, log: Path) -> ManagedProcess:
-    env = stack.environment(task_queue="recovery", heartbeat_timeout=heartbeat_timeout)
-    argv = [
-        sys.executable,
-        "-m",
-        "a2a_temporal.cli",
-        "worker",
-        "--agents",
+    return stack.worker_process(
         "bench.agents:BENCH_AGENTS",
-    ]
-    return ManagedProcess("worker", argv, log, env=env)
+        log,
+        task_queue="recovery",
+        heartbeat_timeout=heartbeat_timeout,
+    )
 
 
 async def lines(path: Path, count: int, limit: float = 120) -> None:

@@ -1,28 +1,19 @@
 """SIGKILL a worker mid-skill; a new worker resumes without re-running finished calls."""
 
 import asyncio
-import sys
 import uuid
 from pathlib import Path
 
 from a2a_temporal import Pipeline
-from a2a_temporal._process import ManagedProcess
-from a2a_temporal.testing import DevStack
+from a2a_temporal.testing import DevStack, ManagedProcess
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _worker(stack: DevStack, queue: str, log: Path) -> ManagedProcess:
-    env = stack.environment(task_queue=queue, heartbeat_timeout="PT2S")
-    argv = [
-        sys.executable,
-        "-m",
-        "a2a_temporal.cli",
-        "worker",
-        "--agents",
-        "tests.agents:CRASH_AGENTS",
-    ]
-    return ManagedProcess("worker", argv, log, env=env)
+    return stack.worker_process(
+        "tests.agents:CRASH_AGENTS", log, task_queue=queue, heartbeat_timeout="PT2S"
+    )
 
 
 async def _wait_for(path: Path, process: ManagedProcess, limit: float = 60.0) -> None:
