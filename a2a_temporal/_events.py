@@ -14,7 +14,7 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from a2a_temporal.models import EVENTS_TOPIC, EventRecord
 from a2a_temporal.types import AgentEvent
 
-__all__ = ["EventPublisher"]
+__all__ = ["EventPublisher", "events_already_sent"]
 
 _PROGRESS_DETAILS_INTERVAL = 1.0
 
@@ -29,9 +29,9 @@ class EventPublisher:
         stream: Stream client of the task's workflow.
         interval: Longest time an event waits before it is sent.
         on_progress: Called with the latest progress message at most once a second.
-        suppress: How many of the first events to drop: an attempt resumed after
-            waiting for an answer re-runs the skill, whose first events were
-            already sent by the attempt before it.
+        suppress: How many of the skill's first events to drop: a retried or
+            resumed attempt runs the skill again, and an earlier attempt already
+            sent those (see `events_already_sent`).
     """
 
     def __init__(
@@ -79,10 +79,17 @@ class EventPublisher:
         last = self._pending[-1] if self._pending else None
         if event.kind == "text_delta" and last is not None and last.kind == "text_delta":
             last.payload["text"] = last.payload.get("text", "") + event.payload.get("text", "")
+            last.seq = self.emitted
         else:
-            self._pending.append(EventRecord(kind=event.kind, payload=dict(event.payload)))
+            record = EventRecord(kind=event.kind, payload=dict(event.payload), seq=self.emitted)
+            self._pending.append(record)
         if event.kind == "progress":
             self._latest_progress = str(event.payload.get("message", ""))
+        self._wake.set()
+
+    def announce(self, event: AgentEvent) -> None:
+        """Queue an event of the runtime itself (not counted as one of the skill's)."""
+        self._pending.append(EventRecord(kind=event.kind, payload=dict(event.payload)))
         self._wake.set()
 
     async def flush(self, *, force_progress: bool = False) -> None:
@@ -108,3 +115,16 @@ class EventPublisher:
             await asyncio.sleep(self._interval)
             self._wake.clear()
             await self.flush()
+
+
+async def events_already_sent(stream: WorkflowStreamClient) -> int:
+    """Return how many of the skill's events earlier attempts got onto the task's stream."""
+    end = await stream.get_offset()
+    highest = 0
+    if end == 0:
+        return highest
+    async for item in stream.subscribe([EVENTS_TOPIC], result_type=EventRecord):
+        highest = max(highest, item.data.seq)
+        if item.offset >= end - 1:
+            break
+    return highest

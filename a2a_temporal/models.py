@@ -68,7 +68,7 @@ class RunSkillInput(BaseModel):
     args: dict[str, Any] | None = None
     auth: dict[str, Any] | None = None
     grant: Any = None
-    suppress_events: int = 0
+    resumed: bool = False
 
 
 class SkillOutput(BaseModel):
@@ -114,10 +114,16 @@ class CallStarted(BaseModel):
 
 
 class EventRecord(BaseModel):
-    """An `AgentEvent` as it travels on a task's event stream."""
+    """An `AgentEvent` as it travels on a task's event stream.
+
+    `seq` is the position (from 1) in the skill's sequence of emitted events of
+    the last event merged into this record; 0 for events of the runtime itself.
+    A re-run of the skill skips the events up to the highest `seq` sent.
+    """
 
     kind: str
     payload: dict[str, Any]
+    seq: int = 0
 
 
 class Question(BaseModel):
@@ -148,4 +154,3 @@ class Parked(BaseModel):
     """Details of an attempt that stopped to wait for an answer without holding a slot."""
 
     question_id: str
-    events_emitted: int

@@ -251,7 +251,7 @@ class TemporalRunContext(RunContext[AuthT]):
         if state.timed_out:
             raise TimeoutError(f"question {question_id} was not answered in {timeout:g}s")
         if not state.answered:
-            raise AwaitingInput(Parked(question_id=question_id, events_emitted=0))
+            raise AwaitingInput(Parked(question_id=question_id))
         return state.answer
 
     async def aclose(self) -> None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from a2a_temporal._cancel import translate_cancellation
-from a2a_temporal._events import EventPublisher
+from a2a_temporal._events import EventPublisher, events_already_sent
 from a2a_temporal._s3 import ObjectStore
-from a2a_temporal.agent import A2AAgent
+from a2a_temporal.agent import A2AAgent, PreparedCall
 from a2a_temporal.discovery import InMemoryDiscoveryClient
 from a2a_temporal.errors import SkillRejected
 from a2a_temporal.models import (
@@ -82,21 +83,34 @@ class SkillActivities:
         except SkillRejected as exc:
             raise _rejected(str(exc)) from None
         client = activity.client()
+        async with self._heartbeating():
+            return await self._attempt(input, prepared, client, task_id)
+
+    async def _attempt(
+        self,
+        input: RunSkillInput,
+        prepared: PreparedCall,
+        client: Client,
+        task_id: str,
+    ) -> SkillOutput:
+        info = activity.info()
         handle = client.get_workflow_handle(task_id)
 
         async def show_progress(message: str) -> None:
             await handle.signal(PROGRESS_SIGNAL, message)
 
         stream = WorkflowStreamClient.from_within_activity(batch_interval=timedelta(hours=1))
+        rerun = info.attempt > 1 or input.resumed
+        suppress = await events_already_sent(stream) if rerun else 0
         async with EventPublisher(
-            stream, self._batch_interval, show_progress, suppress=input.suppress_events
+            stream, self._batch_interval, show_progress, suppress=suppress
         ) as publisher:
             if info.attempt > 1:
-                publisher.publish(AgentEvent("retry", {"attempt": info.attempt}))
+                publisher.announce(AgentEvent("retry", {"attempt": info.attempt}))
             ctx: TemporalRunContext[Any] = TemporalRunContext(
                 task_id=task_id,
                 auth=prepared.auth,
-                workspace_access=agent.workspace_access,
+                workspace_access=prepared.agent.workspace_access,
                 client=client,
                 store=self._store,
                 publisher=publisher,
@@ -107,10 +121,9 @@ class SkillActivities:
             try:
                 output = await self._run_handler(ctx, prepared.invoke(ctx))
             except AwaitingInput as waiting:
-                parked = waiting.parked.model_copy(update={"events_emitted": publisher.emitted})
                 raise ApplicationError(
                     str(waiting),
-                    parked,
+                    waiting.parked,
                     type=AWAITING_INPUT_ERROR_TYPE,
                     non_retryable=True,
                     category=ApplicationErrorCategory.BENIGN,
@@ -123,11 +136,10 @@ class SkillActivities:
         return SkillOutput(output=output, artifacts=artifacts)
 
     async def _run_handler(self, ctx: TemporalRunContext[Any], handler: Any) -> Any:
-        """Run the handler beside a heartbeat loop; map its outcome to Temporal's terms."""
+        """Run the handler; map its outcome to Temporal's terms."""
         task = asyncio.create_task(
             translate_cancellation(handler, lambda: f"task {ctx.task_id} was cancelled")
         )
-        beat = asyncio.create_task(self._heartbeat())
         try:
             return await task
         except asyncio.CancelledError:
@@ -136,15 +148,23 @@ class SkillActivities:
             raise
         except SkillRejected as exc:
             raise _rejected(str(exc)) from None
-        finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
 
-    async def _heartbeat(self) -> None:
-        while True:
-            activity.heartbeat()
-            await asyncio.sleep(self._heartbeat_interval)
+    @contextlib.asynccontextmanager
+    async def _heartbeating(self) -> AsyncIterator[None]:
+        """Heartbeat every `heartbeat_interval` for the whole attempt."""
+
+        async def beat() -> None:
+            while True:
+                activity.heartbeat()
+                await asyncio.sleep(self._heartbeat_interval)
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     @activity.defn(name=LIST_ARTIFACTS_ACTIVITY)
     async def list_artifacts(self, task_id: str) -> list[ArtifactRef]:

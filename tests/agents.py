@@ -297,11 +297,14 @@ class Crasher(A2AAgent):
         """Call `crasher.hit` three times; park between the second and third call once."""
         work = Path(args.path)
         first = await ctx.call("crasher", "hit", args=args)
+        await ctx.emit_progress("called 1")
         second = await ctx.call("crasher", "hit", args=args)
+        await ctx.emit_progress("called 2")
         if not (work / "killed").exists():
             (work / "parked").write_text(ctx.task_id)
             await asyncio.sleep(120)
         third = await ctx.call("crasher", "hit", args=args)
+        await ctx.emit_progress("called 3")
         return [first.output, second.output, third.output]
 
     @skill(retries=3)

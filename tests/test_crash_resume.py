@@ -40,6 +40,7 @@ async def test_sigkill_mid_skill_resumes_without_rerunning_calls(
         (tmp_path / "killed").write_text("yes")
         second.start()
         result = await handle.result(timeout=120)
+        events = [e async for e in handle.events()]
     finally:
         await first.stop()
         await second.stop()
@@ -47,6 +48,9 @@ async def test_sigkill_mid_skill_resumes_without_rerunning_calls(
     hits = (tmp_path / "hits.log").read_text().split()
     assert sorted(hits) == [f"{handle.task_id}/call-{n}" for n in range(3)]
     assert result.output == [f"{handle.task_id}/call-{n}" for n in range(3)]
+    progress = [e.payload["message"] for e in events if e.kind == "progress"]
+    assert progress == ["called 1", "called 2", "called 3"], "each event once, in order"
+    assert [e.payload for e in events if e.kind == "retry"] == [{"attempt": 2}]
 
 
 async def test_sigkill_mid_pipeline_resumes_without_rerunning_steps(

@@ -98,14 +98,14 @@ class SkillRunWorkflow:
                 CallResult(task_id=info.workflow_id, status="rejected", error=options), options=None
             )
         self._park_after = options.park_after
-        suppress = 0
+        resumed = False
         while True:
             try:
-                done = await self._run_activity(input, options, suppress)
+                done = await self._run_activity(input, options, resumed)
             except ActivityError as err:
                 parked = _parked(err.cause)
                 if parked is not None:
-                    suppress = parked.events_emitted
+                    resumed = True
                     await self._wait_for_answer(parked.question_id)
                     continue
                 status, error = describe_failure(err.cause)
@@ -125,7 +125,7 @@ class SkillRunWorkflow:
         return await self._finish(result, options=options)
 
     async def _run_activity(
-        self, input: SkillRunInput, options: registry.SkillOptions, suppress: int
+        self, input: SkillRunInput, options: registry.SkillOptions, resumed: bool
     ) -> SkillOutput:
         return await workflow.execute_activity(
             RUN_SKILL_ACTIVITY,
@@ -135,7 +135,7 @@ class SkillRunWorkflow:
                 args=input.args,
                 auth=input.auth,
                 grant=input.grant,
-                suppress_events=suppress,
+                resumed=resumed,
             ),
             result_type=SkillOutput,
             start_to_close_timeout=options.timeout,
