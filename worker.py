@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 
-from a2a_temporal.runner import configure_logging, exit_process, load_agents, run_worker
+from a2a_temporal.runner import (
+    configure_logging,
+    exit_process,
+    load_agents,
+    run_worker,
+    stop_on_signals,
+)
 from a2a_temporal.settings import AgentSettings
 
 DEFAULT_AGENTS = "examples.agents:DEMO_AGENTS"
@@ -21,10 +26,7 @@ async def main() -> None:
     settings = AgentSettings.from_env()
     configure_logging()
     agents = load_agents(os.environ.get("A2A_TEMPORAL_AGENTS", DEFAULT_AGENTS).split(","))
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    await run_worker(agents, settings, stop)
+    await run_worker(agents, settings, stop_on_signals())
 
 
 if __name__ == "__main__":

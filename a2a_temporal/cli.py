@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -17,7 +16,13 @@ from temporalio.service import RPCError
 
 from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineState
 from a2a_temporal.plugin import AgentPlugin
-from a2a_temporal.runner import configure_logging, exit_process, load_agents, run_worker
+from a2a_temporal.runner import (
+    configure_logging,
+    exit_process,
+    load_agents,
+    run_worker,
+    stop_on_signals,
+)
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_client import TaskHandle, TemporalA2AClient, UnknownTask
 from a2a_temporal.testing import DevStack
@@ -107,16 +112,8 @@ async def _client(args: argparse.Namespace) -> TemporalA2AClient:
     return TemporalA2AClient(client)
 
 
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
-
-
 async def _dev(args: argparse.Namespace) -> None:
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     stack = DevStack(data_dir=args.data_dir, bucket=args.bucket)
     try:
         await stack.__aenter__()
@@ -167,7 +164,7 @@ async def _worker(args: argparse.Namespace) -> None:
     agents = _load(args.agents)
     configure_logging()
     try:
-        await run_worker(agents, settings, _stop_on_signals())
+        await run_worker(agents, settings, stop_on_signals())
     except RuntimeError as exc:
         raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
 

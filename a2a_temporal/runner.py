@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterable
 from typing import NoReturn
@@ -18,7 +19,7 @@ from a2a_temporal.agent import A2AAgent
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.settings import AgentSettings
 
-__all__ = ["configure_logging", "exit_process", "load_agents", "run_worker"]
+__all__ = ["configure_logging", "exit_process", "load_agents", "run_worker", "stop_on_signals"]
 
 log = structlog.get_logger("a2a_temporal.worker")
 
@@ -83,6 +84,15 @@ async def run_worker(
         )
         await (stop or asyncio.Event()).wait()
     log.info("worker stopped")
+
+
+def stop_on_signals() -> asyncio.Event:
+    """Return an event set on SIGINT or SIGTERM (for a graceful stop of servers and workers)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def exit_process(code: int) -> NoReturn:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 from a2a_temporal import PipelineHandle, PipelineState, TemporalA2AClient
-from a2a_temporal.runner import exit_process
+from a2a_temporal.runner import exit_process, stop_on_signals
 from a2a_temporal.testing import DevStack
 from examples.agents import DEMO_AGENTS, repo_pipeline
 
@@ -49,8 +48,7 @@ async def run_demo(out_dir: Path, *, auto_approve: bool, keep: bool = False) -> 
             print(f"done in {time.monotonic() - started:.1f}s", flush=True)
             if keep:
                 print("the dev stack stays up for the UI; press Ctrl-C to stop", flush=True)
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.Event().wait()
+                await stop_on_signals().wait()
     return code
 
 

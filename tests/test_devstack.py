@@ -1,5 +1,7 @@
 import asyncio
 import io
+import json
+import sys
 import uuid
 from pathlib import Path
 
@@ -72,3 +74,26 @@ async def test_devstack_reports_a_server_that_cannot_start(tmp_path: Path) -> No
         async with stack:
             pytest.fail("the stack must not start")
     assert stack.processes == []
+
+
+async def test_servers_die_with_a_killed_parent(tmp_path: Path) -> None:
+    script = (
+        "import asyncio, json\n"
+        "from a2a_temporal.testing import DevStack\n"
+        "async def main():\n"
+        "    async with DevStack(ui=False) as stack:\n"
+        "        print(json.dumps([p.pid for p in stack.processes]), flush=True)\n"
+        "        await asyncio.Event().wait()\n"
+        "asyncio.run(main())\n"
+    )
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+    )
+    assert parent.stdout is not None
+    line = await asyncio.wait_for(parent.stdout.readline(), 60)
+    pids = json.loads(line)
+    parent.kill()
+    await parent.wait()
+    async with asyncio.timeout(15):
+        while any(Path(f"/proc/{pid}").exists() for pid in pids):
+            await asyncio.sleep(0.05)
