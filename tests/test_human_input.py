@@ -113,3 +113,13 @@ async def test_unanswered_question_times_out(stack: DevStack) -> None:
         "failed",
         "TimeoutError: question q0 was not answered in 1s",
     )
+
+
+async def test_cancel_while_parked(stack: DevStack) -> None:
+    async with running(stack, [Approver()], input_park_after="PT0.3S") as client:
+        handle = await client.start("approver", "review", args={"text": "later"})
+        await first_question(handle)
+        await wait_parked(client, handle.task_id)
+        await handle.cancel()
+        result = await handle.result()
+    assert (result.status, result.error) == ("canceled", "canceled by caller")

@@ -84,7 +84,6 @@ class SkillRunWorkflow:
         self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
         self._questions: dict[str, QuestionState] = {}
         self._park_after: timedelta | None = None
-        self._input = input
         self._starts: dict[int, asyncio.Task[CallStarted]] = {}
         self._children: dict[int, asyncio.Task[None]] = {}
 
@@ -100,20 +99,26 @@ class SkillRunWorkflow:
         self._park_after = options.park_after
         resumed = False
         while True:
+            canceled = CallResult(
+                task_id=info.workflow_id, status="canceled", error="canceled by caller"
+            )
             try:
                 done = await self._run_activity(input, options, resumed)
             except ActivityError as err:
                 parked = _parked(err.cause)
-                if parked is not None:
-                    resumed = True
+                if parked is None:
+                    status, error = describe_failure(err.cause)
+                    result = CallResult(task_id=info.workflow_id, status=status, error=error)
+                    break
+                resumed = True
+                try:
                     await self._wait_for_answer(parked.question_id)
-                    continue
-                status, error = describe_failure(err.cause)
-                result = CallResult(task_id=info.workflow_id, status=status, error=error)
+                except asyncio.CancelledError:
+                    result = canceled
+                    break
             except asyncio.CancelledError:
-                result = CallResult(
-                    task_id=info.workflow_id, status="canceled", error="canceled by caller"
-                )
+                result = canceled
+                break
             else:
                 result = CallResult(
                     task_id=info.workflow_id,
@@ -121,7 +126,7 @@ class SkillRunWorkflow:
                     output=done.output,
                     artifacts=done.artifacts,
                 )
-            break
+                break
         return await self._finish(result, options=options)
 
     async def _run_activity(
