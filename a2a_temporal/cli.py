@@ -263,6 +263,12 @@ def _print_state(state: PipelineState) -> None:
         print(f"  {step_id:<24} {step.status:<10}{items}{took}{error}", flush=True)
 
 
+def _print_step_event(payload: dict[str, Any]) -> None:
+    items = f" {payload['items_done']}/{payload['items_total']}" if "items_total" in payload else ""
+    error = f" error: {payload['error']}" if "error" in payload else ""
+    print(f"[step] {payload['step']} {payload['status']}{items}{error}", flush=True)
+
+
 async def _pipeline(args: argparse.Namespace) -> int:
     client = await _client(args)
     if args.pipeline_command == "run":
@@ -273,16 +279,9 @@ async def _pipeline(args: argparse.Namespace) -> int:
         handle = await client.start_pipeline(spec)
         print(f"pipeline {handle.pipeline_id}", flush=True)
         if args.follow:
-            seen = ""
-            while True:
-                state = await handle.state()
-                line = json.dumps({k: s.status for k, s in state.steps.items()})
-                if line != seen:
-                    seen = line
-                    print(f"[{state.status}] {line}", flush=True)
-                if state.status != "running":
-                    break
-                await asyncio.sleep(0.5)
+            async for event in handle.events():
+                if event.kind == "step":
+                    _print_step_event(event.payload)
         state = await handle.result()
     else:
         handle = client.get_pipeline(args.pipeline_id)

@@ -23,6 +23,7 @@ from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from a2a_temporal.types import ArtifactRef, CallResult
 
@@ -288,6 +289,7 @@ class PipelineInput(BaseModel):
     auth: dict[str, Any] | None = None
     caller: str | None = None
     state: PipelineState | None = None
+    stream_state: WorkflowStreamState | None = None
     continue_as_new_after: int | None = Field(
         default=None,
         description="history length that triggers continue-as-new (default: "

@@ -84,14 +84,8 @@ class TaskHandle:
 
     async def events(self, after: int = 0) -> AsyncIterator[AgentEvent]:
         """Yield the task's events from offset `after`, live, until the task ends."""
-        stream = WorkflowStreamClient.create(self._client.temporal, self.task_id)
-        try:
-            async for item in stream.subscribe(
-                [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
-            ):
-                yield AgentEvent(item.data.kind, item.data.payload)
-        except RPCError as err:
-            raise _translate(err, self.task_id) from None
+        async for event in _stream_events(self._client.temporal, self.task_id, after):
+            yield event
 
     async def answer(self, question_id: str, value: Any) -> None:
         """Answer an open question of the task.
@@ -139,6 +133,7 @@ class PipelineHandle:
 
     def __init__(self, client: TemporalA2AClient, pipeline_id: str) -> None:
         self.pipeline_id = pipeline_id
+        self._client = client
         self._handle: WorkflowHandle[Any, PipelineState] = client.temporal.get_workflow_handle(
             pipeline_id, result_type=PipelineState
         )
@@ -152,6 +147,14 @@ class PipelineHandle:
             return state
         except RPCError as err:
             raise _translate(err, self.pipeline_id) from None
+
+    async def events(self, after: int = 0) -> AsyncIterator[AgentEvent]:
+        """Yield `step` events (status changes, map progress) live, then one `pipeline` event.
+
+        Follows the pipeline across continue-as-new; ends when the pipeline ends.
+        """
+        async for event in _stream_events(self._client.temporal, self.pipeline_id, after):
+            yield event
 
     async def result(self) -> PipelineState:
         """Wait for the pipeline to end; return its final state."""
@@ -290,6 +293,17 @@ def _as_json_object(
     if not isinstance(value, Mapping):
         raise TypeError(f"{what} must be a pydantic model or a mapping, got {type(value).__name__}")
     return dict(to_jsonable_python(dict(value)))
+
+
+async def _stream_events(client: Client, workflow_id: str, after: int) -> AsyncIterator[AgentEvent]:
+    stream = WorkflowStreamClient.create(client, workflow_id)
+    try:
+        async for item in stream.subscribe(
+            [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
+        ):
+            yield AgentEvent(item.data.kind, item.data.payload)
+    except RPCError as err:
+        raise _translate(err, workflow_id) from None
 
 
 def _translate(err: RPCError, task_id: str) -> Exception:

@@ -127,7 +127,8 @@ async def test_pipeline_run_status_cancel(
         assert code == 0, err
         lines = out.splitlines()
         pipeline_id = lines[0].removeprefix("pipeline ")
-        assert '"sum": "completed"' in lines[-4]
+        assert lines[1:3] == ["[step] nums running", "[step] nums completed"]
+        assert lines[-5:-3] == ["[step] sum running", "[step] sum completed"]
         assert lines[-3] == "completed"
         assert lines[-1].split()[:2] == ["sum", "completed"]
         code, out, _ = await cli(env, "pipeline", "status", pipeline_id)

@@ -44,9 +44,20 @@ async def test_dag_runs_independent_steps_in_parallel(stack: DevStack) -> None:
     )
     async with running(stack, [Mathy()]) as client:
         handle = await client.start_pipeline(pipeline)
+        events = [e async for e in handle.events()]
         state = await handle.result()
         assert (await handle.state()) == state
         await replay(client, [handle.pipeline_id])
+    assert [(e.payload["step"], e.payload["status"]) for e in events if e.kind == "step"][:2] == [
+        ("nums", "running"),
+        ("nums", "completed"),
+    ]
+    assert [(e.payload["step"], e.payload["status"]) for e in events[-3:-1]] == [
+        ("sum", "running"),
+        ("sum", "completed"),
+    ]
+    assert events[-1].kind == "pipeline"
+    assert events[-1].payload == {"status": "completed", "error": None}
     assert state.status == "completed", state.error
     steps = state.steps
     assert steps["sum"].output == 1 + 4
@@ -164,10 +175,14 @@ async def test_continue_as_new_carries_state(stack: DevStack) -> None:
     )
     async with running(stack, [Mathy()]) as client:
         handle = await client.start_pipeline(pipeline, continue_as_new_after=60)
+        events = [e async for e in handle.events()]
         state = await handle.result()
         hist = await history(client, handle.pipeline_id)
     assert state.status == "completed", state.error
     assert state.runs > 1, "the pipeline continued as new"
     assert state.steps["sum"].output == sum(i * i for i in range(30))
     assert len(hist.events) < 200
-    assert Mathy.runs["squarecan"].__len__() == 30, "no item ran twice"
+    assert len(Mathy.runs["squarecan"]) == 30, "no item ran twice"
+    progress = [e.payload["items_done"] for e in events if "items_done" in e.payload]
+    assert progress[-2:] == [30, 30], "map progress followed across continue-as-new"
+    assert events[-1].payload["status"] == "completed"

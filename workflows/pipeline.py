@@ -7,12 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ChildWorkflowError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal import registry
     from a2a_temporal import search_attributes as attrs
-    from a2a_temporal.models import SkillRunInput
+    from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillRunInput
     from a2a_temporal.pipeline import (
         PipelineError,
         PipelineInput,
@@ -40,6 +41,8 @@ class PipelineWorkflow:
     @workflow.init
     def __init__(self, input: PipelineInput) -> None:
         self._input = input
+        self._stream = WorkflowStream(input.stream_state)
+        self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
         self._state = input.state or PipelineState(
             steps={step.id: StepState() for step in input.pipeline.steps}
         )
@@ -58,7 +61,7 @@ class PipelineWorkflow:
             queue = workflow.info().task_queue
             problems = validate(input.pipeline, lambda a, s: _skill_problem(a, s, queue))
             if problems:
-                return self._close("rejected", "; ".join(problems))
+                return await self._close("rejected", "; ".join(problems))
         running: dict[str, asyncio.Task[None]] = {}
         try:
             while True:
@@ -76,14 +79,19 @@ class PipelineWorkflow:
                 failed = self._collect(running)
                 if failed is not None:
                     await _cancel_all(running)
-                    return self._close("failed", failed)
+                    return await self._close("failed", failed)
         except asyncio.CancelledError:
             await _cancel_all(running)
-            return self._close("canceled", "canceled by caller")
+            return await self._close("canceled", "canceled by caller")
         if self._draining and any(s.status not in _DONE for s in self._state.steps.values()):
             self._state.runs += 1
-            workflow.continue_as_new(input.model_copy(update={"state": self._state}))
-        return self._close("completed", None)
+            await self._quiesce()
+            workflow.continue_as_new(
+                input.model_copy(
+                    update={"state": self._state, "stream_state": self._stream.get_state()}
+                )
+            )
+        return await self._close("completed", None)
 
     def _launch_ready(self, running: dict[str, asyncio.Task[None]]) -> None:
         steps = self._state.steps
@@ -95,6 +103,7 @@ class PipelineWorkflow:
             if any(d.status in ("failed", "canceled", "skipped") for d in deps):
                 state.status = "skipped"
                 state.error = "a step it depends on did not complete"
+                self._announce(step.id)
             elif all(d.status == "completed" for d in deps) and not self._draining:
                 running[step.id] = asyncio.create_task(self._run_step(step))
 
@@ -126,6 +135,7 @@ class PipelineWorkflow:
         if state.status == "pending":
             state.status = "running"
             state.started_at = workflow.now()
+            self._announce(step.id)
         outputs = {
             step_id: s.output for step_id, s in self._state.steps.items() if s.status == "completed"
         }
@@ -135,15 +145,16 @@ class PipelineWorkflow:
                 result = await self._run_task(step, resolve(step.args, outputs), base_id)
                 state.artifacts.extend(result.artifacts)
                 self._finish(
-                    state, result.output, result.error, canceled=result.status == "canceled"
+                    step.id, result.output, result.error, canceled=result.status == "canceled"
                 )
             else:
                 await self._run_map(step, state, outputs, base_id)
         except PipelineError as exc:
-            self._finish(state, None, str(exc))
+            self._finish(step.id, None, str(exc))
         except asyncio.CancelledError:
             state.status = "canceled"
             state.finished_at = workflow.now()
+            self._announce(step.id)
             raise
 
     async def _run_map(
@@ -174,6 +185,7 @@ class PipelineWorkflow:
             for task in done:
                 result = task.result()
                 state.item_results[active.pop(task)] = result
+                self._announce(step.id)
                 self._progress_this_run += 1
                 state.artifacts.extend(result.artifacts)
         ordered = [state.item_results[i] for i in range(len(items))]
@@ -182,7 +194,7 @@ class PipelineWorkflow:
         if failures:
             index, first = failures[0]
             error = f"{len(failures)} of {len(items)} items failed; item {index}: {first.error}"
-        self._finish(state, [r.output for r in ordered], error)
+        self._finish(step.id, [r.output for r in ordered], error)
 
     async def _run_task(self, step: Step, args: dict[str, Any], task_id: str) -> CallResult:
         """Run one child task, re-running it up to `step.retries` times while it fails."""
@@ -219,21 +231,42 @@ class PipelineWorkflow:
             return CallResult(task_id=task_id, status=status, error=error)
 
     def _finish(
-        self, state: StepState, output: Any, error: str | None, *, canceled: bool = False
+        self, step_id: str, output: Any, error: str | None, *, canceled: bool = False
     ) -> None:
+        state = self._state.steps[step_id]
         state.output = output
         state.error = error
         state.status = "canceled" if canceled else "failed" if error else "completed"
         state.finished_at = workflow.now()
+        self._announce(step_id)
 
-    def _close(self, status: Any, error: str | None) -> PipelineState:
-        for state in self._state.steps.values():
+    def _announce(self, step_id: str) -> None:
+        """Publish a step's status on the pipeline's event stream."""
+        state = self._state.steps[step_id]
+        payload: dict[str, Any] = {"step": step_id, "status": state.status}
+        if state.items_total is not None:
+            payload["items_done"] = len(state.item_results)
+            payload["items_total"] = state.items_total
+        if state.error:
+            payload["error"] = state.error
+        self._events.publish(EventRecord(kind="step", payload=payload))
+
+    async def _quiesce(self) -> None:
+        self._stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _close(self, status: Any, error: str | None) -> PipelineState:
+        for step_id, state in self._state.steps.items():
             if state.status in ("pending", "running"):
                 state.status = "skipped" if state.status == "pending" else "canceled"
+                self._announce(step_id)
         self._state.status = status
         self._state.error = error
+        payload = {"status": status, "error": error}
+        self._events.publish(EventRecord(kind="pipeline", payload=payload))
         if uses_attributes(None):
             workflow.upsert_search_attributes([attrs.STATUS.value_set(status)])
+        await self._quiesce()
         return self._state
 
 
