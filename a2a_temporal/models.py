@@ -59,15 +59,11 @@ class SkillRunInput(BaseModel):
 
 
 class RunSkillInput(BaseModel):
-    """Input of the `run_skill` activity."""
+    """Input of the `run_skill` activity: the task, and whether this run resumes it."""
 
     model_config = ConfigDict(frozen=True)
 
-    agent: str
-    skill: str
-    args: dict[str, Any] | None = None
-    auth: dict[str, Any] | None = None
-    grant: Any = None
+    task: SkillRunInput
     resumed: bool = False
 
 

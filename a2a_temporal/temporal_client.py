@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -70,17 +71,13 @@ class TaskHandle:
             )
 
     async def _wait(self) -> CallResult:
-        try:
+        with _translating(self.task_id):
             return await task_result(self._handle)
-        except RPCError as err:
-            raise _translate(err, self.task_id) from None
 
     async def cancel(self) -> None:
         """Ask the task (and its callees) to stop; its result becomes `canceled`."""
-        try:
+        with _translating(self.task_id):
             await self._handle.cancel()
-        except RPCError as err:
-            raise _translate(err, self.task_id) from None
 
     async def events(self, after: int = 0) -> AsyncIterator[AgentEvent]:
         """Yield the task's events from offset `after`, live, until the task ends."""
@@ -111,12 +108,10 @@ class TaskHandle:
 
     async def questions(self) -> list[QuestionState]:
         """The questions the task asked, with their answers."""
-        try:
+        with _translating(self.task_id):
             found: list[QuestionState] = await self._handle.query(
                 QUESTIONS_QUERY, result_type=list[QuestionState]
             )
-        except RPCError as err:
-            raise _translate(err, self.task_id) from None
         return found
 
     async def artifacts(self) -> list[ArtifactRef]:
@@ -140,13 +135,11 @@ class PipelineHandle:
 
     async def state(self) -> PipelineState:
         """Every step's status, timings, outputs, task ids and artifacts, now."""
-        try:
+        with _translating(self.pipeline_id):
             state: PipelineState = await self._handle.query(
                 PIPELINE_STATE_QUERY, result_type=PipelineState
             )
-            return state
-        except RPCError as err:
-            raise _translate(err, self.pipeline_id) from None
+        return state
 
     async def events(self, after: int = 0) -> AsyncIterator[AgentEvent]:
         """Yield `step` events (status changes, map progress) live, then one `pipeline` event.
@@ -158,17 +151,13 @@ class PipelineHandle:
 
     async def result(self) -> PipelineState:
         """Wait for the pipeline to end; return its final state."""
-        try:
+        with _translating(self.pipeline_id):
             return await self._handle.result()
-        except RPCError as err:
-            raise _translate(err, self.pipeline_id) from None
 
     async def cancel(self) -> None:
         """Cancel the pipeline and its running steps."""
-        try:
+        with _translating(self.pipeline_id):
             await self._handle.cancel()
-        except RPCError as err:
-            raise _translate(err, self.pipeline_id) from None
 
 
 class TemporalA2AClient(A2AClient):
@@ -187,7 +176,11 @@ class TemporalA2AClient(A2AClient):
             (p for p in client.config().get("plugins", []) if isinstance(p, AgentPlugin)), None
         )
         self.settings = settings or (plugin.settings if plugin else AgentSettings.from_env())
-        self.store = ObjectStore(minio_client(self.settings), self.settings.s3_bucket)
+        self.store = (
+            plugin.store
+            if plugin and settings is None
+            else ObjectStore(minio_client(self.settings), self.settings.s3_bucket)
+        )
         cards = [agent.card(self.settings.task_queue) for agent in plugin.agents] if plugin else []
         self._discovery = InMemoryDiscoveryClient(cards)
 
@@ -297,11 +290,18 @@ def _as_json_object(
 
 async def _stream_events(client: Client, workflow_id: str, after: int) -> AsyncIterator[AgentEvent]:
     stream = WorkflowStreamClient.create(client, workflow_id)
-    try:
+    with _translating(workflow_id):
         async for item in stream.subscribe(
             [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
         ):
             yield AgentEvent(item.data.kind, item.data.payload)
+
+
+@contextlib.contextmanager
+def _translating(workflow_id: str) -> Iterator[None]:
+    """Turn Temporal's NOT_FOUND into `UnknownTask`; let other errors through."""
+    try:
+        yield
     except RPCError as err:
         raise _translate(err, workflow_id) from None
 

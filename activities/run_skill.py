@@ -75,11 +75,12 @@ class SkillActivities:
         info = activity.info()
         task_id = info.workflow_id
         assert task_id is not None, "run_skill is only scheduled by SkillRunWorkflow"
-        agent = self._agents.get(input.agent)
+        task = input.task
+        agent = self._agents.get(task.agent)
         if agent is None:
-            raise _rejected(f"agent {input.agent!r} is not hosted by this worker")
+            raise _rejected(f"agent {task.agent!r} is not hosted by this worker")
         try:
-            prepared = agent.prepare(input.skill, input.args, input.auth)
+            prepared = agent.prepare(task.skill, task.args, task.auth)
         except SkillRejected as exc:
             raise _rejected(str(exc)) from None
         client = activity.client()
@@ -116,7 +117,7 @@ class SkillActivities:
                 publisher=publisher,
                 secrets=self._secrets,
                 discovery=self._discovery,
-                grant=input.grant,
+                grant=input.task.grant,
             )
             try:
                 output = await self._run_handler(ctx, prepared.invoke(ctx))

@@ -16,6 +16,16 @@ def _worker(stack: DevStack, queue: str, log: Path) -> ManagedProcess:
     )
 
 
+async def _kill_when_parked(first: ManagedProcess, second: ManagedProcess, work: Path) -> None:
+    """SIGKILL the first worker once the skill parked, then start the second."""
+    await _wait_for(work / "parked", first)
+    assert first.process is not None
+    first.process.kill()
+    first.process.wait()
+    (work / "killed").write_text("yes")
+    second.start()
+
+
 async def _wait_for(path: Path, process: ManagedProcess, limit: float = 60.0) -> None:
     async with asyncio.timeout(limit):
         while not path.exists():
@@ -33,12 +43,7 @@ async def test_sigkill_mid_skill_resumes_without_rerunning_calls(
         first.start()
         client = await stack.client(task_queue=queue)
         handle = await client.start("crasher", "three_calls", args={"path": str(tmp_path)})
-        await _wait_for(tmp_path / "parked", first)
-        assert first.process is not None
-        first.process.kill()
-        first.process.wait()
-        (tmp_path / "killed").write_text("yes")
-        second.start()
+        await _kill_when_parked(first, second, tmp_path)
         result = await handle.result(timeout=120)
         events = [e async for e in handle.events()]
     finally:
@@ -86,12 +91,7 @@ async def test_sigkill_mid_pipeline_resumes_without_rerunning_steps(
         first.start()
         client = await stack.client(task_queue=queue)
         handle = await client.start_pipeline(pipeline)
-        await _wait_for(tmp_path / "parked", first)
-        assert first.process is not None
-        first.process.kill()
-        first.process.wait()
-        (tmp_path / "killed").write_text("yes")
-        second.start()
+        await _kill_when_parked(first, second, tmp_path)
         state = await asyncio.wait_for(handle.result(), 120)
     finally:
         await first.stop()

@@ -134,14 +134,7 @@ class SkillRunWorkflow:
     ) -> SkillOutput:
         return await workflow.execute_activity(
             RUN_SKILL_ACTIVITY,
-            RunSkillInput(
-                agent=input.agent,
-                skill=input.skill,
-                args=input.args,
-                auth=input.auth,
-                grant=input.grant,
-                resumed=resumed,
-            ),
+            RunSkillInput(task=input, resumed=resumed),
             result_type=SkillOutput,
             start_to_close_timeout=options.timeout,
             heartbeat_timeout=options.heartbeat_timeout,
