@@ -198,11 +198,9 @@ class PipelineWorkflow:
 
     async def _run_task(self, step: Step, args: dict[str, Any], task_id: str) -> CallResult:
         """Run one child task, re-running it up to `step.retries` times while it fails."""
-        state = self._state.steps[step.id]
         result = CallResult(task_id=task_id, status="failed", error="not run")
         for attempt in range(step.retries + 1):
             child_id = task_id if attempt == 0 else f"{task_id}~{attempt}"
-            state.task_ids.append(child_id)
             result = await self._child(step, args, child_id)
             if result.status in ("completed", "rejected", "canceled"):
                 break
@@ -220,6 +218,8 @@ class PipelineWorkflow:
         handle = await start_task(task, task_id, execution_timeout=timeout)
         if isinstance(handle, CallResult):
             return handle
+        # Listed only once started, so a reader of the state can always reach it.
+        self._state.steps[step.id].task_ids.append(task_id)
         try:
             return await handle
         except ChildWorkflowError as err:
