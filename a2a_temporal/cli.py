@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -169,11 +169,24 @@ async def _worker(args: argparse.Namespace) -> None:
         raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
 
 
-def _print_event(event: AgentEvent) -> None:
-    if event.kind == "text_delta":
-        print(event.payload.get("text", ""), end="", flush=True)
-    else:
-        print(f"[{event.kind}] {json.dumps(event.payload, default=str)}", flush=True)
+async def _print_events(events: AsyncIterator[AgentEvent], limit: int | None = None) -> None:
+    """Print events as they come (text deltas run on); stop after `limit` if given."""
+    mid_line = False
+    printed = 0
+    async for event in events:
+        if event.kind == "text_delta":
+            print(event.payload.get("text", ""), end="", flush=True)
+            mid_line = True
+        else:
+            if mid_line:
+                print()
+                mid_line = False
+            print(f"[{event.kind}] {json.dumps(event.payload, default=str)}", flush=True)
+        printed += 1
+        if limit is not None and printed >= limit:
+            break
+    if mid_line:
+        print(flush=True)
 
 
 def _print_result(result: CallResult) -> None:
@@ -191,8 +204,7 @@ async def _run(args: argparse.Namespace) -> int:
     handle = await client.start(args.agent, args.skill, args=skill_args, caller="cli")
     print(f"task {handle.task_id}", file=sys.stderr, flush=True)
     if args.follow:
-        async for event in handle.events():
-            _print_event(event)
+        await _print_events(handle.events())
     return await _result(handle)
 
 
@@ -200,18 +212,12 @@ async def _events(args: argparse.Namespace) -> int:
     client = await _client(args)
     handle = client.get_task(args.task_id)
     if args.follow:
-        async for event in handle.events():
-            _print_event(event)
+        await _print_events(handle.events())
         return 0
     stream = WorkflowStreamClient.create(client.temporal, args.task_id)
     end = await stream.get_offset()
-    offset = 0
     if end:
-        async for event in handle.events():
-            _print_event(event)
-            offset += 1
-            if offset >= end:
-                break
+        await _print_events(handle.events(), limit=end)
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from a2a_temporal import A2AAgent, NoAuth, Pipeline, RunContext, skill
+from examples.author import Author
 
 PACKAGES = ("a2a_temporal", "workflows", "activities", "examples", "tests", "bench")
 
@@ -298,4 +299,11 @@ def repo_pipeline(root: str, batch_size: int = 8, concurrency: int = 4) -> Pipel
     )
 
 
-DEMO_AGENTS: list[A2AAgent] = [Planner(), Analyzer(), Reporter(), Coordinator(), Reviewer()]
+DEMO_AGENTS: list[A2AAgent] = [
+    Planner(),
+    Analyzer(),
+    Reporter(),
+    Coordinator(),
+    Reviewer(),
+    Author(),
+]

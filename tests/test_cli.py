@@ -11,7 +11,7 @@ import pytest
 
 from a2a_temporal import Pipeline
 from a2a_temporal.testing import DevStack
-from tests.agents import Analyst, Mathy, Slow, Splitter
+from tests.agents import Analyst, Mathy, Slow, Splitter, Writer
 from tests.temporal_helpers import running, wait_started
 
 
@@ -72,6 +72,22 @@ async def test_run_follow_result_events_artifacts(
         )
         assert code == 0, err
         assert target.read_bytes() == b"1 words: X"
+
+
+async def test_text_deltas_print_as_running_text_between_event_lines(
+    stack: DevStack, queue: str, env: dict[str, str]
+) -> None:
+    progress = '[progress] {{"message": "{} of 150", "fraction": null}}\n'
+    expected = progress.format(0) + "ab" * 100 + "\n" + progress.format(100) + "ab" * 50 + "\n"
+    async with running(stack, [Writer()], task_queue=queue):
+        code, out, err = await cli(
+            env, "run", "writer", "stream", "--args", '{"deltas": 150, "word": "ab"}', "--follow"
+        )
+        assert code == 0, err
+        assert out.startswith(expected)
+        assert json.loads(out.removeprefix(expected))["output"] == 150
+        code, out, _ = await cli(env, "events", err.strip().removeprefix("task "))
+    assert (code, out) == (0, expected)
 
 
 async def test_cancel_from_the_cli(stack: DevStack, queue: str, env: dict[str, str]) -> None:
