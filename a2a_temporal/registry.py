@@ -35,6 +35,7 @@ class SkillOptions:
 
 _skills: dict[str, dict[str, SkillOptions]] = {}
 _queues: dict[str, set[str]] = {}
+_classes: dict[str, type[A2AAgent]] = {}
 
 
 def register(
@@ -46,10 +47,22 @@ def register(
     search_attributes: bool,
     park_after: timedelta,
 ) -> None:
-    """Record that `task_queue` hosts `agents` in this process."""
+    """Record that `task_queue` hosts `agents` in this process.
+
+    Raises:
+        ValueError: Another agent class already uses one of the names here.
+    """
+    for agent in agents:
+        known = _classes.get(agent.name, type(agent))
+        if known is not type(agent):
+            raise ValueError(
+                f"agent name {agent.name!r} is already used in this process by "
+                f"{known.__module__}.{known.__qualname__}"
+            )
     hosted = _queues.setdefault(task_queue, set())
     for agent in agents:
         hosted.add(agent.name)
+        _classes[agent.name] = type(agent)
         _skills[agent.name] = {
             name: SkillOptions(
                 retries=spec.retries,
