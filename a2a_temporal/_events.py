@@ -7,14 +7,15 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
+from a2a_temporal._event_replay import Divergence, EventReplay, SentEvent, effective_events
 from a2a_temporal.models import EVENTS_TOPIC, EventRecord
 from a2a_temporal.types import AgentEvent
 
-__all__ = ["EventPublisher", "events_already_sent"]
+__all__ = ["EventPublisher", "sent_events"]
 
 _PROGRESS_DETAILS_INTERVAL = 1.0
 
@@ -29,9 +30,8 @@ class EventPublisher:
         stream: Stream client of the task's workflow.
         interval: Longest time an event waits before it is sent.
         on_progress: Called with the latest progress message at most once a second.
-        suppress: How many of the skill's first events to drop: a retried or
-            resumed attempt runs the skill again, and an earlier attempt already
-            sent those (see `events_already_sent`).
+        replay: For a retried or resumed attempt, which runs the skill again:
+            matches its events against those already sent (see `sent_events`).
     """
 
     def __init__(
@@ -39,7 +39,7 @@ class EventPublisher:
         stream: WorkflowStreamClient,
         interval: float,
         on_progress: Callable[[str], Awaitable[None]] | None = None,
-        suppress: int = 0,
+        replay: EventReplay | None = None,
     ) -> None:
         self._stream = stream
         self._topic = stream.topic(EVENTS_TOPIC, type=EventRecord)
@@ -50,7 +50,7 @@ class EventPublisher:
         self._flusher: asyncio.Task[None] | None = None
         self._latest_progress: str | None = None
         self._progress_sent_at = 0.0
-        self._suppress = suppress
+        self._replay = replay
         self.emitted = 0
 
     async def __aenter__(self) -> Self:
@@ -74,8 +74,23 @@ class EventPublisher:
     def publish(self, event: AgentEvent) -> None:
         """Queue `event`; merges it into the previous one when both are text deltas."""
         self.emitted += 1
-        if self.emitted <= self._suppress:
-            return
+        if self._replay is None:
+            self._queue(event)
+        else:
+            self._release(*self._replay.offer(event))
+
+    def finish_replay(self) -> None:
+        """The skill returned: say which earlier events it did not emit again."""
+        if self._replay is not None:
+            self._release(*self._replay.finish())
+
+    def _release(self, divergence: Divergence | None, events: list[AgentEvent]) -> None:
+        if divergence is not None:
+            self.announce(divergence.event())
+        for event in events:
+            self._queue(event)
+
+    def _queue(self, event: AgentEvent) -> None:
         last = self._pending[-1] if self._pending else None
         if event.kind == "text_delta" and last is not None and last.kind == "text_delta":
             last.payload["text"] = last.payload.get("text", "") + event.payload.get("text", "")
@@ -117,14 +132,15 @@ class EventPublisher:
             await self.flush()
 
 
-async def events_already_sent(stream: WorkflowStreamClient) -> int:
-    """Return how many of the skill's events earlier attempts got onto the task's stream."""
+async def sent_events(stream: WorkflowStreamClient) -> list[SentEvent]:
+    """Return the skill's events earlier attempts got onto the task's stream that still stand."""
     end = await stream.get_offset()
-    highest = 0
+    records: list[tuple[int, str, dict[str, Any], bool]] = []
     if end == 0:
-        return highest
+        return []
     async for item in stream.subscribe([EVENTS_TOPIC], result_type=EventRecord):
-        highest = max(highest, item.data.seq)
+        record = item.data
+        records.append((item.offset, record.kind, record.payload, record.seq > 0))
         if item.offset >= end - 1:
             break
-    return highest
+    return effective_events(records)

@@ -112,9 +112,9 @@ class CallStarted(BaseModel):
 class EventRecord(BaseModel):
     """An `AgentEvent` as it travels on a task's event stream.
 
-    `seq` is the position (from 1) in the skill's sequence of emitted events of
-    the last event merged into this record; 0 for events of the runtime itself.
-    A re-run of the skill skips the events up to the highest `seq` sent.
+    `seq` is the position (from 1) in its attempt's sequence of emitted events
+    of the last event merged into this record; 0 for events of the runtime
+    itself (retries, questions, answers, divergences).
     """
 
     kind: str

@@ -14,7 +14,8 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from a2a_temporal._cancel import translate_cancellation
-from a2a_temporal._events import EventPublisher, events_already_sent
+from a2a_temporal._event_replay import EventReplay
+from a2a_temporal._events import EventPublisher, sent_events
 from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.agent import A2AAgent, PreparedCall
 from a2a_temporal.discovery import InMemoryDiscoveryClient
@@ -102,9 +103,9 @@ class SkillActivities:
 
         stream = WorkflowStreamClient.from_within_activity(batch_interval=timedelta(hours=1))
         rerun = info.attempt > 1 or input.resumed
-        suppress = await events_already_sent(stream) if rerun else 0
+        replay = EventReplay(await sent_events(stream)) if rerun else None
         async with EventPublisher(
-            stream, self._batch_interval, show_progress, suppress=suppress
+            stream, self._batch_interval, show_progress, replay=replay
         ) as publisher:
             if info.attempt > 1:
                 publisher.announce(AgentEvent("retry", {"attempt": info.attempt}))
@@ -121,6 +122,7 @@ class SkillActivities:
             )
             try:
                 output = await self._run_handler(ctx, prepared.invoke(ctx))
+                publisher.finish_replay()
             except AwaitingInput as waiting:
                 raise ApplicationError(
                     str(waiting),

@@ -46,9 +46,9 @@ class Author(A2AAgent):
     tags = ("llm", "text")
     capabilities = ("streaming",)
 
-    # No retries: a second attempt would generate different text, and a
-    # retried task's events are deduplicated by position (see the README).
-    @skill(retries=0, timeout=600)
+    # One retry for a dropped connection or a crashed worker. The retry writes
+    # other text: subscribers get a `diverged` event, then the new text.
+    @skill(retries=1, timeout=600)
     async def write(self, ctx: RunContext[NoAuth], args: WriteArgs) -> Written:
         """Stream a chat completion for `prompt`, one `text_delta` event per piece."""
         key = ctx.secret("OPENAI_API_KEY")

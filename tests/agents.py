@@ -120,6 +120,18 @@ class Flaky(A2AAgent):
             raise ValueError(f"boom {self.attempts}")
         return self.attempts
 
+    @skill(retries=1)
+    async def ramble(self, ctx: RunContext[NoAuth]) -> str:
+        """Write different text on each attempt (like an LLM); the first attempt fails."""
+        self.attempts += 1
+        await ctx.emit_progress("writing")
+        text = "the draft" if self.attempts == 1 else "the final text"
+        for word in text.split(" "):
+            await ctx.emit_text_delta(word + " ")
+        if self.attempts == 1:
+            raise ValueError("connection reset")
+        return text
+
     @skill(retries=0, timeout=0.2)
     async def hang(self, ctx: RunContext[NoAuth]) -> None:
         """Outlive the skill timeout."""

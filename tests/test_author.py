@@ -78,7 +78,7 @@ async def test_author_streams_deltas_on_temporal_and_keeps_the_key_out_of_histor
     assert API_KEY not in dump
 
 
-async def test_author_reports_a_refused_key_once_without_retrying(
+async def test_author_reports_a_refused_key_after_its_one_retry(
     stack: DevStack, endpoint: tuple[str, Requests]
 ) -> None:
     base_url, seen = endpoint
@@ -89,7 +89,7 @@ async def test_author_reports_a_refused_key_once_without_retrying(
         f"CompletionError: {base_url}/chat/completions answered 401: "
         '{"error": {"message": "Incorrect API key provided"}}'
     )
-    assert len(seen.bodies) == 1
+    assert len(seen.bodies) == 2
 
 
 async def test_cancelling_the_author_closes_the_stream(

@@ -73,6 +73,21 @@ async def test_failure_after_retries_is_visible_as_retry_events(stack: DevStack)
     assert events == [AgentEvent("retry", {"attempt": 2}), AgentEvent("retry", {"attempt": 3})]
 
 
+async def test_a_retry_writing_other_text_supersedes_the_earlier_deltas(stack: DevStack) -> None:
+    async with running(stack, [Flaky()]) as client:
+        handle = await client.start("flaky", "ramble")
+        events = [e async for e in handle.events()]
+        result = await handle.result()
+    assert (result.status, result.output) == ("completed", "the final text")
+    assert events == [
+        AgentEvent("progress", {"message": "writing", "fraction": None}),
+        AgentEvent("text_delta", {"text": "the draft "}),
+        AgentEvent("retry", {"attempt": 2}),
+        AgentEvent("diverged", {"superseded_from": 1}),
+        AgentEvent("text_delta", {"text": "the final text "}),
+    ]
+
+
 async def test_skill_timeout_fails_the_attempt(stack: DevStack) -> None:
     async with running(stack, [Flaky()]) as client:
         result = await client.call("flaky", "hang")
