@@ -20,7 +20,7 @@ from pydantic_core import to_jsonable_python
 
 from a2a_temporal.types import AgentEvent
 
-__all__ = ["Divergence", "EventReplay", "SentEvent"]
+__all__ = ["DIVERGED_EVENT", "Divergence", "EventReplay", "SentEvent", "effective_events"]
 
 DIVERGED_EVENT = "diverged"
 
@@ -106,16 +106,18 @@ class EventReplay:
 
     def _next_record(self) -> None:
         self._sent.popleft()
-        self._matched_text = ""
-        self._held = []
+        self._forget_partial_text()
 
     def _diverge(self, new: list[AgentEvent]) -> tuple[Divergence, list[AgentEvent]]:
         divergence = Divergence(self._sent[0].offset)
         release = [*self._held, *new]
         self._sent.clear()
+        self._forget_partial_text()
+        return divergence, release
+
+    def _forget_partial_text(self) -> None:
         self._matched_text = ""
         self._held = []
-        return divergence, release
 
 
 def effective_events(records: list[tuple[int, str, dict[str, Any], bool]]) -> list[SentEvent]:

@@ -74,10 +74,10 @@ class EventPublisher:
     def publish(self, event: AgentEvent) -> None:
         """Queue `event`; merges it into the previous one when both are text deltas."""
         self.emitted += 1
-        if self._replay is None:
-            self._queue(event)
-        else:
+        if self._replay is not None and self._replay.active:
             self._release(*self._replay.offer(event))
+        else:
+            self._queue(event)
 
     def finish_replay(self) -> None:
         """The skill returned: say which earlier events it did not emit again."""
