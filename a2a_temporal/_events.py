@@ -1,60 +1,72 @@
-"""Batched, coalescing publication of a task's events to its workflow stream."""
+"""Batched, coalescing publication of an attempt's events to its task's stream."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Self
 
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
+from a2a_temporal._attempt import AttemptLink
 from a2a_temporal._event_replay import Divergence, EventReplay, SentEvent, effective_events
-from a2a_temporal.models import EVENTS_TOPIC, EventRecord
+from a2a_temporal._pacing import Pacing
+from a2a_temporal.models import EVENTS_TOPIC, PUBLISH_UPDATE, EventRecord, PublishAck, PublishBatch
 from a2a_temporal.types import AgentEvent
 
 __all__ = ["EventPublisher", "sent_events"]
 
-_PROGRESS_DETAILS_INTERVAL = 1.0
+_MAX_BATCH_CHARS = 512 * 1024
 
 
 class EventPublisher:
-    """Buffers events and flushes them as one signal per batch interval.
+    """Buffers events and sends them as one `publish` update per interval.
 
     Consecutive `text_delta` events are merged into one before sending, so a
-    token stream costs a handful of signals, not one per token.
+    token stream costs a handful of updates, not one per token; the interval
+    comes from `pacing`, which stretches it when the task's history grows.
 
     Args:
-        stream: Stream client of the task's workflow.
-        interval: Longest time an event waits before it is sent.
-        on_progress: Called with the latest progress message at most once a second.
-        replay: For a retried or resumed attempt, which runs the skill again:
-            matches its events against those already sent (see `sent_events`).
+        link: The attempt's link to its workflow.
+        pacing: Chooses the interval between batches.
+        replay: For an attempt that runs the skill again (a retry or a resume):
+            loads the events already on the stream, to match the re-run's
+            events against (see `sent_events`). The skill starts at once;
+            its events wait until this is loaded.
+        on_failure: Called when a batch cannot be delivered (the error is
+            then raised from `flush` and on exit).
     """
 
     def __init__(
         self,
-        stream: WorkflowStreamClient,
-        interval: float,
-        on_progress: Callable[[str], Awaitable[None]] | None = None,
-        replay: EventReplay | None = None,
+        link: AttemptLink,
+        pacing: Pacing,
+        replay: Callable[[], Coroutine[Any, Any, EventReplay]] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
-        self._stream = stream
-        self._topic = stream.topic(EVENTS_TOPIC, type=EventRecord)
-        self._interval = interval
-        self._on_progress = on_progress
+        self._link = link
+        self._pacing = pacing
+        self._load_replay = replay
+        self._on_failure = on_failure
+        self._replay: EventReplay | None = None
+        self._replay_task: asyncio.Task[EventReplay] | None = None
+        self._early: list[AgentEvent] = []
         self._pending: list[EventRecord] = []
+        self._pending_chars = 0
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
-        self._latest_progress: str | None = None
-        self._progress_sent_at = 0.0
-        self._replay = replay
+        self._batches = 0
+        self.failure: BaseException | None = None
         self.emitted = 0
 
     async def __aenter__(self) -> Self:
-        """Start the background flusher."""
+        """Start loading the replay (if any) and the background flusher."""
+        if self._load_replay is not None:
+            self._replay_task = asyncio.create_task(self._load_replay())
         self._flusher = asyncio.create_task(self._run())
         return self
 
@@ -64,25 +76,53 @@ class EventPublisher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Stop the flusher and send what is left."""
+        """Stop the flusher and send what is left (unless this attempt can no longer send)."""
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        await self.flush(force_progress=True)
+        if self.failure is not None or self._link.superseded:
+            return
+        try:
+            await self.flush()
+        except Exception:
+            if exc_type is None:
+                raise
+        finally:
+            if self._replay_task is not None and not self._replay_task.done():
+                self._replay_task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._replay_task
 
     def publish(self, event: AgentEvent) -> None:
-        """Queue `event`; merges it into the previous one when both are text deltas."""
+        """Queue one of the skill's events."""
         self.emitted += 1
+        if self._replay_task is not None and self._replay is None:
+            self._early.append(event)
+        else:
+            self._offer(event)
+        self._wake.set()
+
+    def _offer(self, event: AgentEvent) -> None:
         if self._replay is not None and self._replay.active:
             self._release(*self._replay.offer(event))
         else:
             self._queue(event)
 
-    def finish_replay(self) -> None:
+    async def finish_replay(self) -> None:
         """The skill returned: say which earlier events it did not emit again."""
+        await self._ready()
         if self._replay is not None:
             self._release(*self._replay.finish())
+
+    async def _ready(self) -> None:
+        """Wait for the replay to load, then pass the events held meanwhile through it."""
+        if self._replay_task is None or self._replay is not None:
+            return
+        self._replay = await asyncio.shield(self._replay_task)
+        early, self._early = self._early, []
+        for event in early:
+            self._offer(event)
 
     def _release(self, divergence: Divergence | None, events: list[AgentEvent]) -> None:
         if divergence is not None:
@@ -93,43 +133,60 @@ class EventPublisher:
     def _queue(self, event: AgentEvent) -> None:
         last = self._pending[-1] if self._pending else None
         if event.kind == "text_delta" and last is not None and last.kind == "text_delta":
-            last.payload["text"] = last.payload.get("text", "") + event.payload.get("text", "")
+            text = str(event.payload.get("text", ""))
+            last.payload["text"] = last.payload.get("text", "") + text
             last.seq = self.emitted
+            self._pending_chars += len(text)
         else:
             record = EventRecord(kind=event.kind, payload=dict(event.payload), seq=self.emitted)
             self._pending.append(record)
-        if event.kind == "progress":
-            self._latest_progress = str(event.payload.get("message", ""))
-        self._wake.set()
+            self._pending_chars += len(str(record.payload))
+        if self._pending_chars >= _MAX_BATCH_CHARS:
+            self._wake.set()
 
     def announce(self, event: AgentEvent) -> None:
         """Queue an event of the runtime itself (not counted as one of the skill's)."""
         self._pending.append(EventRecord(kind=event.kind, payload=dict(event.payload)))
         self._wake.set()
 
-    async def flush(self, *, force_progress: bool = False) -> None:
-        """Send every queued event now and wait until the server has them."""
-        batch, self._pending = self._pending, []
-        for record in batch:
-            self._topic.publish(record)
-        await self._stream.flush()
-        await self._report_progress(force=force_progress)
+    async def flush(self) -> None:
+        """Send every queued event now and wait until the workflow has them.
 
-    async def _report_progress(self, *, force: bool) -> None:
-        if self._on_progress is None or self._latest_progress is None:
-            return
-        now = time.monotonic()
-        if force or now - self._progress_sent_at >= _PROGRESS_DETAILS_INTERVAL:
-            message, self._latest_progress = self._latest_progress, None
-            self._progress_sent_at = now
-            await self._on_progress(message)
+        Raises:
+            Superseded: A newer attempt replaced this one.
+            InfrastructureError: Temporal could not be reached.
+        """
+        if self.failure is not None:
+            raise self.failure
+        await self._ready()
+        async with self._lock:
+            batch, self._pending, self._pending_chars = self._pending, [], 0
+            if not batch:
+                return
+            self._batches += 1
+            ack = await self._link.update(
+                PUBLISH_UPDATE,
+                PublishBatch(token=self._link.token, records=batch),
+                PublishAck,
+                self._link.update_id("publish", self._batches),
+            )
+            self._pacing.record(ack)
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self._interval)
+            if self._pending_chars < _MAX_BATCH_CHARS:
+                await asyncio.sleep(self._pacing.interval(time.monotonic()))
             self._wake.clear()
-            await self.flush()
+            try:
+                await self.flush()
+            except BaseException as exc:
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                self.failure = exc
+                if self._on_failure is not None:
+                    self._on_failure(exc)
+                return
 
 
 async def sent_events(stream: WorkflowStreamClient) -> list[SentEvent]:

@@ -18,12 +18,11 @@ def workspace_prefix(auth: BaseModel) -> str:
 
 
 class S3Workspace(WorkspaceClient):
-    """Files under one S3 prefix; `read_only` refuses writes with `PermissionError`."""
+    """Files under one S3 prefix."""
 
-    def __init__(self, store: ObjectStore, prefix: str, *, read_only: bool) -> None:
+    def __init__(self, store: ObjectStore, prefix: str) -> None:
         self._store = store
         self._prefix = prefix
-        self._read_only = read_only
 
     def _key(self, path: str) -> str:
         return self._prefix + validate_object_name(path, what="workspace path")
@@ -37,7 +36,6 @@ class S3Workspace(WorkspaceClient):
 
     async def write(self, path: str, data: bytes) -> None:
         """Store `data` at `path`."""
-        self._check_writable()
         await self._store.put_bytes(self._key(path), bytes(data), "application/octet-stream")
 
     async def list(self, prefix: str = "") -> list[str]:
@@ -47,12 +45,7 @@ class S3Workspace(WorkspaceClient):
 
     async def delete(self, path: str) -> None:
         """Remove `path`."""
-        self._check_writable()
         key = self._key(path)
         if not await self._store.exists(key):
             raise FileNotFoundError(f"workspace has no file {path!r}")
         await self._store.delete(key)
-
-    def _check_writable(self) -> None:
-        if self._read_only:
-            raise PermissionError("this agent has read-only workspace access")

@@ -10,10 +10,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from a2a_temporal.auth import NoAuth, missing_scopes
-from a2a_temporal.errors import MissingScopes, SkillRejected
+from a2a_temporal.errors import MissingScopes, OutputNotSerializable, SkillRejected
+from a2a_temporal.models import DivergencePolicy
 
 if TYPE_CHECKING:
     from a2a_temporal.context import RunContext
@@ -77,6 +78,8 @@ class SkillSpec:
         scopes: Scopes a caller must hold; checked before the handler runs.
         retries: Extra attempts after a failure (on Temporal, activity retries).
         timeout: Bound on one attempt of the handler, or None.
+        on_divergence: What a re-run whose `ctx.call`s differ from an earlier
+            attempt's does: `fail` the task, or `supersede` the earlier calls.
         input_model: Pydantic model the args are validated against, or None.
         output_schema: JSON schema of the return value.
         handler: The undecorated coroutine function.
@@ -88,6 +91,7 @@ class SkillSpec:
     scopes: tuple[str, ...]
     retries: int
     timeout: timedelta | None
+    on_divergence: DivergencePolicy
     input_model: type[BaseModel] | None
     output_schema: dict[str, Any]
     handler: SkillHandler
@@ -128,7 +132,13 @@ class SkillSpec:
             result = await self.handler(agent, ctx)
         else:
             result = await self.handler(agent, ctx, args)
-        return to_jsonable_python(result)
+        try:
+            return to_jsonable_python(result)
+        except PydanticSerializationError as exc:
+            raise OutputNotSerializable(
+                f"skill {self.name!r} returned a {type(result).__name__}, which cannot be "
+                f"turned into JSON: {exc}"
+            ) from None
 
 
 _EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
@@ -159,6 +169,7 @@ def skill(
     scopes: tuple[str, ...] = (),
     retries: int = 2,
     timeout: timedelta | float | None = None,
+    on_divergence: DivergencePolicy = "fail",
 ) -> Callable[[_F], _F]: ...
 def skill(
     fn: _F | None = None,
@@ -170,6 +181,7 @@ def skill(
     scopes: tuple[str, ...] = (),
     retries: int = 2,
     timeout: timedelta | float | None = None,
+    on_divergence: DivergencePolicy = "fail",
 ) -> _F | Callable[[_F], _F]:
     """Mark an `async def f(self, ctx, args: Model)` method as a skill.
 
@@ -181,10 +193,20 @@ def skill(
         scopes: Scopes the caller must hold.
         retries: Extra attempts after a failure.
         timeout: Bound on one attempt, in seconds or as a timedelta.
+        on_divergence: When a re-run (a retry, or a resume after a question)
+            makes other `ctx.call`s than the earlier attempt at some position:
+            `fail` (the default, right for deterministic code) fails the task
+            with `CallMismatch`; `supersede` (for LLM agents, whose re-runs
+            legitimately choose other tools) cancels the earlier calls from
+            that position on and starts the new ones.
     """
+    if on_divergence not in ("fail", "supersede"):
+        raise ValueError(f"on_divergence must be 'fail' or 'supersede', got {on_divergence!r}")
 
     def decorate(handler: _F) -> _F:
-        spec = _build_spec(handler, name, description, tags, scopes, retries, timeout)
+        spec = _build_spec(
+            handler, name, description, tags, scopes, retries, timeout, on_divergence
+        )
         setattr(handler, _SPEC_ATTR, spec)
         return handler
 
@@ -199,6 +221,7 @@ def _build_spec(
     scopes: tuple[str, ...],
     retries: int,
     timeout: timedelta | float | None,
+    on_divergence: DivergencePolicy,
 ) -> SkillSpec:
     if not inspect.iscoroutinefunction(handler):
         raise TypeError(f"skill {handler.__qualname__} must be an async def")
@@ -232,6 +255,7 @@ def _build_spec(
         scopes=tuple(scopes),
         retries=retries,
         timeout=timeout,
+        on_divergence=on_divergence,
         input_model=input_model,
         output_schema=_output_schema(hints.get("return", Any)),
         handler=handler,

@@ -12,13 +12,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from a2a_temporal._cancel import SkillTask
+from a2a_temporal._failures import describe_exception
 from a2a_temporal.agent import A2AAgent, PreparedCall
 from a2a_temporal.context import LocalRunContext, seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
-from a2a_temporal.errors import SkillRejected
+from a2a_temporal.errors import OutputNotSerializable, SkillRejected
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.types import AgentEvent, CallResult
-from a2a_temporal.workspace import WorkspaceClient
+from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
 
 __all__ = ["A2AClient", "InMemoryA2AClient", "describe_exception", "new_task_id", "seconds"]
 
@@ -26,12 +28,6 @@ __all__ = ["A2AClient", "InMemoryA2AClient", "describe_exception", "new_task_id"
 def new_task_id(agent: str, skill: str) -> str:
     """Return a fresh, readable task id: `<agent>.<skill>/<uuid>`."""
     return f"{agent}.{skill}/{uuid.uuid4()}"
-
-
-def describe_exception(exc: BaseException) -> str:
-    """Render an exception as `Type: message` for a `CallResult.error`."""
-    message = str(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 class A2AClient(ABC):
@@ -71,7 +67,8 @@ class InMemoryA2AClient(A2AClient):
     Args:
         agents: Agent instances, routed to by their `name`.
         secrets: What `ctx.secret(name)` returns.
-        workspace: Shared workspace for agents that declare access.
+        workspace: Workspace shared by the agents that declare access (a new
+            `InMemoryWorkspace` when None).
         sandbox: Sandbox for `ctx.sandbox`.
     """
 
@@ -91,7 +88,7 @@ class InMemoryA2AClient(A2AClient):
                 raise ValueError(f"two agents are named {agent.name!r}")
             self._agents[agent.name] = agent
         self._secrets = dict(secrets or {})
-        self._workspace = workspace
+        self._workspace = workspace if workspace is not None else InMemoryWorkspace()
         self._sandbox = sandbox
         self._discovery = InMemoryDiscoveryClient(a.card() for a in self._agents.values())
         self.contexts: dict[str, LocalRunContext[Any]] = {}
@@ -130,7 +127,8 @@ class InMemoryA2AClient(A2AClient):
             task_id=task_id,
             auth=prepared.auth,
             secrets=self._secrets,
-            client=self,
+            a2a=self,
+            discover=self._discovery,
             workspace_access=prepared.agent.workspace_access,
             workspace=self._workspace,
             sandbox=self._sandbox,
@@ -138,7 +136,6 @@ class InMemoryA2AClient(A2AClient):
         )
         self.contexts[task_id] = ctx
         task = asyncio.create_task(_run_attempts(prepared, ctx), name=task_id)
-        ctx.bind_task(task)
         try:
             done, _ = await asyncio.wait({task}, timeout=limit)
         except asyncio.CancelledError:
@@ -161,32 +158,49 @@ class InMemoryA2AClient(A2AClient):
 
 
 async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> CallResult:
-    """Run a prepared call with its retries and map the outcome to a `CallResult`."""
+    """Run a prepared call with its retries and map the outcome to a `CallResult`.
+
+    Each attempt's handler runs in its own task, as on Temporal, so a cancel
+    by the caller reaches it as `CancelledByCaller` at any await while the
+    skill's own timeouts and task groups behave as plain asyncio.
+    """
     spec = prepared.spec
     attempts = spec.retries + 1
     limit = spec.timeout.total_seconds() if spec.timeout else None
     for attempt in range(1, attempts + 1):
-        deadline = asyncio.timeout(limit)
+        runner = SkillTask(prepared.invoke(ctx), name=ctx.task_id)
+        ctx.bind(runner)
+        if ctx.cancelled:
+            ctx.cancel()
         try:
-            async with deadline:
-                output = await prepared.invoke(ctx)
-        except asyncio.CancelledError as exc:
-            if not ctx.cancelled:
-                raise
-            return _result(ctx, "canceled", error=str(exc) or "canceled by caller")
-        except SkillRejected as exc:
-            return _result(ctx, "rejected", error=str(exc))
-        except Exception as exc:
-            error = describe_exception(exc)
-            if deadline.expired():
-                error = f"TimeoutError: skill {spec.name!r} timed out after {limit:g}s"
-            if attempt == attempts:
-                return _result(ctx, "failed", error=error)
-            ctx.events.append(
-                AgentEvent("error", {"message": error, "attempt": attempt, "will_retry": True})
-            )
+            done, _ = await asyncio.wait({runner.task}, timeout=limit)
+        except asyncio.CancelledError:
+            ctx.cancel()
+            await runner.settle()
+            raise
+        if not done:
+            runner.cancel(f"timed out after {limit:g}s")
+            await runner.settle()
+            error: str | None = f"TimeoutError: skill {spec.name!r} timed out after {limit:g}s"
+        elif runner.task.cancelled() and runner.caller_reason is not None:
+            return _result(ctx, "canceled", error=runner.caller_reason)
         else:
-            return _result(ctx, "completed", output=output)
+            exc = None if runner.task.cancelled() else runner.task.exception()
+            if runner.task.cancelled():
+                exc = asyncio.CancelledError("the skill cancelled itself")
+            if exc is None:
+                return _result(ctx, "completed", output=runner.task.result())
+            if runner.caller_reason is not None and isinstance(exc, asyncio.CancelledError):
+                return _result(ctx, "canceled", error=runner.caller_reason)
+            if isinstance(exc, SkillRejected):
+                return _result(ctx, "rejected", error=str(exc))
+            error = describe_exception(exc)
+            if isinstance(exc, OutputNotSerializable):
+                return _result(ctx, "failed", error=error)
+        if attempt == attempts:
+            return _result(ctx, "failed", error=error)
+        reason = error or "the attempt failed"
+        ctx.events.append(AgentEvent("retry", {"attempt": attempt + 1, "reason": reason}))
     raise AssertionError("unreachable: the last attempt always returns")
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from a2a_temporal._cancel import SkillTask
 from a2a_temporal.agent import WorkspaceAccess
 from a2a_temporal.answers import check_answer
 from a2a_temporal.auth import NoAuth, missing_scopes
@@ -20,7 +21,7 @@ from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavail
 from a2a_temporal.names import validate_object_name
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
-from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
+from a2a_temporal.workspace import ReadOnlyWorkspace, WorkspaceClient
 
 if TYPE_CHECKING:
     from a2a_temporal.client import A2AClient
@@ -69,7 +70,7 @@ class RunContext(ABC, Generic[AuthT]):
         return await self.write_artifact(name, await _gather_bytes(source), mime_type)
 
     @abstractmethod
-    def check_cancelled(self) -> None:
+    async def check_cancelled(self) -> None:
         """Raise `CancelledByCaller` if the caller cancelled this task."""
 
     @abstractmethod
@@ -84,7 +85,8 @@ class RunContext(ABC, Generic[AuthT]):
                 "this agent did not declare workspace access "
                 "(set workspace_access = 'read' or 'write' on the agent class)"
             )
-        return self._open_workspace()
+        workspace = self._open_workspace()
+        return ReadOnlyWorkspace(workspace) if self._workspace_access == "read" else workspace
 
     @abstractmethod
     def _open_workspace(self) -> WorkspaceClient:
@@ -102,7 +104,7 @@ class RunContext(ABC, Generic[AuthT]):
 
     @abstractmethod
     def _a2a_client(self) -> A2AClient:
-        """Return the client `call` goes through."""
+        """Return the client `call` goes through; `PermissionError` when there is none."""
 
     async def call(
         self,
@@ -114,7 +116,7 @@ class RunContext(ABC, Generic[AuthT]):
         timeout: timedelta | float | None = None,
     ) -> CallResult:
         """Invoke `skill` of agent `target` as this task's caller and wait for it."""
-        self.check_cancelled()
+        await self.check_cancelled()
         return await self._a2a_client().call(
             target, skill, args=args, grant=grant, timeout=timeout, auth=self.auth
         )
@@ -133,9 +135,12 @@ class RunContext(ABC, Generic[AuthT]):
         """Announce a stored artifact."""
         await self.emit_event(AgentEvent("artifact", dataclasses.asdict(ref)))
 
-    async def emit_error(self, message: str, **details: Any) -> None:
+    async def emit_error(self, message: str, *, code: str | None = None, **details: Any) -> None:
         """Report a problem without failing the task."""
-        await self.emit_event(AgentEvent("error", {"message": message, **details}))
+        payload: dict[str, Any] = {"message": message}
+        if code is not None:
+            payload["code"] = code
+        await self.emit_event(AgentEvent("error", {**payload, **details}))
 
     async def ask(self, prompt: str, *, timeout: timedelta | float | None = None) -> str:
         """Ask the caller a question and wait (durably, on Temporal) for a text answer.
@@ -167,8 +172,12 @@ class RunContext(ABC, Generic[AuthT]):
     ) -> Any:
         """Publish a question and return its answer (checked against `json_schema`)."""
 
-    def require_scopes(self, *scopes: str) -> None:
-        """Raise `MissingScopes` unless the caller holds every scope given."""
+    def require_scopes(self, required: Sequence[str]) -> None:
+        """Raise `MissingScopes` unless the caller holds every scope in `required`.
+
+        A single string is taken as one scope.
+        """
+        scopes = [required] if isinstance(required, str) else list(required)
         missing = missing_scopes(self.auth, scopes)
         if missing:
             raise MissingScopes(missing)
@@ -199,6 +208,18 @@ async def _gather_bytes(source: ArtifactSource) -> bytes:
 class LocalRunContext(RunContext[AuthT]):
     """In-memory `RunContext`: events and artifacts are kept on the object.
 
+    Args:
+        auth: The caller's identity (`NoAuth()` when None).
+        task_id: Id of this task.
+        secrets: What `secret(name)` returns.
+        workspace: The workspace (`PermissionError` on use when None).
+        sandbox: The sandbox (`SandboxUnavailable` on use when None).
+        a2a: The client `call` goes through (`PermissionError` on use when None).
+        discover: The discovery client (`PermissionError` on use when None).
+        workspace_access: What the agent declared; by default `write` when a
+            workspace is given, else `none`.
+        grant: The workspace grant the caller passed, if any.
+
     Attributes:
         events: Every event emitted, in order.
         artifacts: Artifact bytes by name.
@@ -208,16 +229,18 @@ class LocalRunContext(RunContext[AuthT]):
     def __init__(
         self,
         *,
-        task_id: str = "local-task",
         auth: AuthT | None = None,
+        task_id: str = "local-task",
         secrets: Mapping[str, str] | None = None,
-        client: A2AClient | None = None,
-        discovery: DiscoveryClient | None = None,
-        workspace_access: WorkspaceAccess = "none",
         workspace: WorkspaceClient | None = None,
         sandbox: SandboxClient | None = None,
+        a2a: A2AClient | None = None,
+        discover: DiscoveryClient | None = None,
+        workspace_access: WorkspaceAccess | None = None,
         grant: Any = None,
     ) -> None:
+        if workspace_access is None:
+            workspace_access = "write" if workspace is not None else "none"
         super().__init__(
             task_id=task_id,
             auth=auth if auth is not None else NoAuth(),  # type: ignore[arg-type]
@@ -228,12 +251,12 @@ class LocalRunContext(RunContext[AuthT]):
         self.grant = grant
         self._refs: dict[str, ArtifactRef] = {}
         self._secrets = dict(secrets or {})
-        self._client = client
-        self._discovery = discovery
+        self._client = a2a
+        self._discovery = discover
         self._workspace = workspace
         self._sandbox = sandbox
         self._cancelled = False
-        self._task: asyncio.Task[Any] | None = None
+        self._skill_task: SkillTask[Any] | None = None
         self._questions: dict[str, tuple[dict[str, Any] | None, asyncio.Future[Any]]] = {}
 
     @property
@@ -249,16 +272,16 @@ class LocalRunContext(RunContext[AuthT]):
     def cancel(self) -> None:
         """Cancel the task: `check_cancelled()` raises and a running handler is interrupted."""
         self._cancelled = True
-        if self._task is not None and not self._task.done():
-            self._task.cancel(f"task {self.task_id} was cancelled by its caller")
+        if self._skill_task is not None:
+            self._skill_task.cancel_by_caller(f"task {self.task_id} was cancelled by its caller")
 
-    def bind_task(self, task: asyncio.Task[Any]) -> None:
-        """Attach the asyncio task running the handler so `cancel()` can interrupt it."""
-        self._task = task
+    def bind(self, skill_task: SkillTask[Any]) -> None:
+        """Attach the task running the handler, so `cancel()` interrupts it at any await."""
+        self._skill_task = skill_task
 
     async def emit_event(self, event: AgentEvent) -> None:
         """Append `event` to `events`."""
-        self.check_cancelled()
+        self._raise_if_cancelled()
         self.events.append(event)
 
     async def write_artifact(
@@ -266,7 +289,7 @@ class LocalRunContext(RunContext[AuthT]):
     ) -> ArtifactRef:
         """Keep `data` in `artifacts` and emit an `artifact` event."""
         validate_object_name(name)
-        self.check_cancelled()
+        self._raise_if_cancelled()
         blob = bytes(data)
         ref = ArtifactRef(name, f"memory://{self.task_id}/{name}", mime_type, len(blob))
         self.artifacts[name] = blob
@@ -284,10 +307,13 @@ class LocalRunContext(RunContext[AuthT]):
 
         Raises:
             KeyError: No such question.
-            ValueError: It is closed, or `value` does not fit its schema (it stays open).
+            ValueError: It is closed, the task was cancelled, or `value` does not
+                fit its schema (it stays open).
         """
         if question_id not in self._questions:
             raise KeyError(f"no question {question_id!r}")
+        if self._cancelled:
+            raise ValueError(f"task {self.task_id} was cancelled; its questions are closed")
         schema, future = self._questions[question_id]
         if future.done():
             raise ValueError(f"question {question_id!r} is no longer open")
@@ -298,7 +324,7 @@ class LocalRunContext(RunContext[AuthT]):
     async def _ask(
         self, prompt: str, json_schema: dict[str, Any] | None, timeout: float | None
     ) -> Any:
-        self.check_cancelled()
+        self._raise_if_cancelled()
         question_id = f"q{len(self._questions)}"
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._questions[question_id] = (json_schema, future)
@@ -319,8 +345,11 @@ class LocalRunContext(RunContext[AuthT]):
             future.cancel()
             raise TimeoutError(f"question {question_id} was not answered in {timeout:g}s") from None
 
-    def check_cancelled(self) -> None:
+    async def check_cancelled(self) -> None:
         """Raise `CancelledByCaller` after `cancel()`."""
+        self._raise_if_cancelled()
+
+    def _raise_if_cancelled(self) -> None:
         if self._cancelled:
             raise CancelledByCaller(f"task {self.task_id} was cancelled by its caller")
 
@@ -333,26 +362,36 @@ class LocalRunContext(RunContext[AuthT]):
 
     def _open_workspace(self) -> WorkspaceClient:
         if self._workspace is None:
-            self._workspace = InMemoryWorkspace(read_only=self._workspace_access == "read")
+            raise PermissionError(
+                "no workspace is provisioned for this run; the runtime must provide one "
+                "(LocalRunContext(workspace=InMemoryWorkspace()))"
+            )
         return self._workspace
 
     @property
     def sandbox(self) -> SandboxClient:
         """The sandbox given at construction."""
         if self._sandbox is None:
-            raise SandboxUnavailable("no sandbox backend is configured for this run")
+            raise SandboxUnavailable(
+                "no sandbox backend is configured for this run; the runtime must provide "
+                "one (LocalRunContext(sandbox=...))"
+            )
         return self._sandbox
 
     @property
     def discover(self) -> DiscoveryClient:
-        """The discovery client given, or the client's."""
-        if self._discovery is not None:
-            return self._discovery
-        return self._a2a_client().discovery
+        """The discovery client given at construction."""
+        if self._discovery is None:
+            raise PermissionError(
+                "no discovery client is provisioned for this run; the runtime must provide "
+                "one (LocalRunContext(discover=InMemoryDiscoveryClient(...)))"
+            )
+        return self._discovery
 
     def _a2a_client(self) -> A2AClient:
         if self._client is None:
-            raise RuntimeError(
-                "this LocalRunContext has no A2A client; pass client=InMemoryA2AClient(...)"
+            raise PermissionError(
+                "no A2A client is provisioned for this run, so it cannot call other agents; "
+                "the runtime must provide one (LocalRunContext(a2a=InMemoryA2AClient(...)))"
             )
         return self._client

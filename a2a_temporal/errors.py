@@ -6,7 +6,9 @@ import asyncio
 
 __all__ = [
     "CancelledByCaller",
+    "InfrastructureError",
     "MissingScopes",
+    "OutputNotSerializable",
     "SandboxUnavailable",
     "SkillRejected",
 ]
@@ -34,6 +36,18 @@ class MissingScopes(SkillRejected):
     def __init__(self, missing: tuple[str, ...]) -> None:
         self.missing = missing
         super().__init__(f"missing scopes: {', '.join(missing)}")
+
+
+class InfrastructureError(RuntimeError):
+    """The runtime's own I/O failed (S3 or Temporal unreachable), not the skill's logic.
+
+    A skill that lets it escape is re-run under the worker's infrastructure
+    retry budget (`infra_retries`), not its own `retries`.
+    """
+
+
+class OutputNotSerializable(TypeError):
+    """A skill returned a value that cannot be turned into JSON (not retried: it would again)."""
 
 
 class SandboxUnavailable(RuntimeError):

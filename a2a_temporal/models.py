@@ -1,97 +1,131 @@
 """Pydantic models that cross Temporal boundaries (workflow, update and activity I/O).
 
-Pure: workflow code imports this module.
+Pure: workflow code imports this module. `SkillRunInput`, `SkillOptions` and
+`CallResult` are the JSON API that clients in other languages use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from a2a_temporal.types import ArtifactRef, CallResult
 
 __all__ = [
     "ANSWER_UPDATE",
     "ASK_UPDATE",
+    "ATTEMPT_UPDATE",
     "AWAITING_INPUT_ERROR_TYPE",
     "AWAIT_ANSWER_UPDATE",
     "CALLS_UPDATE",
     "EVENTS_TOPIC",
-    "PROGRESS_SIGNAL",
+    "INFRASTRUCTURE_ERROR_TYPE",
+    "PUBLISH_UPDATE",
     "QUESTIONS_QUERY",
     "REJECTED_ERROR_TYPE",
+    "SKILL_ERROR_TYPE",
+    "STATE_QUERY",
+    "SUPERSEDED_ERROR_TYPE",
+    "TASK_CANCELED_ERROR_TYPE",
+    "WATCH_UPDATE",
     "Answer",
+    "AttemptStart",
+    "AttemptToken",
     "CallBatch",
     "CallRequest",
     "CallStarted",
+    "CarriedRun",
+    "DivergencePolicy",
     "EventRecord",
     "Parked",
+    "PublishAck",
+    "PublishBatch",
     "Question",
+    "QuestionAsk",
     "QuestionState",
+    "Resolution",
     "RunSkillInput",
+    "RunStatus",
+    "SkillFailure",
+    "SkillOptions",
     "SkillOutput",
+    "SkillRef",
     "SkillRunInput",
+    "TaskState",
+    "WatchOutcome",
 ]
 
 CALLS_UPDATE = "a2a.calls"
-PROGRESS_SIGNAL = "a2a.progress"
-EVENTS_TOPIC = "events"
-REJECTED_ERROR_TYPE = "SkillRejected"
+PUBLISH_UPDATE = "a2a.publish"
+ATTEMPT_UPDATE = "a2a.attempt"
+WATCH_UPDATE = "a2a.watch"
 ASK_UPDATE = "a2a.ask"
 AWAIT_ANSWER_UPDATE = "a2a.await_answer"
 ANSWER_UPDATE = "a2a.answer"
 QUESTIONS_QUERY = "a2a.questions"
+STATE_QUERY = "a2a.state"
+EVENTS_TOPIC = "events"
+REJECTED_ERROR_TYPE = "SkillRejected"
+SKILL_ERROR_TYPE = "SkillError"
+INFRASTRUCTURE_ERROR_TYPE = "Infrastructure"
+SUPERSEDED_ERROR_TYPE = "Superseded"
+TASK_CANCELED_ERROR_TYPE = "TaskCanceled"
 AWAITING_INPUT_ERROR_TYPE = "AwaitingInput"
 
-
-class SkillRunInput(BaseModel):
-    """Input of `SkillRunWorkflow`: one skill invocation."""
-
-    model_config = ConfigDict(frozen=True)
-
-    agent: str
-    skill: str
-    args: dict[str, Any] | None = None
-    auth: dict[str, Any] | None = None
-    caller: str | None = None
-    grant: Any = None
+DivergencePolicy = Literal["fail", "supersede"]
+WatchOutcome = Literal["canceled", "superseded", "finished"]
 
 
-class RunSkillInput(BaseModel):
-    """Input of the `run_skill` activity: the task, and whether this run resumes it."""
+class SkillOptions(BaseModel):
+    """How a skill is scheduled, resolved from the agent registry before it runs.
 
-    model_config = ConfigDict(frozen=True)
+    Our clients and calling skills fill it in; a run started without it
+    resolves it once, in an activity, so the decision is in the history.
+    """
 
-    task: SkillRunInput
-    resumed: bool = False
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_queue: str
+    retries: int = Field(default=2, ge=0, description="re-runs after the skill raises")
+    timeout_seconds: float = Field(default=3600.0, gt=0, description="bound on one attempt")
+    heartbeat_timeout_seconds: float = Field(default=10.0, gt=0)
+    park_after_seconds: float = Field(default=30.0, gt=0)
+    search_attributes: bool = True
+    on_divergence: DivergencePolicy = "fail"
+    infra_retries: int = Field(default=10, ge=0, description="re-runs after a lost worker")
+    infra_backoff_seconds: float = Field(default=0.5, gt=0)
+    continue_as_new_after: int | None = Field(
+        default=None, gt=0, description="history length that starts a new run between attempts"
+    )
 
 
-class SkillOutput(BaseModel):
-    """What a completed `run_skill` activity returns."""
-
-    output: Any = None
-    artifacts: tuple[ArtifactRef, ...] = ()
-
-
-class CallRequest(BaseModel):
-    """One `ctx.call` a skill asks its workflow to start as a child task."""
+class AttemptToken(BaseModel):
+    """Which activity execution and attempt a request comes from (a fence against stale ones)."""
 
     model_config = ConfigDict(frozen=True)
 
-    seq: int
-    target: str
-    skill: str
-    args: dict[str, Any] | None = None
-    auth: dict[str, Any] | None = None
-    grant: Any = None
-    digest: str
+    run: int
+    attempt: int
+
+    def key(self) -> tuple[int, int]:
+        """Order of attempts: later runs, then later attempts, are newer."""
+        return (self.run, self.attempt)
 
 
-class CallBatch(BaseModel):
-    """The `calls` update: the `ctx.call`s a skill made in one event-loop turn."""
+class QuestionState(BaseModel):
+    """A question a skill asked and, once given, its answer."""
 
-    requests: list[CallRequest]
+    id: str
+    prompt: str
+    json_schema: dict[str, Any] | None = None
+    timeout_seconds: float | None = None
+    asked_at: datetime | None = None
+    answered: bool = False
+    answer: Any = None
+    timed_out: bool = False
 
 
 class CallStarted(BaseModel):
@@ -109,6 +143,113 @@ class CallStarted(BaseModel):
     result: CallResult | None = None
 
 
+class CarriedRun(BaseModel):
+    """What a `SkillRunWorkflow` hands to its next run when it continues as new."""
+
+    stream: WorkflowStreamState | None = None
+    questions: list[QuestionState] = Field(default_factory=list)
+    calls: list[CallStarted] = Field(default_factory=list)
+    generations: dict[int, int] = Field(default_factory=dict)
+    superseded_calls: list[str] = Field(default_factory=list)
+    runs: int = 0
+    attempts: int = 0
+    skill_failures: int = 0
+    parked_on: str | None = None
+    resumed: bool = False
+    continued: int = 0
+
+
+class SkillRunInput(BaseModel):
+    """Input of `SkillRunWorkflow` (`a2a.SkillRun`): one skill invocation.
+
+    Unknown fields are refused (the run ends `rejected` naming them), so a
+    misspelt field never runs silently with a default.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agent: str = Field(min_length=1)
+    skill: str = Field(min_length=1)
+    args: dict[str, Any] | None = None
+    auth: dict[str, Any] | None = None
+    caller: str | None = None
+    grant: Any = None
+    options: SkillOptions | None = Field(
+        default=None, description="resolved scheduling; omit it and the run resolves it"
+    )
+    carried: CarriedRun | None = Field(
+        default=None, description="internal: state carried across continue-as-new"
+    )
+
+
+class RunSkillInput(BaseModel):
+    """Input of the `run_skill` activity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task: SkillRunInput
+    run: int = 1
+    resumed: bool = False
+    attempts_before: int = 0
+
+
+class SkillOutput(BaseModel):
+    """What a completed `run_skill` activity returns."""
+
+    output: Any = None
+    artifacts: tuple[ArtifactRef, ...] = ()
+
+
+class SkillFailure(BaseModel):
+    """Details of an exception a skill raised (the `SkillError` failure's details)."""
+
+    type: str
+    message: str
+    retryable: bool = True
+
+    def describe(self) -> str:
+        """`Type: message`, as `CallResult.error` shows it."""
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+class SkillRef(BaseModel):
+    """An agent's skill, to resolve."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    skill: str
+
+
+class Resolution(BaseModel):
+    """How to run a skill, or why it cannot run."""
+
+    options: SkillOptions | None = None
+    error: str | None = None
+
+
+class CallRequest(BaseModel):
+    """One `ctx.call` a skill asks its workflow to start as a child task."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    target: str
+    skill: str
+    args: dict[str, Any] | None = None
+    auth: dict[str, Any] | None = None
+    grant: Any = None
+    digest: str
+    resolution: Resolution
+
+
+class CallBatch(BaseModel):
+    """The `calls` update: the `ctx.call`s a skill made in one event-loop turn."""
+
+    token: AttemptToken
+    requests: list[CallRequest]
+
+
 class EventRecord(BaseModel):
     """An `AgentEvent` as it travels on a task's event stream.
 
@@ -122,6 +263,27 @@ class EventRecord(BaseModel):
     seq: int = 0
 
 
+class PublishBatch(BaseModel):
+    """The `publish` update: a batch of an attempt's events."""
+
+    token: AttemptToken
+    records: list[EventRecord]
+
+
+class PublishAck(BaseModel):
+    """The workflow's history size after a batch, for pacing the next ones."""
+
+    history_length: int
+    history_bytes: int
+
+
+class AttemptStart(BaseModel):
+    """The `attempt` update: a retried attempt announces itself before anything else."""
+
+    token: AttemptToken
+    reason: str
+
+
 class Question(BaseModel):
     """A question a skill asks its caller (`ctx.ask` / `ctx.collect`)."""
 
@@ -131,12 +293,11 @@ class Question(BaseModel):
     timeout_seconds: float | None = None
 
 
-class QuestionState(Question):
-    """A question and, once given, its answer."""
+class QuestionAsk(BaseModel):
+    """The `ask` update."""
 
-    answered: bool = False
-    answer: Any = None
-    timed_out: bool = False
+    token: AttemptToken
+    question: Question
 
 
 class Answer(BaseModel):
@@ -150,3 +311,19 @@ class Parked(BaseModel):
     """Details of an attempt that stopped to wait for an answer without holding a slot."""
 
     question_id: str
+
+
+RunStatus = Literal[
+    "resolving", "running", "input-required", "completed", "failed", "canceled", "rejected"
+]
+
+
+class TaskState(BaseModel):
+    """What the `a2a.state` query returns: where a task is now."""
+
+    status: RunStatus
+    agent: str | None = None
+    skill: str | None = None
+    attempts: int = 0
+    open_questions: list[str] = Field(default_factory=list)
+    result: CallResult | None = None

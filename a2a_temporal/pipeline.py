@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
+from a2a_temporal.models import SkillOptions
 from a2a_temporal.types import ArtifactRef, CallResult
 
 __all__ = [
@@ -286,6 +287,9 @@ class PipelineInput(BaseModel):
     """Input of `PipelineWorkflow`."""
 
     pipeline: Pipeline
+    resolved: dict[str, SkillOptions] | None = Field(
+        default=None, description="internal: each `agent.skill`'s options, carried across runs"
+    )
     auth: dict[str, Any] | None = None
     caller: str | None = None
     state: PipelineState | None = None

@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
-import pydantic_core
 from temporalio.contrib.aws.s3driver import S3StorageDriver
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, ExternalStorage
+from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.converter import DataConverter, DefaultPayloadConverter, ExternalStorage
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkerConfig, WorkflowRunner
+from temporalio.worker import Worker, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from a2a_temporal import registry
+from a2a_temporal._routing import SkillRouter
 from a2a_temporal._s3 import MinioStorageDriverClient, ObjectStore, minio_client
+from a2a_temporal.activities.run_skill import SkillActivities
 from a2a_temporal.agent import A2AAgent
+from a2a_temporal.registry import AgentRegistry, new_worker_id, registrations_for
 from a2a_temporal.secrets import SecretResolver
 from a2a_temporal.settings import AgentSettings
-from activities.run_skill import SkillActivities
-from workflows.pipeline import PipelineWorkflow
-from workflows.skill_run import SkillRunWorkflow
+from a2a_temporal.workflows.pipeline import PipelineWorkflow
+from a2a_temporal.workflows.skill_run import SkillRunWorkflow
 
-__all__ = ["AgentPlugin"]
+__all__ = ["AgentPlugin", "compose_data_converter"]
 
+# Pure modules workflow code imports; passed through the sandbox (not re-imported per run).
 _PASSTHROUGH = (
-    "a2a_temporal",
+    "a2a_temporal.agent",
+    "a2a_temporal.answers",
+    "a2a_temporal.auth",
+    "a2a_temporal.errors",
+    "a2a_temporal.models",
+    "a2a_temporal.names",
+    "a2a_temporal.pipeline",
+    "a2a_temporal.search_attributes",
+    "a2a_temporal.types",
     "annotated_types",
     "attr",
     "attrs",
@@ -38,16 +46,17 @@ _PASSTHROUGH = (
     "rpds",
     "yaml",
 )
-_MAX_HEARTBEAT_THROTTLE = timedelta(milliseconds=500)
 
 
 class AgentPlugin(SimplePlugin):
     """Hosts agents on Temporal: pass it to `Client.connect(..., plugins=[...])`.
 
-    It installs the pydantic data converter with payloads over 256 KiB kept in
-    S3, registers `SkillRunWorkflow` and the skill activities on every worker
-    built from that client, and lets workflow code see this package through the
-    sandbox.
+    It adds pydantic payload conversion with payloads over 256 KiB kept in S3
+    to the client's data converter (keeping a payload codec or external
+    storage already configured), registers `SkillRunWorkflow`,
+    `PipelineWorkflow` and the skill activities on every worker built from
+    that client, lets workflow code see this package's pure modules through
+    the sandbox, and publishes the agents in the registry while a worker runs.
 
     Args:
         agents: Agent instances the workers host.
@@ -69,48 +78,74 @@ class AgentPlugin(SimplePlugin):
         if duplicates:
             raise ValueError(f"agents registered twice: {', '.join(duplicates)}")
         self.store = ObjectStore(minio_client(self.settings), self.settings.s3_bucket)
+        self.registry = AgentRegistry(self.store, self.settings.registry_ttl)
+        self.router = SkillRouter(self.agents, self.settings, self.registry)
         self.skill_activities = SkillActivities(
             self.agents,
             self.store,
             SecretResolver(secrets, self.settings.secrets_dir),
-            heartbeat_interval=self.settings.heartbeat_interval,
-            event_batch_interval=self.settings.event_batch_interval,
+            self.settings,
+            self.router,
         )
-        self._register(self.settings.task_queue)
         super().__init__(
             "a2a_temporal.AgentPlugin",
             data_converter=self._data_converter,
             activities=self.skill_activities.definitions(),
             workflows=[SkillRunWorkflow, PipelineWorkflow],
             workflow_runner=_with_passthrough,
-            workflow_failure_exception_types=[pydantic_core.ValidationError],
         )
 
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
-        """Register the agents on the worker's task queue and heartbeat often enough."""
+        """Register the workflows and activities; remember the queue for routing calls."""
         config = super().configure_worker(config)
-        self._register(config["task_queue"])
-        current = config.get("max_heartbeat_throttle_interval") or _MAX_HEARTBEAT_THROTTLE
-        config["max_heartbeat_throttle_interval"] = min(current, _MAX_HEARTBEAT_THROTTLE)
+        self.router.add_worker_queue(config["task_queue"])
         return config
 
-    def _register(self, task_queue: str) -> None:
-        registry.register(
-            task_queue,
-            self.agents,
-            default_timeout=self.settings.skill_timeout,
-            heartbeat_timeout=self.settings.heartbeat_timeout,
-            search_attributes=self.settings.search_attributes,
-            park_after=self.settings.input_park_after,
+    async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
+        """Publish this worker's agents in the registry while it runs."""
+        if not self.agents:
+            await next(worker)
+            return
+        entries = registrations_for(
+            self.agents, worker.task_queue, self.settings, new_worker_id(worker.task_queue)
         )
+        async with self.registry.kept_fresh(entries):
+            await next(worker)
 
-    def _data_converter(self, _existing: DataConverter | None) -> DataConverter:
-        driver = S3StorageDriver(
-            client=MinioStorageDriverClient(self.store), bucket=self.settings.s3_bucket
+    def _data_converter(self, existing: DataConverter | None) -> DataConverter:
+        return compose_data_converter(existing, self.store, self.settings.s3_bucket)
+
+
+def compose_data_converter(
+    existing: DataConverter | None, store: ObjectStore, bucket: str
+) -> DataConverter:
+    """Add what agents need to the client's data converter, keeping the rest.
+
+    Payloads are converted by pydantic (our workflows exchange pydantic
+    models; a payload converter already pydantic-based is kept), then encoded
+    by the client's payload codec if it has one (e.g. encryption), then stored
+    in S3 when over 256 KiB unless external storage is already configured.
+    Its failure converter is kept too.
+
+    Raises:
+        ValueError: The client uses another custom payload converter.
+    """
+    base = existing or DataConverter.default
+    converter_class = base.payload_converter_class
+    if converter_class is DefaultPayloadConverter:
+        converter_class = PydanticPayloadConverter
+    elif not issubclass(converter_class, PydanticPayloadConverter):
+        raise ValueError(
+            f"AgentPlugin needs a pydantic-aware payload converter, but the client uses "
+            f"{converter_class.__qualname__}; base it on "
+            "temporalio.contrib.pydantic.PydanticPayloadConverter"
         )
-        return dataclasses.replace(
-            pydantic_data_converter, external_storage=ExternalStorage(drivers=[driver])
-        )
+    storage = base.external_storage or ExternalStorage(
+        drivers=[S3StorageDriver(client=MinioStorageDriverClient(store), bucket=bucket)]
+    )
+    return dataclasses.replace(
+        base, payload_converter_class=converter_class, external_storage=storage
+    )
 
 
 def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:

@@ -1,99 +1,215 @@
-"""Which agents and skills this process hosts, and on which task queues.
+"""The agent registry: which agents run where, shared by every worker pool through the bucket.
 
-Pure and shared with the workflow sandbox (a pass-through module): the plugin
-fills it, `SkillRunWorkflow` reads it to find a skill's retry policy and a
-callee's task queue. Decisions depend on the agent and skill only, never on
-the task queue, so a `Replayer` built with the same plugin replays them.
+Each worker writes one object per hosted agent, `registry/agents/<agent>/<worker>.json`,
+holding the agent's card and the scheduling options of its skills, and
+rewrites it every third of `registry_ttl` with a later expiry. A worker that
+stops removes its objects; one that dies leaves them to expire. Readers skip
+expired entries for discovery, and route a call to the newest live entry
+(preferring the caller's own task queue). When no live entry is left, a call
+still goes to the newest expired one: its task waits on that task queue for a
+worker instead of failing while a pool restarts.
+
+The bucket, not Temporal, backs the registry: every worker and client already
+holds S3 credentials, reads need no running workflow (so they work while a
+pool is down), and an entry is an object anyone can inspect or delete.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import asyncio
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
 
-from a2a_temporal.agent import A2AAgent
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from a2a_temporal._s3 import ObjectStore
+from a2a_temporal.agent import A2AAgent, AgentCard
+from a2a_temporal.models import Resolution, SkillOptions
+from a2a_temporal.settings import AgentSettings
 
 __all__ = [
-    "SkillOptions",
-    "register",
+    "REGISTRY_PREFIX",
+    "AgentRegistry",
+    "Registration",
+    "new_worker_id",
+    "registrations_for",
     "skill_options",
-    "task_queue_of",
-    "uses_search_attributes",
 ]
 
-
-@dataclass(frozen=True)
-class SkillOptions:
-    """What the workflow needs to schedule a skill's activity."""
-
-    retries: int
-    timeout: timedelta
-    heartbeat_timeout: timedelta
-    search_attributes: bool
-    park_after: timedelta
+REGISTRY_PREFIX = "registry/agents/"
+_CACHE_SECONDS = 2.0
+log = structlog.get_logger("a2a_temporal.registry")
 
 
-_skills: dict[str, dict[str, SkillOptions]] = {}
-_queues: dict[str, set[str]] = {}
-_classes: dict[str, type[A2AAgent]] = {}
+class Registration(BaseModel):
+    """One worker's entry for one agent."""
+
+    card: AgentCard
+    skills: dict[str, SkillOptions]
+    worker: str
+    registered_at: datetime
+    expires_at: datetime
+
+    def live(self, now: datetime) -> bool:
+        """Whether the worker refreshed this entry recently enough."""
+        return self.expires_at > now
 
 
-def register(
-    task_queue: str,
-    agents: list[A2AAgent],
-    *,
-    default_timeout: timedelta,
-    heartbeat_timeout: timedelta,
-    search_attributes: bool,
-    park_after: timedelta,
-) -> None:
-    """Record that `task_queue` hosts `agents` in this process.
+def skill_options(
+    agent: A2AAgent, skill: str, task_queue: str, settings: AgentSettings
+) -> SkillOptions:
+    """The scheduling options of `agent.skill` on a worker with `settings`."""
+    spec = agent.skills[skill]
+    timeout = spec.timeout or settings.skill_timeout
+    return SkillOptions(
+        task_queue=task_queue,
+        retries=spec.retries,
+        timeout_seconds=timeout.total_seconds(),
+        heartbeat_timeout_seconds=settings.heartbeat_timeout.total_seconds(),
+        park_after_seconds=settings.input_park_after.total_seconds(),
+        search_attributes=settings.search_attributes,
+        on_divergence=spec.on_divergence,
+        infra_retries=settings.infra_retries,
+        infra_backoff_seconds=settings.infra_backoff.total_seconds(),
+        continue_as_new_after=settings.continue_as_new_after,
+    )
 
-    Raises:
-        ValueError: Another agent class already uses one of the names here.
+
+def registrations_for(
+    agents: Iterable[A2AAgent], task_queue: str, settings: AgentSettings, worker: str
+) -> list[Registration]:
+    """The entries a worker on `task_queue` publishes for `agents`."""
+    now = datetime.now(UTC)
+    return [
+        Registration(
+            card=agent.card(task_queue),
+            skills={
+                name: skill_options(agent, name, task_queue, settings) for name in agent.skills
+            },
+            worker=worker,
+            registered_at=now,
+            expires_at=now + settings.registry_ttl,
+        )
+        for agent in agents
+    ]
+
+
+class AgentRegistry:
+    """Reads and writes registry entries in the bucket; reads are cached for two seconds.
+
+    Args:
+        store: The bucket.
+        ttl: How long an entry stays live without a refresh.
     """
-    for agent in agents:
-        known = _classes.get(agent.name, type(agent))
-        if known is not type(agent):
-            raise ValueError(
-                f"agent name {agent.name!r} is already used in this process by "
-                f"{known.__module__}.{known.__qualname__}"
+
+    def __init__(self, store: ObjectStore, ttl: timedelta) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._cache: tuple[float, list[Registration]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def entries(self, *, fresh: bool = False) -> list[Registration]:
+        """Every entry, expired ones included, newest registration first."""
+        async with self._lock:
+            cached = self._cache
+            if not fresh and cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
+                return cached[1]
+            found = []
+            for key, _, _ in await self._store.list(REGISTRY_PREFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    data = await self._store.get(key)
+                    try:
+                        found.append(Registration.model_validate_json(data))
+                    except ValidationError:
+                        log.warning("skipping an unreadable registry entry", key=key)
+            found.sort(key=lambda entry: entry.registered_at, reverse=True)
+            self._cache = (time.monotonic(), found)
+            return found
+
+    async def live_cards(self) -> list[AgentCard]:
+        """Cards of agents with a live entry, one per agent (the newest), sorted by name."""
+        now = datetime.now(UTC)
+        cards: dict[str, AgentCard] = {}
+        for entry in await self.entries():
+            if entry.live(now):
+                cards.setdefault(entry.card.name, entry.card)
+        return [cards[name] for name in sorted(cards)]
+
+    async def resolve(self, agent: str, skill: str, prefer_queue: str | None = None) -> Resolution:
+        """How to run `agent.skill`, or why it cannot run (naming what is registered)."""
+        entry = self._pick(await self.entries(), agent, prefer_queue)
+        if entry is None:
+            entry = self._pick(await self.entries(fresh=True), agent, prefer_queue)
+        if entry is None:
+            known = sorted({e.card.name for e in await self.entries()})
+            return Resolution(
+                error=f"unknown agent {agent!r} (agents: {', '.join(known) or 'none'})"
             )
-    hosted = _queues.setdefault(task_queue, set())
-    for agent in agents:
-        hosted.add(agent.name)
-        _classes[agent.name] = type(agent)
-        _skills[agent.name] = {
-            name: SkillOptions(
-                retries=spec.retries,
-                timeout=spec.timeout or default_timeout,
-                heartbeat_timeout=heartbeat_timeout,
-                search_attributes=search_attributes,
-                park_after=park_after,
+        options = entry.skills.get(skill)
+        if options is None:
+            have = ", ".join(sorted(entry.skills)) or "none"
+            return Resolution(error=f"agent {agent!r} has no skill {skill!r} (skills: {have})")
+        return Resolution(options=options)
+
+    @staticmethod
+    def _pick(
+        entries: list[Registration], agent: str, prefer_queue: str | None
+    ) -> Registration | None:
+        now = datetime.now(UTC)
+        mine = [e for e in entries if e.card.name == agent]
+        live = [e for e in mine if e.live(now)]
+        preferred = [e for e in live if e.card.task_queue == prefer_queue]
+        return next(iter(preferred or live or mine), None)
+
+    async def publish(self, entries: list[Registration]) -> None:
+        """Write (or refresh) entries."""
+        for entry in entries:
+            await self._store.put_bytes(
+                _key(entry), entry.model_dump_json().encode(), "application/json"
             )
-            for name, spec in agent.skills.items()
-        }
+        self._cache = None
+
+    async def withdraw(self, entries: list[Registration]) -> None:
+        """Remove entries (a worker stopping)."""
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                await self._store.delete(_key(entry))
+        self._cache = None
+
+    @contextlib.asynccontextmanager
+    async def kept_fresh(self, entries: list[Registration]) -> AsyncIterator[None]:
+        """Publish `entries`, refresh them until exit, then withdraw them."""
+        await self.publish(entries)
+        refresher = asyncio.create_task(self._refresh(entries))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            await self.withdraw(entries)
+
+    async def _refresh(self, entries: list[Registration]) -> None:
+        interval = self._ttl.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            expires = datetime.now(UTC) + self._ttl
+            entries[:] = [e.model_copy(update={"expires_at": expires}) for e in entries]
+            try:
+                await self.publish(entries)
+            except Exception as exc:  # the bucket may be briefly down; try again next time
+                log.warning("registry refresh failed", error=str(exc))
 
 
-def skill_options(agent: str, skill: str, task_queue: str) -> SkillOptions | str:
-    """Return the options of `agent.skill`, or why it cannot run (naming what exists)."""
-    skills = _skills.get(agent)
-    if skills is None:
-        known = ", ".join(sorted(_queues.get(task_queue, ()))) or "none"
-        return f"unknown agent {agent!r} (agents: {known})"
-    options = skills.get(skill)
-    if options is None:
-        return f"agent {agent!r} has no skill {skill!r} (skills: {', '.join(sorted(skills))})"
-    return options
+def _key(entry: Registration) -> str:
+    return f"{REGISTRY_PREFIX}{entry.card.name}/{entry.worker}.json"
 
 
-def task_queue_of(agent: str, preferred: str) -> str | None:
-    """Return the task queue hosting `agent`, `preferred` first; None if none does."""
-    if agent in _queues.get(preferred, ()):
-        return preferred
-    return next((queue for queue, names in sorted(_queues.items()) if agent in names), None)
-
-
-def uses_search_attributes() -> bool:
-    """Whether any agent of this process sets the A2A search attributes."""
-    return any(o.search_attributes for skills in _skills.values() for o in skills.values())
+def new_worker_id(task_queue: str) -> str:
+    """A readable, unique id for one worker's registry entries."""
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', task_queue)}.{uuid.uuid4().hex[:12]}"

@@ -46,6 +46,32 @@ class AgentSettings(BaseModel):
         description="how long a skill waits for an answer before its activity ends and the "
         "workflow waits instead (the skill resumes when the answer arrives)",
     )
+    infra_retries: int = Field(
+        default=10,
+        ge=0,
+        description="re-runs of a skill whose worker was lost or whose runtime I/O failed "
+        "(counted apart from the skill's own `retries`)",
+    )
+    infra_backoff: timedelta = Field(
+        default=timedelta(seconds=0.5),
+        description="first wait before such a re-run (doubling, at most 30 s)",
+    )
+    continue_as_new_after: int | None = Field(
+        default=None,
+        gt=0,
+        description="history length after which a task or pipeline starts a new run at its "
+        "next safe point (default: when Temporal suggests it)",
+    )
+    history_budget: int = Field(
+        default=40_000,
+        gt=0,
+        description="history events one attempt of a skill may grow its task to; event "
+        "batches stretch out to stay within it",
+    )
+    registry_ttl: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="how long a worker's registry entry stays live without a refresh",
+    )
     search_attributes: bool = Field(
         default=True,
         description="Set the A2AAgent/A2ASkill/A2ACaller/A2AStatus search attributes "

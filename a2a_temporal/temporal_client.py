@@ -17,11 +17,11 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from a2a_temporal import registry
+from a2a_temporal._routing import RoutedDiscoveryClient, SkillRouter
 from a2a_temporal._s3 import ObjectStore, minio_client
 from a2a_temporal.client import A2AClient, new_task_id
 from a2a_temporal.context import seconds
-from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
+from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.models import (
     ANSWER_UPDATE,
     EVENTS_TOPIC,
@@ -33,11 +33,12 @@ from a2a_temporal.models import (
 )
 from a2a_temporal.pipeline import Pipeline, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
+from a2a_temporal.registry import AgentRegistry
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_context import artifact_key, list_task_artifacts, task_result
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
-from workflows.pipeline import PIPELINE_STATE_QUERY, PipelineWorkflow
-from workflows.skill_run import SkillRunWorkflow, task_attributes
+from a2a_temporal.workflows.pipeline import PIPELINE_STATE_QUERY, PipelineWorkflow
+from a2a_temporal.workflows.skill_run import SkillRunWorkflow, task_attributes
 
 __all__ = ["PipelineHandle", "TaskHandle", "TemporalA2AClient", "UnknownTask"]
 
@@ -176,17 +177,18 @@ class TemporalA2AClient(A2AClient):
             (p for p in client.config().get("plugins", []) if isinstance(p, AgentPlugin)), None
         )
         self.settings = settings or (plugin.settings if plugin else AgentSettings.from_env())
-        self.store = (
-            plugin.store
-            if plugin and settings is None
-            else ObjectStore(minio_client(self.settings), self.settings.s3_bucket)
-        )
-        cards = [agent.card(self.settings.task_queue) for agent in plugin.agents] if plugin else []
-        self._discovery = InMemoryDiscoveryClient(cards)
+        if plugin is not None and settings is None:
+            self.store = plugin.store
+            self.router = plugin.router
+        else:
+            self.store = ObjectStore(minio_client(self.settings), self.settings.s3_bucket)
+            registry = AgentRegistry(self.store, self.settings.registry_ttl)
+            self.router = SkillRouter([], self.settings, registry)
+        self._discovery = RoutedDiscoveryClient(self.router)
 
     @property
     def discovery(self) -> DiscoveryClient:
-        """Agents of the client's plugin."""
+        """Agents in the registry (every worker pool's live agents)."""
         return self._discovery
 
     def get_task(self, task_id: str) -> TaskHandle:
@@ -207,7 +209,8 @@ class TemporalA2AClient(A2AClient):
         """Start `skill` of `target` and return at once with its handle."""
         task_id = task_id or new_task_id(target, skill)
         raw_args = _as_json_object(args, "args")
-        queue = registry.task_queue_of(target, self.settings.task_queue) or self.settings.task_queue
+        resolution = await self.router.resolve(target, skill, self.settings.task_queue)
+        options = resolution.options
         await self.temporal.start_workflow(
             SkillRunWorkflow.run,
             SkillRunInput(
@@ -217,9 +220,10 @@ class TemporalA2AClient(A2AClient):
                 auth=_as_json_object(auth, "auth"),
                 caller=caller,
                 grant=grant,
+                options=options,
             ),
             id=task_id,
-            task_queue=queue,
+            task_queue=options.task_queue if options else self.settings.task_queue,
             static_summary=f"{target}.{skill} by {caller or 'external'}",
             static_details=json.dumps(raw_args, default=str)[:_DETAILS_LIMIT],
             search_attributes=(

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import tempfile
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import urllib3
+from minio.error import S3Error, ServerError
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
-from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.exceptions import CancelledError
 
+from a2a_temporal._attempt import AttemptLink
 from a2a_temporal._events import EventPublisher
+from a2a_temporal._routing import SkillRouter
 from a2a_temporal._s3 import ObjectStore, Readable
 from a2a_temporal._s3_workspace import S3Workspace, workspace_prefix
 from a2a_temporal.agent import WorkspaceAccess
 from a2a_temporal.client import A2AClient, describe_exception
 from a2a_temporal.context import ArtifactSource, AuthT, RunContext, seconds
 from a2a_temporal.discovery import DiscoveryClient
-from a2a_temporal.errors import CancelledByCaller, SandboxUnavailable
+from a2a_temporal.errors import CancelledByCaller, InfrastructureError, SandboxUnavailable
 from a2a_temporal.models import (
     ASK_UPDATE,
     AWAIT_ANSWER_UPDATE,
@@ -34,6 +39,7 @@ from a2a_temporal.models import (
     CallStarted,
     Parked,
     Question,
+    QuestionAsk,
     QuestionState,
 )
 from a2a_temporal.names import validate_object_name
@@ -44,10 +50,12 @@ from a2a_temporal.workspace import WorkspaceClient
 
 __all__ = [
     "AwaitingInput",
+    "CallMismatch",
     "TemporalRunContext",
     "artifact_key",
     "artifact_prefix",
     "list_task_artifacts",
+    "storage_errors",
     "task_result",
 ]
 
@@ -88,22 +96,26 @@ class TemporalRunContext(RunContext[AuthT]):
         workspace_access: WorkspaceAccess,
         client: Client,
         store: ObjectStore,
+        link: AttemptLink,
         publisher: EventPublisher,
         secrets: SecretResolver,
         discovery: DiscoveryClient,
+        router: SkillRouter,
         grant: Any = None,
     ) -> None:
         super().__init__(task_id=task_id, auth=auth, workspace_access=workspace_access)
         self.grant = grant
         self._client = client
         self._store = store
+        self._link = link
         self._publisher = publisher
         self._secrets = secrets
         self._discovery = discovery
+        self._router = router
         self._artifacts: dict[str, ArtifactRef] = {}
         self._next_call = 0
         self._next_question = 0
-        self._batcher = _CallBatcher(client.get_workflow_handle(task_id))
+        self._batcher = _CallBatcher(link)
 
     @property
     def artifact_refs(self) -> tuple[ArtifactRef, ...]:
@@ -112,7 +124,7 @@ class TemporalRunContext(RunContext[AuthT]):
 
     async def emit_event(self, event: AgentEvent) -> None:
         """Queue `event` for the task's stream (sent in batches)."""
-        self.check_cancelled()
+        self._raise_if_cancelled()
         self._publisher.publish(event)
 
     async def write_artifact(
@@ -120,8 +132,9 @@ class TemporalRunContext(RunContext[AuthT]):
     ) -> ArtifactRef:
         """Store `data` in S3 at `tasks/<task_id>/artifacts/<name>`; idempotent on retry."""
         key = artifact_key(self.task_id, name)
-        self.check_cancelled()
-        size = await self._store.put_bytes(key, bytes(data), mime_type)
+        self._raise_if_cancelled()
+        with storage_errors():
+            size = await self._store.put_bytes(key, bytes(data), mime_type)
         return await self._record(ArtifactRef(name, self._store.uri(key), mime_type, size))
 
     async def write_artifact_stream(
@@ -129,23 +142,24 @@ class TemporalRunContext(RunContext[AuthT]):
     ) -> ArtifactRef:
         """Store an artifact from a file, path or (async) iterator without holding it whole."""
         key = artifact_key(self.task_id, name)
-        self.check_cancelled()
+        self._raise_if_cancelled()
         if isinstance(source, bytes):
             return await self.write_artifact(name, source, mime_type)
-        if isinstance(source, str | Path):
-            with open(source, "rb") as reader:  # noqa: ASYNC230 - read in the upload thread
-                size = await self._store.put_stream(key, reader, mime_type)
-        elif isinstance(source, AsyncIterable):
-            with tempfile.TemporaryFile() as spool:
-                async for chunk in source:
-                    self.check_cancelled()
-                    await asyncio.to_thread(spool.write, chunk)
-                spool.seek(0)
-                size = await self._store.put_stream(key, spool, mime_type)
-        elif hasattr(source, "read"):
-            size = await self._store.put_stream(key, cast(Readable, source), mime_type)
-        else:
-            size = await self._store.put_stream(key, _IterReader(iter(source)), mime_type)
+        with storage_errors():
+            if isinstance(source, str | Path):
+                with open(source, "rb") as reader:  # noqa: ASYNC230 - read in the upload thread
+                    size = await self._store.put_stream(key, reader, mime_type)
+            elif isinstance(source, AsyncIterable):
+                with tempfile.TemporaryFile() as spool:
+                    async for chunk in source:
+                        self._raise_if_cancelled()
+                        await asyncio.to_thread(spool.write, chunk)
+                    spool.seek(0)
+                    size = await self._store.put_stream(key, spool, mime_type)
+            elif hasattr(source, "read"):
+                size = await self._store.put_stream(key, cast(Readable, source), mime_type)
+            else:
+                size = await self._store.put_stream(key, _IterReader(iter(source)), mime_type)
         return await self._record(ArtifactRef(name, self._store.uri(key), mime_type, size))
 
     async def _record(self, ref: ArtifactRef) -> ArtifactRef:
@@ -153,10 +167,13 @@ class TemporalRunContext(RunContext[AuthT]):
         await self.emit_artifact(ref)
         return ref
 
-    def check_cancelled(self) -> None:
-        """Heartbeat, then raise `CancelledByCaller` if the workflow was cancelled."""
+    async def check_cancelled(self) -> None:
+        """Raise `CancelledByCaller` if the caller cancelled this task."""
+        self._raise_if_cancelled()
+
+    def _raise_if_cancelled(self) -> None:
         activity.heartbeat()
-        if activity.is_cancelled():
+        if self._link.cancel_requested or _cancel_requested():
             raise CancelledByCaller(f"task {self.task_id} was cancelled by its caller")
 
     def secret(self, name: str) -> str:
@@ -164,11 +181,7 @@ class TemporalRunContext(RunContext[AuthT]):
         return self._secrets.resolve(name)
 
     def _open_workspace(self) -> WorkspaceClient:
-        return S3Workspace(
-            self._store,
-            workspace_prefix(self.auth),
-            read_only=self._workspace_access == "read",
-        )
+        return S3Workspace(self._store, workspace_prefix(self.auth))
 
     @property
     def sandbox(self) -> SandboxClient:
@@ -177,7 +190,7 @@ class TemporalRunContext(RunContext[AuthT]):
 
     @property
     def discover(self) -> DiscoveryClient:
-        """Agents hosted by this worker's plugin."""
+        """Agents in the registry (every worker pool's)."""
         return self._discovery
 
     def _a2a_client(self) -> A2AClient:
@@ -196,10 +209,11 @@ class TemporalRunContext(RunContext[AuthT]):
         seq = self._next_call
         self._next_call += 1
         limit = seconds(timeout)
-        self.check_cancelled()
+        self._raise_if_cancelled()
         raw_args = args.model_dump(mode="json") if isinstance(args, BaseModel) else args
         raw_args = to_jsonable_python(raw_args) if raw_args is not None else None
         digest = args_digest(target, skill, raw_args)
+        resolution = await self._router.resolve(target, skill, activity.info().task_queue)
         request = CallRequest(
             seq=seq,
             target=target,
@@ -208,16 +222,15 @@ class TemporalRunContext(RunContext[AuthT]):
             auth=self.auth.model_dump(mode="json"),
             grant=grant,
             digest=digest,
+            resolution=resolution,
         )
         started = await self._batcher.submit(request)
         if started.digest != digest:
-            raise ApplicationError(
+            raise CallMismatch(
                 f"call #{seq} asks for {target}.{skill} (args digest {digest}) but an earlier "
                 f"attempt's call #{seq} asked for {started.target}.{started.skill} (args digest "
                 f"{started.digest}); a skill must make the same calls in the same order on "
-                "every attempt",
-                type="CallMismatch",
-                non_retryable=True,
+                "every attempt, or declare @skill(on_divergence='supersede')"
             )
         if started.result is not None:
             return started.result
@@ -237,16 +250,21 @@ class TemporalRunContext(RunContext[AuthT]):
     ) -> Any:
         question_id = f"q{self._next_question}"
         self._next_question += 1
-        self.check_cancelled()
+        self._raise_if_cancelled()
         await self._publisher.flush()
-        handle = self._client.get_workflow_handle(self.task_id)
         question = Question(
             id=question_id, prompt=prompt, json_schema=json_schema, timeout_seconds=timeout
         )
-        state = await handle.execute_update(ASK_UPDATE, question, result_type=QuestionState)
+        ask = QuestionAsk(token=self._link.token, question=question)
+        state = await self._link.update(
+            ASK_UPDATE, ask, QuestionState, self._link.update_id("ask", question_id)
+        )
         if not state.answered and not state.timed_out:
-            state = await handle.execute_update(
-                AWAIT_ANSWER_UPDATE, question_id, result_type=QuestionState
+            state = await self._link.update(
+                AWAIT_ANSWER_UPDATE,
+                ask,
+                QuestionState,
+                self._link.update_id("await", question_id),
             )
         if state.timed_out:
             raise TimeoutError(f"question {question_id} was not answered in {timeout:g}s")
@@ -257,6 +275,32 @@ class TemporalRunContext(RunContext[AuthT]):
     async def aclose(self) -> None:
         """Stop sending calls (the activity is ending)."""
         await self._batcher.aclose()
+
+
+def _cancel_requested() -> bool:
+    """Whether Temporal delivered the caller's cancel to this activity."""
+    details = activity.cancellation_details()
+    return details is not None and details.cancel_requested
+
+
+class CallMismatch(Exception):
+    """A re-run made another call at some position than the earlier attempt did."""
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn an unreachable or failing S3 server into `InfrastructureError`."""
+    try:
+        yield
+    except (ServerError, urllib3.exceptions.HTTPError, ConnectionError) as exc:
+        raise InfrastructureError(f"the object store failed: {exc}") from None
+    except S3Error as exc:
+        if exc.code in _TRANSIENT_S3_CODES:
+            raise InfrastructureError(f"the object store failed: {exc.code}") from None
+        raise
+
+
+_TRANSIENT_S3_CODES = ("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout")
 
 
 class AwaitingInput(BaseException):
@@ -283,8 +327,8 @@ async def task_result(handle: WorkflowHandle[Any, CallResult]) -> CallResult:
 class _CallBatcher:
     """Sends the calls made in one event-loop turn as one `calls` update."""
 
-    def __init__(self, handle: WorkflowHandle[Any, Any]) -> None:
-        self._handle = handle
+    def __init__(self, link: AttemptLink) -> None:
+        self._link = link
         self._pending: list[tuple[CallRequest, asyncio.Future[CallStarted]]] = []
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -306,17 +350,17 @@ class _CallBatcher:
     async def _send(self, batch: list[tuple[CallRequest, asyncio.Future[CallStarted]]]) -> None:
         requests = [request for request, _ in batch]
         try:
-            started = await self._handle.execute_update(
+            started = await self._link.update(
                 CALLS_UPDATE,
-                CallBatch(requests=requests),
-                id=f"calls-{requests[0].seq}-{requests[-1].seq}",
-                result_type=list[CallStarted],
+                CallBatch(token=self._link.token, requests=requests),
+                list[CallStarted],
+                self._link.update_id("calls", f"{requests[0].seq}-{requests[-1].seq}"),
             )
         except BaseException as exc:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
-            if not isinstance(exc, Exception):
+            if isinstance(exc, asyncio.CancelledError):
                 raise
             return
         by_seq = {item.seq: item for item in started}

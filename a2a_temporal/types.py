@@ -58,6 +58,8 @@ class CallResult(BaseModel):
         output: The skill's JSON-compatible return value when completed.
         error: What went wrong, for any other status.
         artifacts: Every artifact the task wrote.
+        superseded_calls: Task ids of calls an earlier attempt made that a re-run
+            replaced (`@skill(on_divergence="supersede")`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -67,6 +69,7 @@ class CallResult(BaseModel):
     output: Any = None
     error: str | None = None
     artifacts: tuple[ArtifactRef, ...] = ()
+    superseded_calls: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

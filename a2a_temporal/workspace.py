@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 from a2a_temporal.names import validate_object_name
 
-__all__ = ["InMemoryWorkspace", "WorkspaceClient"]
+__all__ = ["InMemoryWorkspace", "ReadOnlyWorkspace", "WorkspaceClient"]
 
 
 class WorkspaceClient(ABC):
@@ -66,3 +66,26 @@ class InMemoryWorkspace(WorkspaceClient):
     def _check_writable(self) -> None:
         if self.read_only:
             raise PermissionError("this agent has read-only workspace access")
+
+
+class ReadOnlyWorkspace(WorkspaceClient):
+    """A view of another workspace that refuses writes and deletes with `PermissionError`."""
+
+    def __init__(self, inner: WorkspaceClient) -> None:
+        self._inner = inner
+
+    async def read(self, path: str) -> bytes:
+        """Return the bytes at `path`."""
+        return await self._inner.read(path)
+
+    async def write(self, path: str, data: bytes) -> None:
+        """Refuse: this view is read-only."""
+        raise PermissionError("this agent has read-only workspace access")
+
+    async def list(self, prefix: str = "") -> list[str]:
+        """Return the sorted paths under `prefix`."""
+        return await self._inner.list(prefix)
+
+    async def delete(self, path: str) -> None:
+        """Refuse: this view is read-only."""
+        raise PermissionError("this agent has read-only workspace access")

@@ -1,5 +1,4 @@
-"""Temporal activity definitions: all I/O (S3, HTTP, secrets) happens here."""
+"""Temporal activity definitions: all I/O (S3, HTTP, secrets) happens here.
 
-from activities.run_skill import SkillActivities
-
-__all__ = ["SkillActivities"]
+Installed as `a2a_temporal.activities`.
+"""

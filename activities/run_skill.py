@@ -1,42 +1,63 @@
-"""The `run_skill` activity: runs a skill body inside a `TemporalRunContext`."""
+"""The skill activities: `run_skill` runs a skill body inside a `TemporalRunContext`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterable
-from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio import activity
+from temporalio.api.enums.v1 import TimeoutType
 from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.service import RPCError
 
-from a2a_temporal._cancel import translate_cancellation
+from a2a_temporal._attempt import AttemptLink, Superseded
+from a2a_temporal._cancel import SkillTask
 from a2a_temporal._event_replay import EventReplay
 from a2a_temporal._events import EventPublisher, sent_events
+from a2a_temporal._failures import safe_message
+from a2a_temporal._pacing import Pacing
+from a2a_temporal._routing import RoutedDiscoveryClient, SkillRouter
 from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.agent import A2AAgent, PreparedCall
-from a2a_temporal.discovery import InMemoryDiscoveryClient
-from a2a_temporal.errors import SkillRejected
+from a2a_temporal.errors import InfrastructureError, OutputNotSerializable, SkillRejected
 from a2a_temporal.models import (
     AWAITING_INPUT_ERROR_TYPE,
-    PROGRESS_SIGNAL,
+    INFRASTRUCTURE_ERROR_TYPE,
     REJECTED_ERROR_TYPE,
+    SKILL_ERROR_TYPE,
+    SUPERSEDED_ERROR_TYPE,
+    TASK_CANCELED_ERROR_TYPE,
+    AttemptToken,
+    Resolution,
     RunSkillInput,
+    SkillFailure,
+    SkillOptions,
     SkillOutput,
+    SkillRef,
 )
 from a2a_temporal.secrets import SecretResolver
+from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_context import (
     AwaitingInput,
+    CallMismatch,
     TemporalRunContext,
     list_task_artifacts,
+    storage_errors,
 )
-from a2a_temporal.types import AgentEvent, ArtifactRef
-from workflows.skill_run import LIST_ARTIFACTS_ACTIVITY, RUN_SKILL_ACTIVITY
+from a2a_temporal.workflows.skill_run import (
+    LIST_ARTIFACTS_ACTIVITY,
+    RESOLVE_ACTIVITY,
+    RUN_SKILL_ACTIVITY,
+)
 
 __all__ = ["SkillActivities"]
+
+_DETERMINISTIC = (CallMismatch, OutputNotSerializable)
 
 
 class SkillActivities:
@@ -46,8 +67,8 @@ class SkillActivities:
         agents: Agents this worker hosts.
         store: Where artifacts go.
         secrets: Where `ctx.secret` looks.
-        heartbeat_interval: How often a running skill heartbeats.
-        event_batch_interval: How long events are batched before they are sent.
+        settings: The worker's settings (heartbeats, batching, history budget).
+        router: Resolves the targets of `ctx.call`.
     """
 
     def __init__(
@@ -55,111 +76,63 @@ class SkillActivities:
         agents: Iterable[A2AAgent],
         store: ObjectStore,
         secrets: SecretResolver,
-        *,
-        heartbeat_interval: timedelta,
-        event_batch_interval: timedelta,
+        settings: AgentSettings,
+        router: SkillRouter,
     ) -> None:
         self._agents = {agent.name: agent for agent in agents}
         self._store = store
         self._secrets = secrets
-        self._heartbeat_interval = heartbeat_interval.total_seconds()
-        self._batch_interval = event_batch_interval.total_seconds()
-        self._discovery = InMemoryDiscoveryClient(a.card() for a in self._agents.values())
+        self._settings = settings
+        self._router = router
+        self._discovery = RoutedDiscoveryClient(router)
 
     def definitions(self) -> list[Any]:
         """The activity callables to register on a worker."""
-        return [self.run_skill, self.list_artifacts]
+        return [self.run_skill, self.list_artifacts, self.resolve_skills]
 
     @activity.defn(name=RUN_SKILL_ACTIVITY)
     async def run_skill(self, input: RunSkillInput) -> SkillOutput:
         """Run one attempt of a skill."""
         info = activity.info()
-        task_id = info.workflow_id
-        assert task_id is not None, "run_skill is only scheduled by SkillRunWorkflow"
         task = input.task
         agent = self._agents.get(task.agent)
         if agent is None:
-            raise _rejected(f"agent {task.agent!r} is not hosted by this worker")
+            raise _infrastructure(
+                f"agent {task.agent!r} is not hosted by the worker polling task queue "
+                f"{info.task_queue!r}"
+            )
+        if task.options is None:
+            raise _rejected("the task reached its activity without resolved options")
         try:
             prepared = agent.prepare(task.skill, task.args, task.auth)
         except SkillRejected as exc:
             raise _rejected(str(exc)) from None
-        client = activity.client()
         async with self._heartbeating():
-            return await self._attempt(input, prepared, client, task_id)
+            attempt = _Attempt(self, input, task.options, prepared)
+            return await attempt.run(activity.client())
 
-    async def _attempt(
-        self,
-        input: RunSkillInput,
-        prepared: PreparedCall,
-        client: Client,
-        task_id: str,
-    ) -> SkillOutput:
-        info = activity.info()
-        handle = client.get_workflow_handle(task_id)
+    @activity.defn(name=LIST_ARTIFACTS_ACTIVITY)
+    async def list_artifacts(self, task_id: str) -> list[Any]:
+        """List every artifact a task stored, across all its attempts."""
+        with storage_errors():
+            return await list_task_artifacts(self._store, task_id)
 
-        async def show_progress(message: str) -> None:
-            await handle.signal(PROGRESS_SIGNAL, message)
-
-        stream = WorkflowStreamClient.from_within_activity(batch_interval=timedelta(hours=1))
-        rerun = info.attempt > 1 or input.resumed
-        replay = EventReplay(await sent_events(stream)) if rerun else None
-        async with EventPublisher(
-            stream, self._batch_interval, show_progress, replay=replay
-        ) as publisher:
-            if info.attempt > 1:
-                publisher.announce(AgentEvent("retry", {"attempt": info.attempt}))
-            ctx: TemporalRunContext[Any] = TemporalRunContext(
-                task_id=task_id,
-                auth=prepared.auth,
-                workspace_access=prepared.agent.workspace_access,
-                client=client,
-                store=self._store,
-                publisher=publisher,
-                secrets=self._secrets,
-                discovery=self._discovery,
-                grant=input.task.grant,
-            )
-            try:
-                output = await self._run_handler(ctx, prepared.invoke(ctx))
-                publisher.finish_replay()
-            except AwaitingInput as waiting:
-                raise ApplicationError(
-                    str(waiting),
-                    waiting.parked,
-                    type=AWAITING_INPUT_ERROR_TYPE,
-                    non_retryable=True,
-                    category=ApplicationErrorCategory.BENIGN,
-                ) from None
-            finally:
-                await ctx.aclose()
-        artifacts = ctx.artifact_refs
-        if info.attempt > 1:
-            artifacts = tuple(await self.list_artifacts(task_id))
-        return SkillOutput(output=output, artifacts=artifacts)
-
-    async def _run_handler(self, ctx: TemporalRunContext[Any], handler: Any) -> Any:
-        """Run the handler; map its outcome to Temporal's terms."""
-        task = asyncio.create_task(
-            translate_cancellation(handler, lambda: f"task {ctx.task_id} was cancelled")
-        )
-        try:
-            return await task
-        except asyncio.CancelledError:
-            task.cancel()
-            await asyncio.wait({task})
-            raise
-        except SkillRejected as exc:
-            raise _rejected(str(exc)) from None
+    @activity.defn(name=RESOLVE_ACTIVITY)
+    async def resolve_skills(self, refs: list[SkillRef]) -> list[Resolution]:
+        """Resolve skills to their scheduling options (from the registry)."""
+        queue = activity.info().task_queue
+        with storage_errors():
+            return [await self._router.resolve(ref.agent, ref.skill, queue) for ref in refs]
 
     @contextlib.asynccontextmanager
     async def _heartbeating(self) -> AsyncIterator[None]:
         """Heartbeat every `heartbeat_interval` for the whole attempt."""
+        interval = self._settings.heartbeat_interval.total_seconds()
 
         async def beat() -> None:
             while True:
                 activity.heartbeat()
-                await asyncio.sleep(self._heartbeat_interval)
+                await asyncio.sleep(interval)
 
         task = asyncio.create_task(beat())
         try:
@@ -169,16 +142,215 @@ class SkillActivities:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    @activity.defn(name=LIST_ARTIFACTS_ACTIVITY)
-    async def list_artifacts(self, task_id: str) -> list[ArtifactRef]:
-        """List every artifact a task stored, across all its attempts."""
-        return await list_task_artifacts(self._store, task_id)
+
+class _Attempt:
+    """One attempt of one skill: its link, events, context and outcome."""
+
+    def __init__(
+        self,
+        owner: SkillActivities,
+        input: RunSkillInput,
+        options: SkillOptions,
+        prepared: PreparedCall,
+    ) -> None:
+        self._owner = owner
+        self._input = input
+        self._options = options
+        self._prepared = prepared
+        self._runner: SkillTask[Any] | None = None
+        info = activity.info()
+        assert info.workflow_id is not None, "run_skill is only scheduled by SkillRunWorkflow"
+        self._task_id = info.workflow_id
+        self._token = AttemptToken(run=input.run, attempt=info.attempt)
+
+    async def run(self, client: Client) -> SkillOutput:
+        info = activity.info()
+        announce = await _previous_failure(client, self._task_id) if info.attempt > 1 else None
+        rerun = info.attempt > 1 or self._input.run > 1
+        link = AttemptLink(
+            client,
+            self._task_id,
+            self._token,
+            announce=announce,
+            on_cancel=lambda: self._cancel_by_caller(),
+            on_superseded=lambda: self._stop("a newer attempt of this task started"),
+        )
+        pacing = Pacing(
+            base=self._owner._settings.event_batch_interval.total_seconds(),
+            deadline=time.monotonic() + self._options.timeout_seconds,
+            budget_events=self._owner._settings.history_budget,
+        )
+
+        async def load_replay() -> EventReplay:
+            await link.ready()
+            stream = WorkflowStreamClient.create(client, self._task_id)
+            return EventReplay(await sent_events(stream))
+
+        publisher = EventPublisher(
+            link,
+            pacing,
+            replay=load_replay if rerun else None,
+            on_failure=lambda exc: self._stop(f"its events could not be delivered: {exc}"),
+        )
+        async with link, publisher:
+            ctx: TemporalRunContext[Any] = TemporalRunContext(
+                task_id=self._task_id,
+                auth=self._prepared.auth,
+                workspace_access=self._prepared.agent.workspace_access,
+                client=client,
+                store=self._owner._store,
+                link=link,
+                publisher=publisher,
+                secrets=self._owner._secrets,
+                discovery=self._owner._discovery,
+                router=self._owner._router,
+                grant=self._input.task.grant,
+            )
+            self._runner = SkillTask(self._prepared.invoke(ctx), name=self._task_id)
+            try:
+                output = await self._outcome(link, publisher)
+                await publisher.finish_replay()
+            finally:
+                await ctx.aclose()
+        with storage_errors():
+            artifacts = (
+                tuple(await list_task_artifacts(self._owner._store, self._task_id))
+                if rerun
+                else ctx.artifact_refs
+            )
+        return SkillOutput(output=output, artifacts=artifacts)
+
+    def _cancel_by_caller(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel_by_caller(f"task {self._task_id} was cancelled by its caller")
+
+    def _stop(self, reason: str) -> None:
+        if self._runner is not None:
+            self._runner.cancel(reason)
+
+    async def _outcome(self, link: AttemptLink, publisher: EventPublisher) -> Any:
+        """Wait for the handler within the skill's timeout; map its ending to Temporal's terms."""
+        runner = self._runner
+        assert runner is not None
+        limit = self._options.timeout_seconds
+        try:
+            done, _ = await asyncio.wait({runner.task}, timeout=limit)
+        except asyncio.CancelledError:
+            await self._on_activity_cancel(runner)
+            raise
+        if not done:
+            runner.cancel(f"timed out after {limit:g}s")
+            await runner.settle()
+            raise _skill_error(
+                TimeoutError(f"skill {self._prepared.spec.name!r} timed out after {limit:g}s")
+            )
+        if runner.task.cancelled():
+            self._raise_for_cancel(runner, link, publisher, None)
+        exc = runner.task.exception()
+        if exc is None:
+            return runner.task.result()
+        if isinstance(exc, asyncio.CancelledError):
+            self._raise_for_cancel(runner, link, publisher, exc)
+        self._raise_for(exc)
+
+    async def _on_activity_cancel(self, runner: SkillTask[Any]) -> None:
+        """Temporal cancelled the activity: the caller's cancel, a lost attempt, or a shutdown."""
+        details = activity.cancellation_details()
+        if details is not None and details.cancel_requested:
+            runner.cancel_by_caller(f"task {self._task_id} was cancelled by its caller")
+            await runner.settle()
+            return
+        runner.cancel("this attempt was stopped by the worker")
+        await runner.settle()
+        if details is not None and details.worker_shutdown:
+            raise _infrastructure("the worker shut down during the attempt") from None
+        raise _superseded("this attempt timed out or was replaced by a newer one") from None
+
+    def _raise_for_cancel(
+        self,
+        runner: SkillTask[Any],
+        link: AttemptLink,
+        publisher: EventPublisher,
+        exc: BaseException | None,
+    ) -> NoReturn:
+        if runner.caller_reason is not None:
+            raise ApplicationError(
+                runner.caller_reason,
+                type=TASK_CANCELED_ERROR_TYPE,
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,
+            )
+        if link.superseded or isinstance(publisher.failure, Superseded):
+            raise _superseded("a newer attempt of this task started")
+        if publisher.failure is not None:
+            raise _infrastructure(safe_message(publisher.failure))
+        self._raise_for(exc or asyncio.CancelledError("the skill cancelled itself"))
+
+    def _raise_for(self, exc: BaseException) -> NoReturn:
+        if isinstance(exc, AwaitingInput):
+            raise ApplicationError(
+                str(exc),
+                exc.parked,
+                type=AWAITING_INPUT_ERROR_TYPE,
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,
+            )
+        if isinstance(exc, SkillRejected):
+            raise _rejected(safe_message(exc))
+        if isinstance(exc, Superseded):
+            raise _superseded(safe_message(exc))
+        if isinstance(exc, InfrastructureError):
+            raise _infrastructure(safe_message(exc))
+        raise _skill_error(exc)
+
+
+async def _previous_failure(client: Client, task_id: str) -> str:
+    """Why the previous attempt of this activity ended, as the server recorded it."""
+    info = activity.info()
+    try:
+        description = await client.get_workflow_handle(task_id).describe()
+    except RPCError:
+        return "the previous attempt ended without a result"
+    for pending in description.raw_description.pending_activities:
+        if pending.activity_id != info.activity_id or not pending.HasField("last_failure"):
+            continue
+        failure = pending.last_failure
+        if failure.HasField("timeout_failure_info"):
+            kind = failure.timeout_failure_info.timeout_type
+            if kind == TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
+                seconds = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0
+                return f"worker lost: no heartbeat for {seconds:g}s"
+            return f"attempt timed out ({TimeoutType.Name(kind)})"
+        return failure.message or "the previous attempt failed"
+    return "the previous attempt ended without a result"
+
+
+def _skill_error(exc: BaseException) -> ApplicationError:
+    failure = SkillFailure(
+        type=type(exc).__name__,
+        message=safe_message(exc),
+        retryable=not isinstance(exc, _DETERMINISTIC),
+    )
+    return ApplicationError(failure.describe(), failure, type=SKILL_ERROR_TYPE, non_retryable=True)
 
 
 def _rejected(message: str) -> ApplicationError:
     return ApplicationError(
         message,
         type=REJECTED_ERROR_TYPE,
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,
+    )
+
+
+def _infrastructure(message: str) -> ApplicationError:
+    return ApplicationError(message, type=INFRASTRUCTURE_ERROR_TYPE)
+
+
+def _superseded(message: str) -> ApplicationError:
+    return ApplicationError(
+        message,
+        type=SUPERSEDED_ERROR_TYPE,
         non_retryable=True,
         category=ApplicationErrorCategory.BENIGN,
     )

@@ -94,7 +94,7 @@ class Analyzer(A2AAgent):
         """Parse each file of the batch and count what it defines."""
         files = []
         for index, path in enumerate(args.paths, start=1):
-            ctx.check_cancelled()
+            await ctx.check_cancelled()
             source = await asyncio.to_thread((Path(args.root) / path).read_text)
             files.append(measure(path, source))
             await ctx.emit_progress(f"analysed {path}", fraction=index / len(args.paths))

@@ -92,7 +92,7 @@ class Slow(A2AAgent):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + args.seconds
         while loop.time() < deadline:
-            ctx.check_cancelled()
+            await ctx.check_cancelled()
             await asyncio.sleep(0.01)
         return "done"
 
@@ -153,7 +153,7 @@ class Vault(A2AAgent):
     @skill
     async def admin(self, ctx: RunContext[ScopedAuth]) -> str:
         """Check scopes inside the handler."""
-        ctx.require_scopes("vault:admin", "vault:read")
+        ctx.require_scopes(["vault:admin", "vault:read"])
         return "ok"
 
     @skill
@@ -202,7 +202,7 @@ class Recorder(A2AAgent):
         deadline = loop.time() + args.seconds
         try:
             while loop.time() < deadline:
-                ctx.check_cancelled()
+                await ctx.check_cancelled()
                 await asyncio.sleep(0.01)
         except CancelledByCaller as exc:
             Recorder.seen.append(type(exc).__name__)

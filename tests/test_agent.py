@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from pydantic import BaseModel
 
-from a2a_temporal import A2AAgent, NoAuth, RunContext, SkillRejected, registry, skill
+from a2a_temporal import A2AAgent, NoAuth, RunContext, SkillRejected, skill
 from tests.agents import Analyst, Flaky, Splitter, Vault
 
 
@@ -86,24 +86,3 @@ def test_agent_name_defaults_to_class_name() -> None:
 
     assert Helper.name == "Helper"
     assert list(Helper.skills) == ["do-it"]
-
-
-def test_two_agent_classes_cannot_share_a_name_in_one_process() -> None:
-    class Impostor(A2AAgent):
-        name = "splitter"
-
-        @skill
-        async def split(self, ctx: RunContext[NoAuth]) -> str:
-            return "not words"
-
-    options = {
-        "default_timeout": timedelta(minutes=1),
-        "heartbeat_timeout": timedelta(seconds=10),
-        "search_attributes": False,
-        "park_after": timedelta(seconds=30),
-    }
-    registry.register("impostor-q", [Splitter()], **options)
-    registry.register("impostor-q2", [Splitter()], **options)  # the same class again is fine
-    with pytest.raises(ValueError, match="'splitter' is already used in this process by tests"):
-        registry.register("impostor-q", [Impostor()], **options)
-    assert registry.task_queue_of("splitter", "impostor-q") == "impostor-q"

@@ -55,7 +55,9 @@ async def test_sigkill_mid_skill_resumes_without_rerunning_calls(
     assert result.output == [f"{handle.task_id}/call-{n}" for n in range(3)]
     progress = [e.payload["message"] for e in events if e.kind == "progress"]
     assert progress == ["called 1", "called 2", "called 3"], "each event once, in order"
-    assert [e.payload for e in events if e.kind == "retry"] == [{"attempt": 2}]
+    assert [e.payload for e in events if e.kind == "retry"] == [
+        {"attempt": 2, "reason": "worker lost: no heartbeat for 2s"}
+    ]
 
 
 async def test_sigkill_mid_pipeline_resumes_without_rerunning_steps(

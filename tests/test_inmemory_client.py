@@ -121,8 +121,11 @@ async def test_exceptions_fail_after_retries() -> None:
     result = await client.call("flaky", "work")
     assert (result.status, result.error) == ("failed", "ValueError: boom 3")
     assert flaky.attempts == 3
-    retries = [e for e in client.events(result.task_id) if e.kind == "error"]
-    assert [e.payload["attempt"] for e in retries] == [1, 2]
+    retries = [e.payload for e in client.events(result.task_id) if e.kind == "retry"]
+    assert retries == [
+        {"attempt": 2, "reason": "ValueError: boom 1"},
+        {"attempt": 3, "reason": "ValueError: boom 2"},
+    ]
 
 
 async def test_retry_then_success() -> None:

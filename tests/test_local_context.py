@@ -13,6 +13,7 @@ from a2a_temporal import (
     SandboxUnavailable,
     ScopedAuth,
 )
+from a2a_temporal._cancel import SkillTask
 
 
 async def test_events_are_recorded_in_order() -> None:
@@ -70,11 +71,11 @@ async def test_bad_artifact_names_are_refused(name: str) -> None:
 
 async def test_cancel_makes_check_and_emits_raise() -> None:
     ctx: LocalRunContext[NoAuth] = LocalRunContext(task_id="t2")
-    ctx.check_cancelled()
+    await ctx.check_cancelled()
     ctx.cancel()
     assert ctx.cancelled
     with pytest.raises(CancelledByCaller, match="t2"):
-        ctx.check_cancelled()
+        await ctx.check_cancelled()
     with pytest.raises(CancelledByCaller):
         await ctx.emit_progress("late")
     with pytest.raises(CancelledByCaller):
@@ -84,13 +85,14 @@ async def test_cancel_makes_check_and_emits_raise() -> None:
     assert ctx.events == []
 
 
-async def test_cancel_interrupts_a_bound_task() -> None:
-    ctx: LocalRunContext[NoAuth] = LocalRunContext()
-    task = asyncio.create_task(asyncio.sleep(30))
-    ctx.bind_task(task)
+async def test_cancel_interrupts_a_bound_handler_with_cancelled_by_caller() -> None:
+    ctx: LocalRunContext[NoAuth] = LocalRunContext(task_id="t3")
+    runner = SkillTask(asyncio.sleep(30), name="t3")
+    ctx.bind(runner)
+    await asyncio.sleep(0)
     ctx.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    with pytest.raises(CancelledByCaller, match="t3 was cancelled"):
+        await runner.task
 
 
 def test_cancelled_by_caller_is_not_an_exception() -> None:
@@ -107,14 +109,16 @@ def test_secret_lookup_and_missing_secret() -> None:
 
 def test_require_scopes() -> None:
     anon: LocalRunContext[NoAuth] = LocalRunContext()
-    anon.require_scopes()
+    anon.require_scopes([])
     with pytest.raises(MissingScopes) as info:
-        anon.require_scopes("b", "a")
+        anon.require_scopes(["b", "a"])
     assert info.value.missing == ("a", "b")
     scoped = LocalRunContext(auth=ScopedAuth(subject="ann", scopes=("a", "c")))
+    scoped.require_scopes(["a"])
+    scoped.require_scopes(("a", "c"))
     scoped.require_scopes("a")
     with pytest.raises(MissingScopes) as info:
-        scoped.require_scopes("a", "b", "c", "d")
+        scoped.require_scopes(["a", "b", "c", "d"])
     assert info.value.missing == ("b", "d")
     assert "b, d" in str(info.value)
 
@@ -129,7 +133,7 @@ async def test_workspace_requires_declared_access() -> None:
     assert await reader.workspace.read("a.txt") == b"A"
     with pytest.raises(PermissionError, match="read-only"):
         await reader.workspace.write("b.txt", b"B")
-    writer: LocalRunContext[NoAuth] = LocalRunContext(workspace_access="write")
+    writer: LocalRunContext[NoAuth] = LocalRunContext(workspace=InMemoryWorkspace())
     await writer.workspace.write("dir/b.txt", b"B")
     assert await writer.workspace.list("dir/") == ["dir/b.txt"]
     await writer.workspace.delete("dir/b.txt")
@@ -143,5 +147,7 @@ def test_sandbox_unavailable_and_no_client() -> None:
     ctx: LocalRunContext[NoAuth] = LocalRunContext()
     with pytest.raises(SandboxUnavailable):
         _ = ctx.sandbox
-    with pytest.raises(RuntimeError, match="no A2A client"):
+    with pytest.raises(PermissionError, match="no discovery client"):
         _ = ctx.discover
+    with pytest.raises(PermissionError, match="no A2A client"):
+        ctx._a2a_client()

@@ -1,6 +1,6 @@
-"""Temporal workflow definitions only: deterministic and sandbox-safe."""
+"""Temporal workflow definitions only: deterministic and sandbox-safe.
 
-from workflows.pipeline import PipelineWorkflow
-from workflows.skill_run import SkillRunWorkflow
-
-__all__ = ["PipelineWorkflow", "SkillRunWorkflow"]
+Installed as `a2a_temporal.workflows`. Import the workflow modules directly
+(`a2a_temporal.workflows.skill_run`); this package imports nothing, so the
+sandbox, which re-imports workflow code for every run, stays fast.
+"""

@@ -11,9 +11,8 @@ from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ChildWorkflowError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from a2a_temporal import registry
     from a2a_temporal import search_attributes as attrs
-    from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillRunInput
+    from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillOptions, SkillRef, SkillRunInput
     from a2a_temporal.pipeline import (
         PipelineError,
         PipelineInput,
@@ -25,8 +24,7 @@ with workflow.unsafe.imports_passed_through():
         validate,
     )
     from a2a_temporal.types import CallResult
-
-    from workflows.skill_run import describe_failure, start_task, uses_attributes
+    from a2a_temporal.workflows.skill_run import describe_failure, resolve_skills, start_task
 
 __all__ = ["PIPELINE_STATE_QUERY", "PipelineWorkflow"]
 
@@ -48,6 +46,20 @@ class PipelineWorkflow:
         )
         self._draining = False
         self._progress_this_run = 0
+        self._resolved: dict[str, SkillOptions] = dict(input.resolved or {})
+
+    async def _resolve(self) -> list[str]:
+        """Resolve every step's skill once (in an activity); return the spec's problems."""
+        pairs = sorted({(step.agent, step.skill) for step in self._input.pipeline.steps})
+        refs = [SkillRef(agent=agent, skill=skill) for agent, skill in pairs]
+        errors: dict[str, str] = {}
+        for ref, resolution in zip(refs, await resolve_skills(refs), strict=True):
+            key = f"{ref.agent}.{ref.skill}"
+            if resolution.options is not None:
+                self._resolved[key] = resolution.options
+            else:
+                errors[key] = resolution.error or "cannot resolve"
+        return validate(self._input.pipeline, lambda agent, skill: errors.get(f"{agent}.{skill}"))
 
     @workflow.query(name=PIPELINE_STATE_QUERY)
     def state(self) -> PipelineState:
@@ -58,8 +70,10 @@ class PipelineWorkflow:
     async def run(self, input: PipelineInput) -> PipelineState:
         """Run the pipeline; returns its final state (never raises for step failures)."""
         if input.state is None:
-            queue = workflow.info().task_queue
-            problems = validate(input.pipeline, lambda a, s: _skill_problem(a, s, queue))
+            try:
+                problems = await self._resolve()
+            except asyncio.CancelledError:
+                return await self._close("canceled", "canceled by caller")
             if problems:
                 return await self._close("rejected", "; ".join(problems))
         running: dict[str, asyncio.Task[None]] = {}
@@ -88,7 +102,11 @@ class PipelineWorkflow:
             await self._quiesce()
             workflow.continue_as_new(
                 input.model_copy(
-                    update={"state": self._state, "stream_state": self._stream.get_state()}
+                    update={
+                        "state": self._state,
+                        "stream_state": self._stream.get_state(),
+                        "resolved": self._resolved,
+                    }
                 )
             )
         return await self._close("completed", None)
@@ -213,11 +231,10 @@ class PipelineWorkflow:
             args=args,
             auth=self._input.auth,
             caller=workflow.info().workflow_id,
+            options=self._resolved[f"{step.agent}.{step.skill}"],
         )
         timeout = timedelta(seconds=step.timeout) if step.timeout else None
         handle = await start_task(task, task_id, execution_timeout=timeout)
-        if isinstance(handle, CallResult):
-            return handle
         # Listed only once started, so a reader of the state can always reach it.
         self._state.steps[step.id].task_ids.append(task_id)
         try:
@@ -264,15 +281,10 @@ class PipelineWorkflow:
         self._state.error = error
         payload = {"status": status, "error": error}
         self._events.publish(EventRecord(kind="pipeline", payload=payload))
-        if uses_attributes(None):
+        if workflow.info().typed_search_attributes.get(attrs.STATUS) is not None:
             workflow.upsert_search_attributes([attrs.STATUS.value_set(status)])
         await self._quiesce()
         return self._state
-
-
-def _skill_problem(agent: str, skill: str, task_queue: str) -> str | None:
-    options = registry.skill_options(agent, skill, task_queue)
-    return options if isinstance(options, str) else None
 
 
 async def _cancel_all(running: dict[str, asyncio.Task[None]]) -> None:

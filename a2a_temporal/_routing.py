@@ -1,0 +1,73 @@
+"""Where a call to `agent.skill` goes: this process's own agents first, then the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from a2a_temporal.agent import A2AAgent, AgentCard
+from a2a_temporal.discovery import DiscoveryClient
+from a2a_temporal.models import Resolution
+from a2a_temporal.registry import AgentRegistry, skill_options
+from a2a_temporal.settings import AgentSettings
+
+__all__ = ["RoutedDiscoveryClient", "SkillRouter"]
+
+
+class SkillRouter:
+    """Resolves skills to their scheduling options.
+
+    Agents hosted by a worker of this process are resolved locally (on the
+    queue the worker polls); every other agent through the registry. Callers
+    put the answer into workflow input or an update, so workflows never
+    consult this process's memory.
+
+    Args:
+        agents: Agents this process hosts.
+        settings: Settings of this process's workers.
+        registry: The shared registry.
+    """
+
+    def __init__(
+        self, agents: Iterable[A2AAgent], settings: AgentSettings, registry: AgentRegistry
+    ) -> None:
+        self._agents = {agent.name: agent for agent in agents}
+        self._settings = settings
+        self.registry = registry
+        self._worker_queues: list[str] = []
+
+    def add_worker_queue(self, task_queue: str) -> None:
+        """Record that a worker of this process polls `task_queue`."""
+        if task_queue not in self._worker_queues:
+            self._worker_queues.append(task_queue)
+
+    def local_cards(self) -> list[AgentCard]:
+        """Cards of the agents a worker of this process hosts (none before a worker exists)."""
+        if not self._worker_queues:
+            return []
+        queue = self._worker_queues[0]
+        return [agent.card(queue) for agent in self._agents.values()]
+
+    async def resolve(self, agent: str, skill: str, prefer_queue: str | None = None) -> Resolution:
+        """How to run `agent.skill`, or why it cannot run."""
+        local = self._agents.get(agent)
+        if local is None or not self._worker_queues:
+            return await self.registry.resolve(agent, skill, prefer_queue)
+        if skill not in local.skills:
+            have = ", ".join(sorted(local.skills)) or "none"
+            return Resolution(error=f"agent {agent!r} has no skill {skill!r} (skills: {have})")
+        queue = prefer_queue if prefer_queue in self._worker_queues else self._worker_queues[0]
+        return Resolution(options=skill_options(local, skill, queue, self._settings))
+
+
+class RoutedDiscoveryClient(DiscoveryClient):
+    """Discovery over this process's own agents and the registry's live ones."""
+
+    def __init__(self, router: SkillRouter) -> None:
+        self._router = router
+
+    async def cards(self) -> list[AgentCard]:
+        """Every known agent's card (this process's own first), sorted by name."""
+        cards = {card.name: card for card in self._router.local_cards()}
+        for card in await self._router.registry.live_cards():
+            cards.setdefault(card.name, card)
+        return [cards[name] for name in sorted(cards)]
