@@ -34,6 +34,7 @@ from a2a_temporal.models import (
     ATTEMPT_UPDATE,
     SUPERSEDED_ERROR_TYPE,
     TASK_CANCELED_ERROR_TYPE,
+    UNKNOWN_ATTEMPT_ERROR_TYPE,
     WATCH_UPDATE,
     AttemptStart,
     AttemptToken,
@@ -44,12 +45,17 @@ __all__ = ["AttemptLink", "Superseded"]
 _T = TypeVar("_T")
 WATCH_AFTER = 0.5
 _RETRY_PAUSE = 0.5
+_UNKNOWN_ATTEMPT_TRIES = 40
 _TRANSIENT = (
     RPCStatusCode.UNAVAILABLE,
     RPCStatusCode.DEADLINE_EXCEEDED,
     RPCStatusCode.RESOURCE_EXHAUSTED,
     RPCStatusCode.ABORTED,
 )
+
+
+class _UnknownAttempt(Exception):
+    """A workflow task that has not yet seen this attempt's announcement answered."""
 
 
 class Superseded(BaseException):
@@ -144,6 +150,16 @@ class AttemptLink:
     async def _send(
         self, name: str, arg: Any, result_type: type[Any] | None, update_id: str | None
     ) -> Any:
+        for _ in range(_UNKNOWN_ATTEMPT_TRIES):
+            try:
+                return await self._send_once(name, arg, result_type, update_id)
+            except _UnknownAttempt:
+                await asyncio.sleep(_RETRY_PAUSE)
+        raise InfrastructureError(f"the task's workflow does not know attempt {self._suffix()}")
+
+    async def _send_once(
+        self, name: str, arg: Any, result_type: type[Any] | None, update_id: str | None
+    ) -> Any:
         try:
             return await self.handle.execute_update(
                 name, arg, id=update_id, result_type=result_type
@@ -151,6 +167,8 @@ class AttemptLink:
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             kind = cause.type if isinstance(cause, ApplicationError) else None
+            if kind == UNKNOWN_ATTEMPT_ERROR_TYPE:
+                raise _UnknownAttempt from None
             if kind == SUPERSEDED_ERROR_TYPE:
                 self.superseded = True
                 raise Superseded(str(cause)) from None

@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
-from a2a_temporal._attempt import AttemptLink
+from a2a_temporal._attempt import AttemptLink, Superseded
 from a2a_temporal._event_replay import Divergence, EventReplay, SentEvent, effective_events
 from a2a_temporal._pacing import Pacing
 from a2a_temporal.models import EVENTS_TOPIC, PUBLISH_UPDATE, EventRecord, PublishAck, PublishBatch
@@ -60,6 +60,7 @@ class EventPublisher:
         self._lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
         self._batches = 0
+        self._inflight: tuple[str, list[EventRecord]] | None = None
         self.failure: BaseException | None = None
         self.emitted = 0
 
@@ -82,6 +83,8 @@ class EventPublisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         if self.failure is not None or self._link.superseded:
+            if exc_type is None:
+                raise self.failure or Superseded("a newer attempt of this task started")
             return
         try:
             await self.flush()
@@ -156,20 +159,31 @@ class EventPublisher:
             Superseded: A newer attempt replaced this one.
             InfrastructureError: Temporal could not be reached.
         """
+        while self._inflight is not None or self._pending:
+            await self._send_batch()
+
+    async def _send_batch(self) -> None:
+        """Send one batch: one whose send was interrupted (under the same update id,
+        so the workflow applies it once), else everything queued.
+        """
         if self.failure is not None:
             raise self.failure
         await self._ready()
         async with self._lock:
-            batch, self._pending, self._pending_chars = self._pending, [], 0
-            if not batch:
-                return
-            self._batches += 1
+            if self._inflight is None:
+                if not self._pending:
+                    return
+                batch, self._pending, self._pending_chars = self._pending, [], 0
+                self._batches += 1
+                self._inflight = (self._link.update_id("publish", self._batches), batch)
+            update_id, records = self._inflight
             ack = await self._link.update(
                 PUBLISH_UPDATE,
-                PublishBatch(token=self._link.token, records=batch),
+                PublishBatch(token=self._link.token, records=records),
                 PublishAck,
-                self._link.update_id("publish", self._batches),
+                update_id,
             )
+            self._inflight = None
             self._pacing.record(ack)
 
     async def _run(self) -> None:
@@ -179,7 +193,7 @@ class EventPublisher:
                 await asyncio.sleep(self._pacing.interval(time.monotonic()))
             self._wake.clear()
             try:
-                await self.flush()
+                await self._send_batch()
             except BaseException as exc:
                 if isinstance(exc, asyncio.CancelledError):
                     raise

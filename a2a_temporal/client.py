@@ -22,6 +22,8 @@ from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.types import AgentEvent, CallResult
 from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
 
+CANCELED_BY_CALLER = "canceled by caller"
+
 __all__ = ["A2AClient", "InMemoryA2AClient", "describe_exception", "new_task_id", "seconds"]
 
 
@@ -183,7 +185,7 @@ async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> Ca
             await runner.settle()
             error: str | None = f"TimeoutError: skill {spec.name!r} timed out after {limit:g}s"
         elif runner.task.cancelled() and runner.caller_reason is not None:
-            return _result(ctx, "canceled", error=runner.caller_reason)
+            return _result(ctx, "canceled", error=CANCELED_BY_CALLER)
         else:
             exc = None if runner.task.cancelled() else runner.task.exception()
             if runner.task.cancelled():
@@ -191,7 +193,7 @@ async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> Ca
             if exc is None:
                 return _result(ctx, "completed", output=runner.task.result())
             if runner.caller_reason is not None and isinstance(exc, asyncio.CancelledError):
-                return _result(ctx, "canceled", error=runner.caller_reason)
+                return _result(ctx, "canceled", error=CANCELED_BY_CALLER)
             if isinstance(exc, SkillRejected):
                 return _result(ctx, "rejected", error=str(exc))
             error = describe_exception(exc)

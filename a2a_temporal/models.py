@@ -30,6 +30,7 @@ __all__ = [
     "STATE_QUERY",
     "SUPERSEDED_ERROR_TYPE",
     "TASK_CANCELED_ERROR_TYPE",
+    "UNKNOWN_ATTEMPT_ERROR_TYPE",
     "WATCH_UPDATE",
     "Answer",
     "AttemptStart",
@@ -73,6 +74,7 @@ SKILL_ERROR_TYPE = "SkillError"
 INFRASTRUCTURE_ERROR_TYPE = "Infrastructure"
 SUPERSEDED_ERROR_TYPE = "Superseded"
 TASK_CANCELED_ERROR_TYPE = "TaskCanceled"
+UNKNOWN_ATTEMPT_ERROR_TYPE = "UnknownAttempt"
 AWAITING_INPUT_ERROR_TYPE = "AwaitingInput"
 
 DivergencePolicy = Literal["fail", "supersede"]
@@ -325,5 +327,9 @@ class TaskState(BaseModel):
     agent: str | None = None
     skill: str | None = None
     attempts: int = 0
+    continued: int = Field(default=0, description="times the task continued as new")
     open_questions: list[str] = Field(default_factory=list)
+    parked_on: str | None = Field(
+        default=None, description="the question a parked task waits for, holding no worker slot"
+    )
     result: CallResult | None = None

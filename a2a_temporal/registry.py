@@ -43,6 +43,7 @@ __all__ = [
 
 REGISTRY_PREFIX = "registry/agents/"
 _CACHE_SECONDS = 2.0
+_RETRY_SECONDS = 1.0
 log = structlog.get_logger("a2a_temporal.registry")
 
 
@@ -183,27 +184,35 @@ class AgentRegistry:
 
     @contextlib.asynccontextmanager
     async def kept_fresh(self, entries: list[Registration]) -> AsyncIterator[None]:
-        """Publish `entries`, refresh them until exit, then withdraw them."""
-        await self.publish(entries)
-        refresher = asyncio.create_task(self._refresh(entries))
+        """Publish `entries` now and every third of the TTL until exit, then withdraw them.
+
+        Publishing happens in the background: a worker starts polling even while
+        the bucket is unreachable, and its entries appear once it is back.
+        """
+        refresher = asyncio.create_task(self._keep_fresh(entries))
         try:
             yield
         finally:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
-            await self.withdraw(entries)
+            try:
+                await self.withdraw(entries)
+            except Exception as exc:  # the entries expire on their own
+                log.warning("registry withdraw failed", error=str(exc))
 
-    async def _refresh(self, entries: list[Registration]) -> None:
+    async def _keep_fresh(self, entries: list[Registration]) -> None:
         interval = self._ttl.total_seconds() / 3
         while True:
-            await asyncio.sleep(interval)
             expires = datetime.now(UTC) + self._ttl
             entries[:] = [e.model_copy(update={"expires_at": expires}) for e in entries]
             try:
                 await self.publish(entries)
-            except Exception as exc:  # the bucket may be briefly down; try again next time
-                log.warning("registry refresh failed", error=str(exc))
+            except Exception as exc:  # the bucket may be briefly down; try again soon
+                log.warning("registry publish failed", error=str(exc))
+                await asyncio.sleep(min(interval, _RETRY_SECONDS))
+                continue
+            await asyncio.sleep(interval)
 
 
 def _key(entry: Registration) -> str:

@@ -26,10 +26,12 @@ from a2a_temporal.models import (
     ANSWER_UPDATE,
     EVENTS_TOPIC,
     QUESTIONS_QUERY,
+    STATE_QUERY,
     Answer,
     EventRecord,
     QuestionState,
     SkillRunInput,
+    TaskState,
 )
 from a2a_temporal.pipeline import Pipeline, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
@@ -106,6 +108,12 @@ class TaskHandle:
                     f"task {self.task_id} has ended; its questions are closed"
                 ) from None
             raise _translate(err, self.task_id) from None
+
+    async def state(self) -> TaskState:
+        """Where the task is now: status, attempts, open questions, result once ended."""
+        with _translating(self.task_id):
+            state: TaskState = await self._handle.query(STATE_QUERY, result_type=TaskState)
+        return state
 
     async def questions(self) -> list[QuestionState]:
         """The questions the task asked, with their answers."""

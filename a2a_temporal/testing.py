@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -20,8 +21,10 @@ from temporalio.worker import Worker
 
 from a2a_temporal import search_attributes
 from a2a_temporal._process import ManagedProcess, free_port, port_is_open
+from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.agent import A2AAgent
 from a2a_temporal.plugin import AgentPlugin
+from a2a_temporal.registry import AgentRegistry
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_client import TemporalA2AClient
 
@@ -190,6 +193,29 @@ class DevStack:
         """
         argv = [sys.executable, "-m", "a2a_temporal.cli", "worker", "--agents", agents]
         return ManagedProcess("worker", argv, log_path, env=self.environment(**settings))
+
+    async def wait_for_agents(
+        self, agents: Iterable[str], task_queue: str, timeout: float = 60.0
+    ) -> None:
+        """Wait until the registry lists each agent live on `task_queue` (a started worker).
+
+        Raises:
+            TimeoutError: Not all of them registered within `timeout` seconds.
+        """
+        wanted = set(agents)
+        store = ObjectStore(self.minio(), self.bucket)
+        registry = AgentRegistry(store, self.settings().registry_ttl)
+        async with asyncio.timeout(timeout):
+            while True:
+                now = datetime.now(UTC)
+                live = {
+                    entry.card.name
+                    for entry in await registry.entries(fresh=True)
+                    if entry.live(now) and entry.card.task_queue == task_queue
+                }
+                if wanted <= live:
+                    return
+                await asyncio.sleep(_POLL_INTERVAL)
 
     async def stop(self) -> None:
         """Stop every server this stack started; safe to call more than once."""

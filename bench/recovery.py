@@ -53,6 +53,7 @@ async def main(heartbeat_timeout: float) -> None:
             second = worker(stack, heartbeat_timeout, Path(tmp) / "w2.log")
             try:
                 first.start()
+                await stack.wait_for_agents(["recovery"], "recovery")
                 client = await stack.client(task_queue="recovery")
                 handle = await client.start_pipeline(pipeline)
                 await lines(marks, 1)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from a2a_temporal import A2AAgent, CancelledByCaller, NoAuth, RunContext, ScopedAuth, skill
+from a2a_temporal import (
+    A2AAgent,
+    CancelledByCaller,
+    InfrastructureError,
+    NoAuth,
+    RunContext,
+    ScopedAuth,
+    skill,
+)
 
 
 class Text(BaseModel):
@@ -335,6 +344,32 @@ class Crasher(A2AAgent):
             log.write(ctx.task_id + "\n")
         return ctx.task_id
 
+    @skill(retries=0)
+    async def park_once(self, ctx: RunContext[NoAuth], args: Dir) -> str:
+        """Like `park`, but the skill itself may not be retried."""
+        work = Path(args.path)
+        if not (work / "killed").exists():
+            (work / "parked").write_text(ctx.task_id)
+            await asyncio.sleep(120)
+        return "resumed"
+
+    @skill(retries=0)
+    async def drone(self, ctx: RunContext[NoAuth], args: Dir) -> int:
+        """Tick (a progress event and a line in ticks-<pid>) until told to stop."""
+        work = Path(args.path)
+        pid = os.getpid()
+        try:
+            for tick in range(100_000):
+                if (work / "enough").exists():
+                    return pid
+                with (work / f"ticks-{pid}").open("a") as log:
+                    log.write(f"{tick}\n")
+                await ctx.emit_progress(f"{pid} tick {tick}")
+                await asyncio.sleep(0.05)
+        finally:
+            (work / f"stopped-{pid}").write_text("stopped")
+        return pid
+
 
 CRASH_AGENTS = [Crasher()]
 
@@ -436,3 +471,67 @@ class Approver(A2AAgent):
     async def impatient(self, ctx: RunContext[NoAuth]) -> str:
         """Ask with a short timeout."""
         return await ctx.ask("quick?", timeout=1)
+
+
+class Rounds(BaseModel):
+    rounds: int
+    deltas: int = 20
+
+
+class Chatty(A2AAgent):
+    """Streams text and asks a question per round (parking in between)."""
+
+    name = "chatty"
+
+    @skill(retries=0)
+    async def converse(self, ctx: RunContext[NoAuth], args: Rounds) -> list[str]:
+        """Each round: stream deltas, report progress, ask and wait for an answer."""
+        answers = []
+        for round_no in range(args.rounds):
+            for i in range(args.deltas):
+                await ctx.emit_text_delta(f"r{round_no}.{i} ")
+            await ctx.emit_progress(f"round {round_no} written")
+            answers.append(await ctx.ask(f"go on after round {round_no}?"))
+        return answers
+
+    @skill(retries=0, timeout=60)
+    async def trickle(self, ctx: RunContext[NoAuth], args: Rounds) -> int:
+        """Emit `deltas` text deltas a few milliseconds apart (many small batches)."""
+        for i in range(args.deltas):
+            await ctx.emit_text_delta(f"{i} ")
+            await asyncio.sleep(0.005)
+        return args.deltas
+
+
+class Unreliable(A2AAgent):
+    """Fails in ways that are the runtime's fault, not the skill's."""
+
+    name = "unreliable"
+    attempts: dict[str, int] = {}  # noqa: RUF012 - read by the tests
+
+    @skill(retries=0)
+    async def infra_once(self, ctx: RunContext[NoAuth], args: Attempts) -> int:
+        """Raise `InfrastructureError` on the first attempt only."""
+        Unreliable.attempts[args.key] = Unreliable.attempts.get(args.key, 0) + 1
+        if Unreliable.attempts[args.key] == 1:
+            raise InfrastructureError("the object store went away")
+        return Unreliable.attempts[args.key]
+
+    @skill(retries=0)
+    async def infra_always(self, ctx: RunContext[NoAuth], args: Attempts) -> int:
+        """Always raise `InfrastructureError`."""
+        Unreliable.attempts[args.key] = Unreliable.attempts.get(args.key, 0) + 1
+        raise InfrastructureError("the object store is down")
+
+    @skill(retries=0)
+    async def raise_once(self, ctx: RunContext[NoAuth], args: Attempts) -> int:
+        """Raise `ValueError` (the skill's own failure) once."""
+        Unreliable.attempts[args.key] = Unreliable.attempts.get(args.key, 0) + 1
+        raise ValueError("the skill's own bug")
+
+    @skill(retries=0)
+    async def store(self, ctx: RunContext[NoAuth], args: Attempts) -> int:
+        """Write an artifact (through the worker's S3 endpoint)."""
+        Unreliable.attempts[args.key] = Unreliable.attempts.get(args.key, 0) + 1
+        await ctx.write_artifact("note.txt", args.key.encode(), "text/plain")
+        return Unreliable.attempts[args.key]

@@ -41,6 +41,7 @@ async def test_sigkill_mid_skill_resumes_without_rerunning_calls(
     second = _worker(stack, queue, tmp_path / "worker2.log")
     try:
         first.start()
+        await stack.wait_for_agents(["crasher"], queue)
         client = await stack.client(task_queue=queue)
         handle = await client.start("crasher", "three_calls", args={"path": str(tmp_path)})
         await _kill_when_parked(first, second, tmp_path)
@@ -91,6 +92,7 @@ async def test_sigkill_mid_pipeline_resumes_without_rerunning_steps(
     second = _worker(stack, queue, tmp_path / "worker2.log")
     try:
         first.start()
+        await stack.wait_for_agents(["crasher"], queue)
         client = await stack.client(task_queue=queue)
         handle = await client.start_pipeline(pipeline)
         await _kill_when_parked(first, second, tmp_path)

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         STATE_QUERY,
         SUPERSEDED_ERROR_TYPE,
         TASK_CANCELED_ERROR_TYPE,
+        UNKNOWN_ATTEMPT_ERROR_TYPE,
         WATCH_UPDATE,
         Answer,
         AttemptStart,
@@ -200,6 +201,7 @@ class SkillRunWorkflow:
         self._carried = carried
         self._token = AttemptToken(run=0, attempt=0)
         self._active_run: int | None = None
+        self._parked_on: str | None = None
         self._cancel_requested = False
         self._status: RunStatus = "running" if self._options else "resolving"
         self._result: CallResult | None = None
@@ -319,6 +321,7 @@ class SkillRunWorkflow:
         question = self._questions[question_id]
         workflow.set_current_details(f"waiting for an answer to {question_id}: {question.prompt}")
         self._set_status("input-required")
+        self._parked_on = question_id
         try:
             await workflow.wait_condition(
                 lambda: question.answered, timeout=self._time_left(question)
@@ -328,6 +331,8 @@ class SkillRunWorkflow:
         except asyncio.CancelledError:
             self._cancel_requested = True
             return False
+        finally:
+            self._parked_on = None
         self._set_status("running")
         return True
 
@@ -353,8 +358,8 @@ class SkillRunWorkflow:
             )
         if token.key() > self._token.key():
             raise ApplicationError(
-                f"attempt {token.run}.{token.attempt} has not announced itself",
-                type=SUPERSEDED_ERROR_TYPE,
+                f"attempt {token.run}.{token.attempt} is not known here yet",
+                type=UNKNOWN_ATTEMPT_ERROR_TYPE,
             )
 
     @workflow.update(name=ATTEMPT_UPDATE)
@@ -495,7 +500,9 @@ class SkillRunWorkflow:
             agent=self._task.agent if self._task else None,
             skill=self._task.skill if self._task else None,
             attempts=self._attempts,
+            continued=self._carried.continued,
             open_questions=self._open_questions(),
+            parked_on=self._parked_on,
             result=self._result,
         )
 
