@@ -163,8 +163,9 @@ class EventPublisher:
             await self._send_batch()
 
     async def _send_batch(self) -> None:
-        """Send one batch: one whose send was interrupted (under the same update id,
-        so the workflow applies it once), else everything queued.
+        """Send one batch: an interrupted one again, else everything queued.
+
+        An interrupted batch keeps its update id, so the workflow applies it once.
         """
         if self.failure is not None:
             raise self.failure
