@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from a2a_temporal.temporal_client import (
         PipelineHandle,
         TaskHandle,
+        TaskIdInUse,
         TemporalA2AClient,
         UnknownTask,
     )
@@ -80,6 +81,7 @@ _EXPORTS = {
     "AgentSettings": "a2a_temporal.settings",
     "PipelineHandle": "a2a_temporal.temporal_client",
     "TaskHandle": "a2a_temporal.temporal_client",
+    "TaskIdInUse": "a2a_temporal.temporal_client",
     "TemporalA2AClient": "a2a_temporal.temporal_client",
     "UnknownTask": "a2a_temporal.temporal_client",
     "TemporalRunContext": "a2a_temporal.temporal_context",
@@ -123,6 +125,7 @@ __all__ = [
     "Step",
     "StepState",
     "TaskHandle",
+    "TaskIdInUse",
     "TemporalA2AClient",
     "TemporalRunContext",
     "UnknownAgent",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["validate_object_name"]
+import re
+
+__all__ = ["RESERVED_SEGMENT", "validate_object_name", "validate_task_id"]
 
 _MAX_NAME_BYTES = 512
+_MAX_TASK_ID = 400
+_TASK_ID_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@~+=-]*$")
+RESERVED_SEGMENT = "artifacts"
 
 
 def validate_object_name(name: str, *, what: str = "artifact name") -> str:
@@ -30,3 +35,31 @@ def validate_object_name(name: str, *, what: str = "artifact name") -> str:
         if segment in ("", ".", ".."):
             raise ValueError(f"{what} {name!r} has an empty, '.' or '..' path segment")
     return name
+
+
+def validate_task_id(task_id: str) -> str:
+    """Return `task_id` if it can name a task (a workflow id and an S3 prefix).
+
+    Segments are separated by `/`; each starts with a letter or digit and
+    holds only letters, digits and `._:@~+=-`; none may be `artifacts`, which
+    is where a task keeps its artifacts (`tasks/<id>/artifacts/`).
+
+    Raises:
+        ValueError: Saying what is wrong with the id.
+    """
+    if not isinstance(task_id, str) or not task_id:
+        raise ValueError("a task id must be a non-empty string")
+    if len(task_id) > _MAX_TASK_ID:
+        raise ValueError(f"task id {task_id[:40]!r}... is longer than {_MAX_TASK_ID} characters")
+    for segment in task_id.split("/"):
+        if segment == RESERVED_SEGMENT:
+            raise ValueError(
+                f"task id {task_id!r} has a segment {RESERVED_SEGMENT!r}, which is reserved "
+                "for the artifacts of tasks"
+            )
+        if not _TASK_ID_SEGMENT.match(segment):
+            raise ValueError(
+                f"task id {task_id!r}: each '/'-separated part must start with a letter or "
+                "digit and hold only letters, digits and ._:@~+=-"
+            )
+    return task_id

@@ -10,12 +10,17 @@ The references are:
 - `${item}`, `${item.<key>...}` and `${index}`: the current element in a `map` step.
 
 Referencing a step makes it a dependency; `depends_on` adds ordering without data.
+
+Limits, checked before anything runs: at most `MAX_STEPS` steps, a spec of at
+most `MAX_SPEC_BYTES` (as JSON), no YAML aliases; a `map` over more than
+`MAX_MAP_ITEMS` items fails its step.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from a2a_temporal.models import SkillOptions
+from a2a_temporal.names import RESERVED_SEGMENT
 from a2a_temporal.types import ArtifactRef, CallResult
 
 __all__ = [
+    "MAX_MAP_ITEMS",
+    "MAX_SPEC_BYTES",
+    "MAX_STEPS",
     "Pipeline",
     "PipelineError",
     "PipelineInput",
@@ -42,6 +51,11 @@ __all__ = [
     "resolve",
     "validate",
 ]
+
+MAX_STEPS = 10_000
+MAX_MAP_ITEMS = 10_000
+MAX_SPEC_BYTES = 4 * 1024 * 1024
+_SHOWN_CYCLE = 12
 
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -82,34 +96,61 @@ class Pipeline(BaseModel):
         """Load a pipeline from a `.json`, `.yaml` or `.yml` file.
 
         Raises:
-            PipelineError: The file does not parse or does not fit the schema.
+            PipelineError: The file does not parse, uses YAML aliases, is larger
+                than the limits or does not fit the schema.
         """
         file = Path(path)
         try:
+            size = file.stat().st_size
+            if size > MAX_SPEC_BYTES:
+                raise PipelineError(f"{file} is {size} bytes; the limit is {MAX_SPEC_BYTES}")
             text = file.read_text()
         except OSError as exc:
             raise PipelineError(f"cannot read {file}: {exc.strerror}") from None
         try:
-            data = yaml.safe_load(text) if file.suffix in (".yaml", ".yml") else json.loads(text)
-        except (ValueError, yaml.YAMLError) as exc:
+            if file.suffix in (".yaml", ".yml"):
+                data = _load_yaml(text, str(file))
+            else:
+                data = json.loads(text)
+        except (ValueError, yaml.YAMLError, RecursionError) as exc:
             raise PipelineError(f"{file} does not parse: {exc}") from None
         return cls.parse(data, source=str(file))
 
     @classmethod
     def parse(cls, data: Any, source: str = "pipeline") -> Self:
         """Validate plain data as a pipeline; `PipelineError` lists every bad field."""
+        steps = data.get("steps") if isinstance(data, Mapping) else None
+        if isinstance(steps, list) and len(steps) > MAX_STEPS:
+            raise PipelineError(f"{source} has {len(steps)} steps; the limit is {MAX_STEPS}")
         try:
-            return cls.model_validate(data)
+            pipeline = cls.model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-                for e in exc.errors()
+                for e in exc.errors()[:20]
             )
             raise PipelineError(f"{source} is not a valid pipeline: {problems}") from None
+        except RecursionError:
+            raise PipelineError(f"{source} is nested too deeply") from None
+        size = len(pipeline.model_dump_json())
+        if size > MAX_SPEC_BYTES:
+            raise PipelineError(f"{source} is {size} bytes as JSON; the limit is {MAX_SPEC_BYTES}")
+        return pipeline
 
     def step(self, step_id: str) -> Step:
         """Return the step called `step_id`."""
         return next(s for s in self.steps if s.id == step_id)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """Parse YAML, refusing aliases (whose expansion can be made arbitrarily large)."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise PipelineError(
+                f"{source} uses a YAML alias (*{event.anchor}); aliases are not supported in "
+                "pipeline specs, write the value out"
+            )
+    return yaml.safe_load(text)
 
 
 def _references(value: Any) -> list[str]:
@@ -140,10 +181,14 @@ def validate(pipeline: Pipeline, check_skill: Callable[[str, str], str | None]) 
         pipeline: The spec.
         check_skill: Returns why `agent.skill` cannot run, or None.
     """
-    problems: list[str] = []
-    ids = [step.id for step in pipeline.steps]
-    known = set(ids)
-    for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+    problems: list[str] = [
+        f"step id {step.id!r} is reserved (tasks keep their artifacts under it)"
+        for step in pipeline.steps
+        if step.id == RESERVED_SEGMENT
+    ]
+    counts = Counter(step.id for step in pipeline.steps)
+    known = set(counts)
+    for duplicate in sorted(i for i, n in counts.items() if n > 1):
         problems.append(f"step id {duplicate!r} is used more than once")
     for step in pipeline.steps:
         for ref in _references(step.args) + _references(step.map or ""):
@@ -168,6 +213,12 @@ def validate(pipeline: Pipeline, check_skill: Callable[[str, str], str | None]) 
         if reason is not None:
             problems.append(f"step {step.id!r}: {reason}")
     cycle = _find_cycle(pipeline)
+    if len(cycle) > _SHOWN_CYCLE:
+        cycle = [
+            *cycle[: _SHOWN_CYCLE - 2],
+            f"... ({len(cycle) - _SHOWN_CYCLE + 1} more)",
+            cycle[-1],
+        ]
     if cycle:
         problems.append("dependency cycle: " + " -> ".join(cycle))
     return problems
@@ -179,28 +230,35 @@ def _is_single_reference(text: str) -> bool:
 
 
 def _find_cycle(pipeline: Pipeline) -> list[str]:
+    """Return one dependency cycle (`a -> b -> a`), or [] when there is none.
+
+    Iterative (Kahn's algorithm, then a walk inside what is left), so a long
+    chain cannot exhaust the stack.
+    """
     graph = {step.id: sorted(dependencies(step)) for step in pipeline.steps}
-    state: dict[str, int] = {}
-    path: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        path.append(node)
-        for dep in graph.get(node, []):
-            if dep == node or dep not in graph:
-                continue
-            if state.get(dep) == 1:
-                return [*path[path.index(dep) :], dep]
-            if dep not in state and (found := visit(dep)):
-                return found
-        path.pop()
-        state[node] = 2
+    waiting = {node: sum(1 for dep in deps if dep in graph) for node, deps in graph.items()}
+    dependents: dict[str, list[str]] = {node: [] for node in graph}
+    for node, deps in graph.items():
+        for dep in deps:
+            if dep in graph:
+                dependents[dep].append(node)
+    ready = deque(node for node, count in waiting.items() if count == 0)
+    while ready:
+        for dependent in dependents[ready.popleft()]:
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                ready.append(dependent)
+    stuck = [node for node, count in waiting.items() if count > 0]
+    if not stuck:
         return []
-
-    for node in graph:
-        if node not in state and (found := visit(node)):
-            return found
-    return []
+    path: list[str] = []
+    seen: dict[str, int] = {}
+    node = stuck[0]
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        node = next(dep for dep in graph[node] if dep in graph and waiting[dep] > 0)
+    return [*path[seen[node] :], node]
 
 
 def resolve(
@@ -284,7 +342,9 @@ class PipelineState(BaseModel):
 
 
 class PipelineInput(BaseModel):
-    """Input of `PipelineWorkflow`."""
+    """Input of `PipelineWorkflow` (`a2a.Pipeline`); unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
     pipeline: Pipeline
     resolved: dict[str, SkillOptions] | None = Field(
@@ -296,6 +356,13 @@ class PipelineInput(BaseModel):
     stream_state: WorkflowStreamState | None = None
     continue_as_new_after: int | None = Field(
         default=None,
+        gt=0,
         description="history length that triggers continue-as-new (default: "
         "when Temporal suggests it)",
+    )
+    max_children: int = Field(
+        default=500,
+        ge=1,
+        le=1900,
+        description="child tasks running at once, over all steps (Temporal allows 2,000)",
     )

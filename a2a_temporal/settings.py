@@ -68,6 +68,13 @@ class AgentSettings(BaseModel):
         description="history events one attempt of a skill may grow its task to; event "
         "batches stretch out to stay within it",
     )
+    max_pipeline_children: int = Field(
+        default=500,
+        ge=1,
+        le=1900,
+        description="child tasks a pipeline runs at once, over all its steps (Temporal "
+        "refuses more than 2,000 pending children)",
+    )
     registry_ttl: timedelta = Field(
         default=timedelta(seconds=30),
         description="how long a worker's registry entry stays live without a refresh",

@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from a2a_temporal._routing import RoutedDiscoveryClient, SkillRouter
@@ -33,6 +34,7 @@ from a2a_temporal.models import (
     SkillRunInput,
     TaskState,
 )
+from a2a_temporal.names import validate_task_id
 from a2a_temporal.pipeline import Pipeline, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.registry import AgentRegistry
@@ -42,13 +44,17 @@ from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
 from a2a_temporal.workflows.pipeline import PIPELINE_STATE_QUERY, PipelineWorkflow
 from a2a_temporal.workflows.skill_run import SkillRunWorkflow, task_attributes
 
-__all__ = ["PipelineHandle", "TaskHandle", "TemporalA2AClient", "UnknownTask"]
+__all__ = ["PipelineHandle", "TaskHandle", "TaskIdInUse", "TemporalA2AClient", "UnknownTask"]
 
 _DETAILS_LIMIT = 2000
 
 
 class UnknownTask(LookupError):
     """No task (workflow) with that id exists."""
+
+
+class TaskIdInUse(ValueError):
+    """A task or pipeline with that id was already started (ids are never reused)."""
 
 
 class TaskHandle:
@@ -215,11 +221,12 @@ class TemporalA2AClient(A2AClient):
         caller: str | None = None,
     ) -> TaskHandle:
         """Start `skill` of `target` and return at once with its handle."""
-        task_id = task_id or new_task_id(target, skill)
+        task_id = validate_task_id(task_id) if task_id else new_task_id(target, skill)
         raw_args = _as_json_object(args, "args")
         resolution = await self.router.resolve(target, skill, self.settings.task_queue)
         options = resolution.options
-        await self.temporal.start_workflow(
+        await self._start(
+            task_id,
             SkillRunWorkflow.run,
             SkillRunInput(
                 agent=target,
@@ -230,7 +237,6 @@ class TemporalA2AClient(A2AClient):
                 grant=grant,
                 options=options,
             ),
-            id=task_id,
             task_queue=options.task_queue if options else self.settings.task_queue,
             static_summary=f"{target}.{skill} by {caller or 'external'}",
             static_details=json.dumps(raw_args, default=str)[:_DETAILS_LIMIT],
@@ -239,6 +245,22 @@ class TemporalA2AClient(A2AClient):
             ),
         )
         return TaskHandle(self, task_id)
+
+    async def _start(self, workflow_id: str, run: Any, arg: Any, **options: Any) -> None:
+        """Start a workflow whose id may never be reused."""
+        try:
+            await self.temporal.start_workflow(
+                run,
+                arg,
+                id=workflow_id,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                **options,
+            )
+        except WorkflowAlreadyStartedError:
+            raise TaskIdInUse(
+                f"id {workflow_id!r} is already used by a task or pipeline (running or "
+                "ended); ids are never reused, so events and artifacts stay their own"
+            ) from None
 
     async def start_pipeline(
         self,
@@ -249,15 +271,20 @@ class TemporalA2AClient(A2AClient):
         continue_as_new_after: int | None = None,
     ) -> PipelineHandle:
         """Start `pipeline` as a `PipelineWorkflow`; returns at once with its handle."""
-        pipeline_id = pipeline_id or f"pipeline.{pipeline.name}/{uuid.uuid4()}"
-        await self.temporal.start_workflow(
+        pipeline_id = (
+            validate_task_id(pipeline_id)
+            if pipeline_id
+            else f"pipeline.{pipeline.name}/{uuid.uuid4()}"
+        )
+        await self._start(
+            pipeline_id,
             PipelineWorkflow.run,
             PipelineInput(
                 pipeline=pipeline,
                 auth=_as_json_object(auth, "auth"),
                 continue_as_new_after=continue_as_new_after,
+                max_children=self.settings.max_pipeline_children,
             ),
-            id=pipeline_id,
             task_queue=self.settings.task_queue,
             static_summary=f"pipeline {pipeline.name}: {len(pipeline.steps)} steps",
             static_details=pipeline.model_dump_json(indent=2)[:_DETAILS_LIMIT],

@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -389,46 +390,61 @@ class Numbers(BaseModel):
     values: list[int]
 
 
+class Items(BaseModel):
+    items: list[Any]
+
+
 class Value(BaseModel):
     value: int
     label: str = ""
+    meet: int = 1
 
 
 class Mathy(A2AAgent):
-    """Small steps for pipelines; records when each task ran."""
+    """Small steps for pipelines; records how many tasks of a kind run at once.
+
+    `square` with `meet=n` waits until `n` squares of its label have run at the
+    same time: if the runtime did not run them in parallel, the step times out
+    instead of passing by luck.
+    """
 
     name = "mathy"
-    runs: dict[str, list[tuple[float, float]]] = {}  # noqa: RUF012 - read by the tests
+    runs: dict[str, int] = {}  # noqa: RUF012 - read by the tests
     active: dict[str, int] = {}  # noqa: RUF012
     peak: dict[str, int] = {}  # noqa: RUF012
 
-    async def _timed(self, key: str, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
+    async def _meet(self, key: str, meet: int = 1) -> None:
         Mathy.active[key] = Mathy.active.get(key, 0) + 1
         Mathy.peak[key] = max(Mathy.peak.get(key, 0), Mathy.active[key])
-        started = loop.time()
         try:
-            await asyncio.sleep(seconds)
+            async with asyncio.timeout(60):
+                while Mathy.peak[key] < meet:
+                    await asyncio.sleep(0.01)
         finally:
             Mathy.active[key] -= 1
-            Mathy.runs.setdefault(key, []).append((started, loop.time()))
+            Mathy.runs[key] = Mathy.runs.get(key, 0) + 1
 
     @skill(retries=0)
     async def numbers(self, ctx: RunContext[NoAuth], args: Count) -> Numbers:
         """Return 0..n-1."""
-        await self._timed("numbers", 0.0)
+        await self._meet("numbers")
         return Numbers(values=list(range(args.n)))
 
     @skill(retries=0)
+    async def data(self, ctx: RunContext[NoAuth], args: Items) -> list[Any]:
+        """Return the items given (a list for a `map`)."""
+        return args.items
+
+    @skill(retries=0)
     async def square(self, ctx: RunContext[NoAuth], args: Value) -> int:
-        """Square a value (slowly, to show overlap and the concurrency limit)."""
-        await self._timed(f"square{args.label}", 0.3)
+        """Square a value, once `meet` squares of its label run at the same time."""
+        await self._meet(f"square{args.label}", args.meet)
         return args.value * args.value
 
     @skill(retries=0)
     async def total(self, ctx: RunContext[NoAuth], args: Numbers) -> int:
         """Sum the values."""
-        await self._timed("total", 0.0)
+        await self._meet("total")
         return sum(args.values)
 
     @skill(retries=0)
@@ -452,6 +468,7 @@ class Approver(A2AAgent):
     """Asks a human before it goes on."""
 
     name = "approver"
+    seen: list[str] = []  # noqa: RUF012 - read by the tests
 
     @skill(retries=0)
     async def review(self, ctx: RunContext[NoAuth], args: Text) -> str:
@@ -471,6 +488,15 @@ class Approver(A2AAgent):
     async def impatient(self, ctx: RunContext[NoAuth]) -> str:
         """Ask with a short timeout."""
         return await ctx.ask("quick?", timeout=1)
+
+    @skill(retries=0)
+    async def guarded(self, ctx: RunContext[NoAuth]) -> str:
+        """Ask; record how a cancel reaches the waiting skill."""
+        try:
+            return await ctx.ask("may I?")
+        except asyncio.CancelledError as exc:
+            Approver.seen.append(type(exc).__name__)
+            raise
 
 
 class Rounds(BaseModel):
@@ -535,3 +561,82 @@ class Unreliable(A2AAgent):
         Unreliable.attempts[args.key] = Unreliable.attempts.get(args.key, 0) + 1
         await ctx.write_artifact("note.txt", args.key.encode(), "text/plain")
         return Unreliable.attempts[args.key]
+
+
+class BadStr(Exception):
+    """An exception whose message cannot be rendered."""
+
+    def __str__(self) -> str:
+        raise ValueError("no message for you")
+
+
+class Broken(A2AAgent):
+    """Fails in ways that are hard to report."""
+
+    name = "broken"
+    attempts: dict[str, int] = {}  # noqa: RUF012 - read by the tests
+
+    def _count(self, key: str) -> None:
+        Broken.attempts[key] = Broken.attempts.get(key, 0) + 1
+
+    @skill(retries=1)
+    async def bad_str(self, ctx: RunContext[NoAuth], args: Attempts) -> str:
+        """Raise an exception whose `__str__` raises."""
+        self._count(args.key)
+        raise BadStr()
+
+    @skill(retries=0)
+    async def huge_message(self, ctx: RunContext[NoAuth], args: Attempts) -> str:
+        """Raise with a 5 MB message."""
+        self._count(args.key)
+        raise ValueError("x" * 5_000_000)
+
+    @skill(retries=2)
+    async def unserialisable(self, ctx: RunContext[NoAuth], args: Attempts) -> object:
+        """Return something that is not JSON (not worth retrying)."""
+        self._count(args.key)
+        return object()
+
+
+class Choice(BaseModel):
+    path: str
+
+
+class Chooser(A2AAgent):
+    """Picks its callee from a counter, like an LLM choosing other tools on a re-run."""
+
+    name = "chooser"
+    attempts: dict[str, int] = {}  # noqa: RUF012 - read by the tests
+
+    async def _choose(self, ctx: RunContext[NoAuth], args: Choice) -> str:
+        Chooser.attempts[args.path] = Chooser.attempts.get(args.path, 0) + 1
+        if Chooser.attempts[args.path] == 1:
+            lingering = asyncio.ensure_future(ctx.call("chooser", "linger", args=args))
+            while not (Path(args.path) / "lingering").exists():
+                await asyncio.sleep(0.02)
+            lingering.cancel()
+            raise RuntimeError("the first attempt changes its mind")
+        other = await ctx.call("splitter", "upper", args={"text": "second thoughts"})
+        return str(other.output)
+
+    @skill(retries=1)
+    async def pick(self, ctx: RunContext[NoAuth], args: Choice) -> str:
+        """Deterministic-code policy: a different call on the re-run fails the task."""
+        return await self._choose(ctx, args)
+
+    @skill(retries=1, on_divergence="supersede")
+    async def pick_freely(self, ctx: RunContext[NoAuth], args: Choice) -> str:
+        """LLM policy: the re-run's different call supersedes the earlier one."""
+        return await self._choose(ctx, args)
+
+    @skill(retries=0)
+    async def linger(self, ctx: RunContext[NoAuth], args: Choice) -> str:
+        """Say it started, then wait a long time, recording a cancel."""
+        work = Path(args.path)
+        (work / "lingering").write_text(ctx.task_id)
+        try:
+            await asyncio.sleep(120)
+        except asyncio.CancelledError as exc:
+            (work / "linger-cancelled").write_text(type(exc).__name__)
+            raise
+        return "lingered"

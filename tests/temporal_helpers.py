@@ -34,6 +34,18 @@ def count(hist: WorkflowHistory, event_type: int) -> int:
 
 
 SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+
+
+def skill_attempts(hist: WorkflowHistory) -> int:
+    """How many times the task scheduled its skill's activity (not counting retries)."""
+    return sum(
+        1
+        for event in hist.events
+        if event.event_type == SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name == "a2a.run_skill"
+    )
+
+
 CHILD_STARTED = EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED
 
 

@@ -1,8 +1,10 @@
 """ctx.ask / ctx.collect: in-process and on Temporal, including parking and worker restarts."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.worker import Replayer
 
 from a2a_temporal import (
@@ -14,7 +16,7 @@ from a2a_temporal import (
 )
 from a2a_temporal.testing import DevStack
 from tests.agents import Approver
-from tests.temporal_helpers import SCHEDULED, count, history, running
+from tests.temporal_helpers import SCHEDULED, count, history, running, skill_attempts
 
 
 async def first_question(handle: TaskHandle) -> dict[str, object]:
@@ -106,13 +108,40 @@ async def test_collect_refuses_invalid_answers(stack: DevStack) -> None:
     assert (result.status, result.output) == ("completed", {"item": "tea", "qty": 2})
 
 
-async def test_unanswered_question_times_out(stack: DevStack) -> None:
+async def test_unanswered_question_times_out_counted_from_when_it_was_asked(
+    stack: DevStack,
+) -> None:
     async with running(stack, [Approver()], input_park_after="PT0.3S") as client:
         result = await client.call("approver", "impatient")
+        hist = await history(client, result.task_id)
     assert (result.status, result.error) == (
         "failed",
         "TimeoutError: question q0 was not answered in 1s",
     )
+    timers = [
+        event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for event in hist.events
+        if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+    ]
+    assert timers[0] == timedelta(seconds=0.3), "the skill waits 0.3 s, then parks"
+    assert timers[1] < timedelta(seconds=1), "parked, it waits only what is left of 1 s"
+
+
+async def test_cancel_before_parking_is_immediate_and_closes_the_questions(
+    stack: DevStack,
+) -> None:
+    Approver.seen.clear()
+    async with running(stack, [Approver()]) as client:
+        handle = await client.start("approver", "guarded")
+        question = await first_question(handle)
+        await handle.cancel()
+        result = await handle.result()
+        with pytest.raises(ValueError, match="closed"):
+            await handle.answer(str(question["id"]), "too late")
+        hist = await history(client, handle.task_id)
+    assert (result.status, result.error) == ("canceled", "canceled by caller")
+    assert Approver.seen == ["CancelledByCaller"]
+    assert skill_attempts(hist) == 1, "it never parked"
 
 
 async def test_cancel_while_parked(stack: DevStack) -> None:

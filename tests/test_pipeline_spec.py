@@ -83,3 +83,55 @@ def test_yaml_and_json_files_load_the_same(tmp_path: Path) -> None:
         "    on_failure: continue\n"
     )
     assert Pipeline.load(tmp_path / "p.json") == Pipeline.load(tmp_path / "p.yaml")
+
+
+def _chain(length: int, reverse: bool) -> list[dict[str, object]]:
+    order = range(length) if not reverse else reversed(range(length))
+    return [
+        {
+            "id": f"s{i}",
+            "agent": "a",
+            "skill": "b",
+            "depends_on": [f"s{i + 1}"] if i + 1 < length else [],
+        }
+        for i in order
+    ]
+
+
+def test_long_chains_validate_without_recursion() -> None:
+    for reverse in (False, True):
+        pipeline = Pipeline.parse({"steps": _chain(5_000, reverse)})
+        assert validate(pipeline, lambda agent, skill: None) == []
+    looped = _chain(1_200, reverse=True)
+    looped[0]["depends_on"] = ["s0"]  # s1199, listed first, closes the loop
+    [problem] = validate(Pipeline.parse({"steps": looped}), lambda agent, skill: None)
+    assert problem.startswith("dependency cycle: s1199 -> s0 -> s1 -> ")
+    assert "... (1190 more)" in problem
+
+
+def test_specs_beyond_the_limits_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match="has 10001 steps; the limit is 10000"):
+        Pipeline.parse({"steps": _chain(10_001, reverse=False)})
+    with pytest.raises(PipelineError, match="step id 'artifacts' is reserved"):
+        problems = validate(
+            Pipeline.parse({"steps": [{"id": "artifacts", "agent": "a", "skill": "b"}]}),
+            lambda agent, skill: None,
+        )
+        raise PipelineError("; ".join(problems))
+
+
+def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
+    laughs = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, 10):
+        refs = ", ".join([f"*{chr(96 + level)}"] * 9)
+        laughs.append(f"{chr(97 + level)}: &{chr(97 + level)} [{refs}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(
+        "\n".join(laughs) + "\nname: bomb\nsteps:\n  - {id: x, agent: a, skill: b, args: {v: *j}}\n"
+    )
+    with pytest.raises(PipelineError, match=r"uses a YAML alias \(\*a\)"):
+        Pipeline.load(bomb)
+    big = tmp_path / "big.json"
+    big.write_text(" " * (4 * 1024 * 1024 + 1))
+    with pytest.raises(PipelineError, match="the limit is 4194304"):
+        Pipeline.load(big)

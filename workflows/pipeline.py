@@ -1,8 +1,17 @@
-"""`PipelineWorkflow`: a DAG of steps, each step one or many child `SkillRunWorkflow`s."""
+"""`PipelineWorkflow`: a DAG of steps, each step one or many child `SkillRunWorkflow`s.
+
+Bookkeeping is incremental so that every workflow task does little work
+whatever the pipeline's size: a step becomes ready when its last dependency
+completes (counted, not rescanned), finished steps are collected from a queue,
+outputs are kept in one dict, and at most `max_children` child tasks run at
+once over all steps (Temporal refuses more than 2,000 pending children).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +21,20 @@ from temporalio.exceptions import ChildWorkflowError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal import search_attributes as attrs
-    from a2a_temporal.models import EVENTS_TOPIC, EventRecord, SkillOptions, SkillRef, SkillRunInput
+    from a2a_temporal.models import (
+        EVENTS_TOPIC,
+        EventRecord,
+        SkillOptions,
+        SkillRef,
+        SkillRunInput,
+    )
     from a2a_temporal.pipeline import (
+        MAX_MAP_ITEMS,
+        Pipeline,
         PipelineError,
         PipelineInput,
         PipelineState,
+        PipelineStatus,
         Step,
         StepState,
         dependencies,
@@ -24,12 +42,47 @@ with workflow.unsafe.imports_passed_through():
         validate,
     )
     from a2a_temporal.types import CallResult
-    from a2a_temporal.workflows.skill_run import describe_failure, resolve_skills, start_task
+    from a2a_temporal.workflows.skill_run import (
+        describe_failure,
+        resolve_skills,
+        set_missing_attributes,
+        start_task,
+    )
+    from pydantic import ValidationError
 
 __all__ = ["PIPELINE_STATE_QUERY", "PipelineWorkflow"]
 
 PIPELINE_STATE_QUERY = "a2a.pipeline_state"
 _DONE = ("completed", "failed", "canceled", "skipped")
+_RETAINED_EVENTS = 5_000
+
+
+def _parse(raw: Any) -> tuple[PipelineInput | None, str | None]:
+    if isinstance(raw, PipelineInput):
+        return raw, None
+    try:
+        return PipelineInput.model_validate(raw), None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or '(input)'}: {error['msg']}"
+            for error in exc.errors()[:20]
+        )
+        return None, f"invalid a2a.Pipeline input: {problems}"
+
+
+class _Graph:
+    """The steps' dependencies both ways, and how many each step still waits for."""
+
+    def __init__(self, pipeline: Pipeline, state: PipelineState) -> None:
+        self.steps = {step.id: step for step in pipeline.steps}
+        self.order = {step.id: index for index, step in enumerate(pipeline.steps)}
+        self.dependents: dict[str, list[str]] = {step_id: [] for step_id in self.steps}
+        self.waiting: dict[str, int] = {}
+        for step in pipeline.steps:
+            deps = sorted(d for d in dependencies(step) if d in self.steps)
+            for dep in deps:
+                self.dependents[dep].append(step.id)
+            self.waiting[step.id] = sum(1 for dep in deps if state.steps[dep].status != "completed")
 
 
 @workflow.defn(name="a2a.Pipeline")
@@ -37,29 +90,28 @@ class PipelineWorkflow:
     """Runs the steps whose dependencies are done, in parallel, until all are done."""
 
     @workflow.init
-    def __init__(self, input: PipelineInput) -> None:
-        self._input = input
-        self._stream = WorkflowStream(input.stream_state)
+    def __init__(self, input: Any) -> None:
+        self._input, self._input_error = _parse(input)
+        self._stream = WorkflowStream(self._input.stream_state if self._input else None)
         self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
-        self._state = input.state or PipelineState(
-            steps={step.id: StepState() for step in input.pipeline.steps}
+        pipeline = self._input.pipeline if self._input else None
+        self._state = (self._input.state if self._input else None) or PipelineState(
+            steps={step.id: StepState() for step in (pipeline.steps if pipeline else ())}
         )
+        self._resolved: dict[str, SkillOptions] = dict(
+            (self._input.resolved if self._input else None) or {}
+        )
+        self._graph = _Graph(pipeline, self._state) if pipeline else None
+        self._outputs = {
+            step_id: step.output
+            for step_id, step in self._state.steps.items()
+            if step.status == "completed"
+        }
+        self._ready: deque[str] = deque()
+        self._finished: deque[str] = deque()
+        self._slots = asyncio.Semaphore(self._input.max_children if self._input else 1)
         self._draining = False
         self._progress_this_run = 0
-        self._resolved: dict[str, SkillOptions] = dict(input.resolved or {})
-
-    async def _resolve(self) -> list[str]:
-        """Resolve every step's skill once (in an activity); return the spec's problems."""
-        pairs = sorted({(step.agent, step.skill) for step in self._input.pipeline.steps})
-        refs = [SkillRef(agent=agent, skill=skill) for agent, skill in pairs]
-        errors: dict[str, str] = {}
-        for ref, resolution in zip(refs, await resolve_skills(refs), strict=True):
-            key = f"{ref.agent}.{ref.skill}"
-            if resolution.options is not None:
-                self._resolved[key] = resolution.options
-            else:
-                errors[key] = resolution.error or "cannot resolve"
-        return validate(self._input.pipeline, lambda agent, skill: errors.get(f"{agent}.{skill}"))
 
     @workflow.query(name=PIPELINE_STATE_QUERY)
     def state(self) -> PipelineState:
@@ -67,15 +119,23 @@ class PipelineWorkflow:
         return self._state
 
     @workflow.run
-    async def run(self, input: PipelineInput) -> PipelineState:
+    async def run(self, input: Any) -> PipelineState:
         """Run the pipeline; returns its final state (never raises for step failures)."""
-        if input.state is None:
+        if self._input is None or self._graph is None:
+            return await self._close("rejected", self._input_error or "invalid input")
+        if self._input.state is None:
             try:
                 problems = await self._resolve()
             except asyncio.CancelledError:
                 return await self._close("canceled", "canceled by caller")
             if problems:
                 return await self._close("rejected", "; ".join(problems))
+            if self._searchable():
+                set_missing_attributes("pipeline", self._input.pipeline.name, self._input.caller)
+        for step_id in sorted(self._graph.steps, key=self._graph.order.__getitem__):
+            state = self._state.steps[step_id]
+            if state.status not in _DONE and self._graph.waiting[step_id] == 0:
+                self._ready.append(step_id)
         running: dict[str, asyncio.Task[None]] = {}
         try:
             while True:
@@ -83,10 +143,7 @@ class PipelineWorkflow:
                 if not running:
                     break
                 await workflow.wait_condition(
-                    lambda: (
-                        any(task.done() for task in running.values())
-                        or (not self._draining and self._should_drain())
-                    )
+                    lambda: bool(self._finished) or (not self._draining and self._should_drain())
                 )
                 if self._should_drain():
                     self._draining = True
@@ -98,50 +155,77 @@ class PipelineWorkflow:
             await _cancel_all(running)
             return await self._close("canceled", "canceled by caller")
         if self._draining and any(s.status not in _DONE for s in self._state.steps.values()):
-            self._state.runs += 1
-            await self._quiesce()
-            workflow.continue_as_new(
-                input.model_copy(
-                    update={
-                        "state": self._state,
-                        "stream_state": self._stream.get_state(),
-                        "resolved": self._resolved,
-                    }
-                )
-            )
+            await self._continue_as_new()
         return await self._close("completed", None)
 
+    async def _resolve(self) -> list[str]:
+        """Resolve every step's skill once (in an activity); return the spec's problems."""
+        assert self._input is not None
+        pairs = sorted({(step.agent, step.skill) for step in self._input.pipeline.steps})
+        refs = [SkillRef(agent=agent, skill=skill) for agent, skill in pairs]
+        errors: dict[str, str] = {}
+        for ref, resolution in zip(refs, await resolve_skills(refs), strict=True):
+            key = f"{ref.agent}.{ref.skill}"
+            if resolution.options is not None:
+                self._resolved[key] = resolution.options
+            else:
+                errors[key] = resolution.error or "cannot resolve"
+        return validate(self._input.pipeline, lambda agent, skill: errors.get(f"{agent}.{skill}"))
+
+    def _searchable(self) -> bool:
+        return any(options.search_attributes for options in self._resolved.values())
+
     def _launch_ready(self, running: dict[str, asyncio.Task[None]]) -> None:
-        steps = self._state.steps
-        for step in self._input.pipeline.steps:
-            state = steps[step.id]
-            if step.id in running or state.status in _DONE:
-                continue
-            deps = [steps[d] for d in dependencies(step)]
-            if any(d.status in ("failed", "canceled", "skipped") for d in deps):
-                state.status = "skipped"
-                state.error = "a step it depends on did not complete"
-                self._announce(step.id)
-            elif all(d.status == "completed" for d in deps) and not self._draining:
-                running[step.id] = asyncio.create_task(self._run_step(step))
+        assert self._graph is not None
+        while self._ready and not self._draining:
+            step_id = self._ready.popleft()
+            task = asyncio.create_task(self._run_step(self._graph.steps[step_id]))
+            running[step_id] = task
+            task.add_done_callback(self._on_step_done(step_id))
+
+    def _on_step_done(self, step_id: str) -> Callable[[asyncio.Task[None]], None]:
+        return lambda _: self._finished.append(step_id)
 
     def _collect(self, running: dict[str, asyncio.Task[None]]) -> str | None:
-        """Forget finished step tasks; return the error of a step that fails the pipeline."""
-        for step_id, task in list(running.items()):
-            if not task.done():
-                continue
-            del running[step_id]
+        """Settle finished steps; return the error of a step that fails the pipeline."""
+        assert self._graph is not None
+        while self._finished:
+            step_id = self._finished.popleft()
+            running.pop(step_id, None)
             state = self._state.steps[step_id]
-            if state.status in _DONE:
-                self._progress_this_run += 1
-            step = self._input.pipeline.step(step_id)
-            if state.status == "failed" and step.on_failure == "fail":
-                return f"step {step_id!r} failed: {state.error}"
+            if state.status not in _DONE:
+                continue  # stopped by draining for continue-as-new: it runs again next run
+            self._progress_this_run += 1
+            if state.status == "completed":
+                self._outputs[step_id] = state.output
+                for dependent in self._graph.dependents[step_id]:
+                    self._graph.waiting[dependent] -= 1
+                    if self._graph.waiting[dependent] == 0:
+                        self._ready.append(dependent)
+            else:
+                self._skip_dependents(step_id)
+                if state.status == "failed" and self._graph.steps[step_id].on_failure == "fail":
+                    return f"step {step_id!r} failed: {state.error}"
         return None
+
+    def _skip_dependents(self, step_id: str) -> None:
+        """Every step that depends on `step_id`, directly or not, is skipped."""
+        assert self._graph is not None
+        pending = deque(self._graph.dependents[step_id])
+        while pending:
+            dependent = pending.popleft()
+            state = self._state.steps[dependent]
+            if state.status in _DONE:
+                continue
+            state.status = "skipped"
+            state.error = "a step it depends on did not complete"
+            self._announce(dependent)
+            pending.extend(self._graph.dependents[dependent])
 
     def _should_drain(self) -> bool:
         if self._progress_this_run == 0:
             return False  # continuing as new before any progress could loop forever
+        assert self._input is not None
         info = workflow.info()
         limit = self._input.continue_as_new_after
         if limit is not None:
@@ -150,62 +234,67 @@ class PipelineWorkflow:
 
     async def _run_step(self, step: Step) -> None:
         state = self._state.steps[step.id]
-        if state.status == "pending":
-            state.status = "running"
-            state.started_at = workflow.now()
-            self._announce(step.id)
-        outputs = {
-            step_id: s.output for step_id, s in self._state.steps.items() if s.status == "completed"
-        }
         base_id = f"{workflow.info().workflow_id}/{step.id}"
         try:
             if step.map is None:
-                result = await self._run_task(step, resolve(step.args, outputs), base_id)
+                args = resolve(step.args, self._outputs)
+                result = await self._run_task(step, args, base_id)
                 state.artifacts.extend(result.artifacts)
                 self._finish(
                     step.id, result.output, result.error, canceled=result.status == "canceled"
                 )
             else:
-                await self._run_map(step, state, outputs, base_id)
-        except PipelineError as exc:
-            self._finish(step.id, None, str(exc))
+                await self._run_map(step, state, base_id)
         except asyncio.CancelledError:
-            state.status = "canceled"
-            state.finished_at = workflow.now()
-            self._announce(step.id)
+            if state.status == "running" and not self._draining:
+                state.status = "canceled"
+                state.finished_at = workflow.now()
+                self._announce(step.id)
             raise
+        except workflow.NondeterminismError:
+            raise
+        except Exception as exc:  # any other failure ends the step, with its error
+            self._finish(step.id, None, _describe(exc))
 
-    async def _run_map(
-        self, step: Step, state: StepState, outputs: dict[str, Any], base_id: str
-    ) -> None:
-        items = resolve(step.map, outputs)
+    def _mark_running(self, step_id: str) -> None:
+        state = self._state.steps[step_id]
+        if state.status == "pending":
+            state.status = "running"
+            state.started_at = state.started_at or workflow.now()
+            self._announce(step_id)
+
+    async def _run_map(self, step: Step, state: StepState, base_id: str) -> None:
+        items = resolve(step.map, self._outputs)
         if not isinstance(items, list):
             raise PipelineError(f"map of step {step.id!r} is not a list: {str(items)[:80]}")
+        if len(items) > MAX_MAP_ITEMS:
+            raise PipelineError(
+                f"map of step {step.id!r} has {len(items)} items; the limit is {MAX_MAP_ITEMS}"
+            )
         state.items_total = len(items)
-        waiting = [i for i in range(len(items)) if i not in state.item_results]
+        waiting = deque(i for i in range(len(items)) if i not in state.item_results)
         active: dict[asyncio.Task[CallResult], int] = {}
-        while waiting or active:
-            while waiting and len(active) < step.concurrency and not self._draining:
-                index = waiting.pop(0)
-                args = resolve(step.args, outputs, items[index], index)
-                active[asyncio.create_task(self._run_task(step, args, f"{base_id}/{index}"))] = (
-                    index
-                )
-            if not active:
-                return  # draining: the next run carries on from item_results
-            try:
+        try:
+            while waiting or active:
+                while waiting and len(active) < step.concurrency and not self._draining:
+                    index = waiting.popleft()
+                    args = resolve(step.args, self._outputs, items[index], index)
+                    task = asyncio.create_task(self._run_task(step, args, f"{base_id}/{index}"))
+                    active[task] = index
+                if not active:
+                    return  # draining: the next run carries on from item_results
                 done, _ = await workflow.wait(list(active), return_when=asyncio.FIRST_COMPLETED)
-            except asyncio.CancelledError:
-                for task in active:
-                    task.cancel()
-                await asyncio.gather(*active, return_exceptions=True)
-                raise
-            for task in done:
-                result = task.result()
-                state.item_results[active.pop(task)] = result
-                self._announce(step.id)
-                self._progress_this_run += 1
-                state.artifacts.extend(result.artifacts)
+                for task in sorted(done, key=active.__getitem__):
+                    result = task.result()
+                    state.item_results[active.pop(task)] = result
+                    state.artifacts.extend(result.artifacts)
+                    self._progress_this_run += 1
+                    self._announce(step.id)
+        except BaseException:
+            for task in active:
+                task.cancel()
+            await asyncio.gather(*active, return_exceptions=True)
+            raise
         ordered = [state.item_results[i] for i in range(len(items))]
         failures = [(i, r) for i, r in enumerate(ordered) if not r.ok]
         error = None
@@ -219,12 +308,15 @@ class PipelineWorkflow:
         result = CallResult(task_id=task_id, status="failed", error="not run")
         for attempt in range(step.retries + 1):
             child_id = task_id if attempt == 0 else f"{task_id}~{attempt}"
-            result = await self._child(step, args, child_id)
+            async with self._slots:
+                self._mark_running(step.id)
+                result = await self._child(step, args, child_id)
             if result.status in ("completed", "rejected", "canceled"):
                 break
         return result
 
     async def _child(self, step: Step, args: dict[str, Any], task_id: str) -> CallResult:
+        assert self._input is not None
         task = SkillRunInput(
             agent=step.agent,
             skill=step.skill,
@@ -254,6 +346,7 @@ class PipelineWorkflow:
         state.output = output
         state.error = error
         state.status = "canceled" if canceled else "failed" if error else "completed"
+        state.started_at = state.started_at or workflow.now()
         state.finished_at = workflow.now()
         self._announce(step_id)
 
@@ -268,11 +361,25 @@ class PipelineWorkflow:
             payload["error"] = state.error
         self._events.publish(EventRecord(kind="step", payload=payload))
 
-    async def _quiesce(self) -> None:
+    async def _continue_as_new(self) -> None:
+        assert self._input is not None
+        self._state.runs += 1
+        for state in self._state.steps.values():
+            if state.status == "running":
+                state.status = "pending"  # stopped while draining; it starts again next run
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        stream = self._stream.get_state()
+        if len(stream.log) > _RETAINED_EVENTS:
+            self._stream.truncate(stream.base_offset + len(stream.log) - _RETAINED_EVENTS)
+            stream = self._stream.get_state()
+        workflow.continue_as_new(
+            self._input.model_copy(
+                update={"state": self._state, "stream_state": stream, "resolved": self._resolved}
+            )
+        )
 
-    async def _close(self, status: Any, error: str | None) -> PipelineState:
+    async def _close(self, status: PipelineStatus, error: str | None) -> PipelineState:
         for step_id, state in self._state.steps.items():
             if state.status in ("pending", "running"):
                 state.status = "skipped" if state.status == "pending" else "canceled"
@@ -283,8 +390,15 @@ class PipelineWorkflow:
         self._events.publish(EventRecord(kind="pipeline", payload=payload))
         if workflow.info().typed_search_attributes.get(attrs.STATUS) is not None:
             workflow.upsert_search_attributes([attrs.STATUS.value_set(status)])
-        await self._quiesce()
+        self._stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, PipelineError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def _cancel_all(running: dict[str, asyncio.Task[None]]) -> None:
