@@ -46,6 +46,7 @@ _T = TypeVar("_T")
 WATCH_AFTER = 0.5
 _RETRY_PAUSE = 0.5
 _UNKNOWN_ATTEMPT_TRIES = 40
+_ANNOUNCE_GRACE = 10.0
 _TRANSIENT = (
     RPCStatusCode.UNAVAILABLE,
     RPCStatusCode.DEADLINE_EXCEEDED,
@@ -114,7 +115,11 @@ class AttemptLink:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Stop watching."""
+        """Stop watching; let an announcement in flight land (its `retry` event tells why)."""
+        if self._registered is not None and not self._registered.done():
+            with contextlib.suppress(BaseException):
+                async with asyncio.timeout(_ANNOUNCE_GRACE):
+                    await asyncio.shield(self._registered)
         for task in (self._watch, self._registered):
             if task is not None and not task.done():
                 task.cancel()

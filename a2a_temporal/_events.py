@@ -159,6 +159,7 @@ class EventPublisher:
             Superseded: A newer attempt replaced this one.
             InfrastructureError: Temporal could not be reached.
         """
+        await self._ready()
         while self._inflight is not None or self._pending:
             await self._send_batch()
 

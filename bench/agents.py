@@ -19,6 +19,11 @@ class Count(BaseModel):
     n: int
 
 
+class Rate(BaseModel):
+    per_second: float
+    seconds: float
+
+
 class Blobs(BaseModel):
     count: int
     mib: int
@@ -55,6 +60,17 @@ class Streamer(A2AAgent):
             if i % 10 == 9:
                 await asyncio.sleep(0.005)
         return args.n
+
+    @skill(retries=0)
+    async def steady(self, ctx: RunContext[NoAuth], args: Rate) -> int:
+        """Emit `per_second` stamped text deltas a second for `seconds` (an LLM-like stream)."""
+        sent = 0
+        started = time.monotonic()
+        while time.monotonic() - started < args.seconds:
+            await ctx.emit_event(AgentEvent("text_delta", {"text": f"{sent} ", "t": time.time()}))
+            sent += 1
+            await asyncio.sleep(1 / args.per_second)
+        return sent
 
     @skill(retries=0)
     async def wait(self, ctx: RunContext[NoAuth], args: Count) -> str:
