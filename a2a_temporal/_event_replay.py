@@ -124,13 +124,14 @@ def effective_events(records: list[tuple[int, str, dict[str, Any], bool]]) -> li
     """The skill's events that still stand, given the stream's records in order.
 
     Each record is `(offset, kind, payload, from_skill)`; a `diverged` record
-    drops the skill events from its `superseded_from` offset on.
+    with `superseded_from` drops the skill events from that offset on (one
+    about superseded calls does not).
     """
     standing: list[SentEvent] = []
     for offset, kind, payload, from_skill in records:
         if from_skill:
             standing.append(SentEvent(offset, kind, payload))
-        elif kind == DIVERGED_EVENT:
+        elif kind == DIVERGED_EVENT and "superseded_from" in payload:
             cut = int(payload["superseded_from"])
             standing = [event for event in standing if event.offset < cut]
     return standing

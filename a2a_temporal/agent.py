@@ -271,6 +271,33 @@ def _output_schema(annotation: Any) -> dict[str, Any]:
         return {}
 
 
+def _check_declarations(agent: type[A2AAgent]) -> None:
+    """Refuse, at class definition, declarations that could never work."""
+    where = f"agent {agent.name!r}"
+    model = agent.auth_model
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{where}: auth_model must be a pydantic model class, got {model!r}")
+    if agent.workspace_access not in ("none", "read", "write"):
+        raise TypeError(
+            f"{where}: workspace_access must be 'none', 'read' or 'write', "
+            f"got {agent.workspace_access!r}"
+        )
+    for field in ("tags", "capabilities"):
+        value = getattr(agent, field)
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{where}: {field} must be a tuple of strings, got {value!r}")
+    if "scopes" in model.model_fields:
+        return
+    for spec in agent.skills.values():
+        if spec.scopes:
+            raise TypeError(
+                f"{where}: skill {spec.name!r} requires scopes {', '.join(spec.scopes)}, but "
+                f"the agent's auth_model {model.__name__} has no `scopes` field, so no caller "
+                "could ever hold them; set auth_model = ScopedAuth (or a model with a "
+                "`scopes` field) on the agent class"
+            )
+
+
 def _check_name(what: str, name: str) -> None:
     if not _NAME.match(name):
         raise ValueError(
@@ -320,11 +347,20 @@ class A2AAgent:
         _check_name("agent", cls.name)
         found: dict[str, SkillSpec] = {}
         for klass in reversed(cls.__mro__):
-            for attr in vars(klass).values():
+            own: dict[str, str] = {}
+            for attr_name, attr in vars(klass).items():
                 spec = getattr(attr, _SPEC_ATTR, None)
-                if isinstance(spec, SkillSpec):
-                    found[spec.name] = spec
+                if not isinstance(spec, SkillSpec):
+                    continue
+                if spec.name in own:
+                    raise TypeError(
+                        f"agent {cls.name!r} declares skill {spec.name!r} twice (methods "
+                        f"{own[spec.name]} and {attr_name}); give one of them another name"
+                    )
+                own[spec.name] = attr_name
+                found[spec.name] = spec
         cls.skills = found
+        _check_declarations(cls)
 
     def get_skill(self, name: str) -> SkillSpec:
         """Return the skill called `name`.
@@ -352,7 +388,10 @@ class A2AAgent:
         try:
             return self.auth_model.model_validate(raw)
         except ValidationError as exc:
-            raise SkillRejected(f"invalid auth for {self.name!r}: {describe_errors(exc)}") from None
+            raise SkillRejected(
+                f"the caller's identity does not fit agent {self.name!r} (auth model "
+                f"{self.auth_model.__name__}): {describe_errors(exc)}"
+            ) from None
 
     def prepare(
         self,

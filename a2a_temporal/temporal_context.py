@@ -194,7 +194,7 @@ class TemporalRunContext(RunContext[AuthT]):
         return self._discovery
 
     def _a2a_client(self) -> A2AClient:
-        raise RuntimeError("TemporalRunContext sends calls through its own workflow")
+        return _CallsThroughContext(self)
 
     async def call(
         self,
@@ -275,6 +275,31 @@ class TemporalRunContext(RunContext[AuthT]):
     async def aclose(self) -> None:
         """Stop sending calls (the activity is ending)."""
         await self._batcher.aclose()
+
+
+class _CallsThroughContext(A2AClient):
+    """The A2A client of a skill on Temporal: calls go through the skill's own workflow."""
+
+    def __init__(self, ctx: TemporalRunContext[Any]) -> None:
+        self._ctx = ctx
+
+    @property
+    def discovery(self) -> DiscoveryClient:
+        """The context's discovery."""
+        return self._ctx.discover
+
+    async def call(
+        self,
+        target: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None = None,
+        grant: Any = None,
+        timeout: timedelta | float | None = None,
+        auth: BaseModel | Mapping[str, Any] | None = None,
+    ) -> CallResult:
+        """Call as the skill does: as its caller (`auth` is not used), through its workflow."""
+        return await self._ctx.call(target, skill, args=args, grant=grant, timeout=timeout)
 
 
 def _cancel_requested() -> bool:

@@ -86,3 +86,50 @@ def test_agent_name_defaults_to_class_name() -> None:
 
     assert Helper.name == "Helper"
     assert list(Helper.skills) == ["do-it"]
+
+
+def test_declarations_that_can_never_work_are_refused_at_class_definition() -> None:
+    with pytest.raises(TypeError, match="auth_model NoAuth has no `scopes` field") as info:
+
+        class Locked(A2AAgent):
+            name = "locked"
+
+            @skill(scopes=("admin",))
+            async def open(self, ctx: RunContext[NoAuth]) -> str:
+                return "never"
+
+    assert "agent 'locked': skill 'open' requires scopes admin" in str(info.value)
+    with pytest.raises(TypeError, match="declares skill 'go' twice"):
+
+        class Twice(A2AAgent):
+            @skill(name="go")
+            async def first(self, ctx: RunContext[NoAuth]) -> str:
+                return "1"
+
+            @skill(name="go")
+            async def second(self, ctx: RunContext[NoAuth]) -> str:
+                return "2"
+
+    with pytest.raises(TypeError, match="args must be annotated with a pydantic model"):
+
+        class Loose(A2AAgent):
+            @skill
+            async def go(self, ctx: RunContext[NoAuth], args: dict) -> str:  # type: ignore[type-arg]
+                return "x"
+
+    with pytest.raises(TypeError, match="workspace_access must be 'none', 'read' or 'write'"):
+
+        class Sloppy(A2AAgent):
+            workspace_access = "rw"  # type: ignore[assignment]
+
+    with pytest.raises(TypeError, match="auth_model must be a pydantic model class"):
+
+        class Odd(A2AAgent):
+            auth_model = dict  # type: ignore[assignment]
+
+
+def test_an_identity_that_does_not_fit_is_rejected_saying_so() -> None:
+    with pytest.raises(
+        SkillRejected, match="does not fit agent 'vault' \\(auth model ScopedAuth\\)"
+    ):
+        Vault().prepare("reveal", {"text": "K"}, {"scopes": ["vault:read"]})

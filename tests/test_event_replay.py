@@ -101,3 +101,12 @@ def test_effective_events_drop_what_a_divergence_superseded() -> None:
         SentEvent(0, "progress", {"message": "x"}),
         SentEvent(4, "text_delta", {"text": "The dog"}),
     ]
+
+
+def test_a_divergence_of_calls_leaves_the_events_standing() -> None:
+    records = [
+        (0, "progress", {"message": "a"}, True),
+        (1, "diverged", {"superseded_calls": ["t/call-0"], "from_call": 0}, False),
+        (2, "progress", {"message": "b"}, True),
+    ]
+    assert [e.offset for e in effective_events(records)] == [0, 2]
