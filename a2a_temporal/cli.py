@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.service import RPCError
 
-from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineState
+from a2a_temporal._failures import describe_exception
+from a2a_temporal._follow import Answerer, print_events
+from a2a_temporal._inspect import Kind, WrongKind, expect_kind, has_pollers, task_queue_of
+from a2a_temporal.models import SkillRunInput, TaskState
+from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
 from a2a_temporal.runner import (
     configure_logging,
@@ -31,12 +38,30 @@ from a2a_temporal.types import AgentEvent, CallResult
 __all__ = ["main", "run"]
 
 
+_POLLER_GRACE = 5.0
+DEBUG_ENV = "A2A_TEMPORAL_DEBUG"
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "skill-run": SkillRunInput,
+    "result": CallResult,
+    "task-state": TaskState,
+    "pipeline": PipelineInput,
+    "pipeline-result": PipelineState,
+}
+
+
 class CliError(Exception):
     """A problem to report on one line, without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error on one line (exit code 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="a2a-temporal", description=__doc__)
+    parser = _Parser(prog="a2a-temporal", description=__doc__)
     parser.add_argument(
         "--address", help="Temporal address (default: $A2A_TEMPORAL_TEMPORAL_ADDRESS)"
     )
@@ -55,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a skill and print its result")
     run.add_argument("agent")
     run.add_argument("skill")
-    run.add_argument("--args", default="{}", help="JSON object of arguments")
+    run.add_argument(
+        "--args", default="{}", help="JSON object of arguments, @FILE to read it, - for stdin"
+    )
     run.add_argument("--follow", action="store_true", help="print events live while it runs")
 
     events = commands.add_parser("events", help="print a task's events")
@@ -68,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     answer = commands.add_parser("answer", help="answer a task's open question")
     answer.add_argument("task_id")
     answer.add_argument("question_id")
-    answer.add_argument("value", help="JSON value, or plain text")
+    answer.add_argument("value", help="JSON value or plain text; @FILE to read it, - for stdin")
 
     pipeline = commands.add_parser("pipeline", help="run and manage pipelines")
     pipeline_commands = pipeline.add_subparsers(dest="pipeline_command", required=True)
@@ -77,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     pipeline_run.add_argument("--follow", action="store_true", help="show step states live")
     for name, text in (("status", "print a pipeline's step states"), ("cancel", "cancel it")):
         pipeline_commands.add_parser(name, help=text).add_argument("pipeline_id")
+
+    schema = commands.add_parser("schema", help="print a JSON Schema of the workflow API")
+    schema.add_argument("name", choices=sorted(SCHEMAS), help="which document")
 
     artifacts = commands.add_parser("artifacts", help="list a task's artifacts or fetch one")
     artifacts.add_argument("task_id")
@@ -169,60 +199,102 @@ async def _worker(args: argparse.Namespace) -> None:
         raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
 
 
-async def _print_events(events: AsyncIterator[AgentEvent], limit: int | None = None) -> None:
-    """Print events as they come (text deltas run on); stop after `limit` if given."""
-    mid_line = False
-    printed = 0
-    async for event in events:
-        if event.kind == "text_delta":
-            print(event.payload.get("text", ""), end="", flush=True)
-            mid_line = True
-        else:
-            if mid_line:
-                print()
-                mid_line = False
-            print(f"[{event.kind}] {json.dumps(event.payload, default=str)}", flush=True)
-        printed += 1
-        if limit is not None and printed >= limit:
-            break
-    if mid_line:
-        print(flush=True)
-
-
 def _print_result(result: CallResult) -> None:
     print(result.model_dump_json(indent=2))
 
 
-async def _run(args: argparse.Namespace) -> int:
+def _json_arg(text: str, what: str) -> Any:
+    """Parse a JSON argument given inline, as `@FILE` or as `-` (stdin)."""
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise CliError(f"cannot read {what} from {text[1:]}: {exc.strerror}") from None
     try:
-        skill_args = json.loads(args.args)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CliError(f"--args is not valid JSON: {exc}") from None
+        raise CliError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CliError(f"{what} is nested too deeply") from None
+
+
+async def _run(args: argparse.Namespace) -> int:
+    skill_args = _json_arg(args.args, "--args")
     if not isinstance(skill_args, dict):
         raise CliError("--args must be a JSON object")
     client = await _client(args)
-    handle = await client.start(args.agent, args.skill, args=skill_args, caller="cli")
+    try:
+        handle = await client.start(args.agent, args.skill, args=skill_args, caller="cli")
+    except (ValueError, TypeError) as exc:
+        raise CliError(str(exc)) from None
     print(f"task {handle.task_id}", file=sys.stderr, flush=True)
-    if args.follow:
-        await _print_events(handle.events())
-    return await _result(handle)
+    async with _warn_when_unpolled(client, handle.task_id):
+        if args.follow:
+            await print_events(handle.events(), answer=_answerer(client))
+        return await _result(handle)
+
+
+def _answerer(client: TemporalA2AClient) -> Answerer:
+    async def answer(task_id: str, question_id: str, value: Any) -> None:
+        await client.get_task(task_id).answer(question_id, value)
+        print(f"  answered {question_id} of {task_id}", flush=True)
+
+    return answer
+
+
+@contextlib.asynccontextmanager
+async def _warn_when_unpolled(client: TemporalA2AClient, workflow_id: str) -> AsyncIterator[None]:
+    """Say once, after a few seconds, if no worker polls the queue the work waits on."""
+
+    async def check() -> None:
+        await asyncio.sleep(_POLLER_GRACE)
+        queue = await task_queue_of(client.temporal, workflow_id)
+        if not await has_pollers(client.temporal, queue):
+            print(
+                f"a2a-temporal: no worker is polling task queue {queue!r}; start one with "
+                f"`a2a-temporal worker --agents module:attr --task-queue {queue}` "
+                "(or `a2a-temporal dev --agents module:attr`)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    warning = asyncio.create_task(check())
+    try:
+        yield
+    finally:
+        warning.cancel()
+        with contextlib.suppress(asyncio.CancelledError, RPCError):
+            await warning
 
 
 async def _events(args: argparse.Namespace) -> int:
     client = await _client(args)
+    await _expect(client, args.task_id, "task")
     handle = client.get_task(args.task_id)
     if args.follow:
-        await _print_events(handle.events())
+        await print_events(handle.events(), answer=_answerer(client))
         return 0
     stream = WorkflowStreamClient.create(client.temporal, args.task_id)
     end = await stream.get_offset()
     if end:
-        await _print_events(handle.events(), limit=end)
+        await print_events(handle.events(), limit=end)
     return 0
+
+
+async def _expect(client: TemporalA2AClient, workflow_id: str, kind: Kind) -> None:
+    try:
+        await expect_kind(client.temporal, workflow_id, kind)
+    except LookupError:
+        raise UnknownTask(f"no {kind} {workflow_id!r}") from None
+    except WrongKind as exc:
+        raise CliError(str(exc)) from None
 
 
 async def _on_task(args: argparse.Namespace, action: Callable[[TaskHandle], Awaitable[int]]) -> int:
     client = await _client(args)
+    await _expect(client, args.task_id, "task")
     return await action(client.get_task(args.task_id))
 
 
@@ -240,6 +312,7 @@ async def _result(handle: TaskHandle) -> int:
 
 async def _artifacts(args: argparse.Namespace) -> int:
     client = await _client(args)
+    await _expect(client, args.task_id, "task")
     handle = client.get_task(args.task_id)
     if args.get is None:
         for ref in await handle.artifacts():
@@ -269,12 +342,6 @@ def _print_state(state: PipelineState) -> None:
         print(f"  {step_id:<24} {step.status:<10}{items}{took}{error}", flush=True)
 
 
-def _print_step_event(payload: dict[str, Any]) -> None:
-    items = f" {payload['items_done']}/{payload['items_total']}" if "items_total" in payload else ""
-    error = f" error: {payload['error']}" if "error" in payload else ""
-    print(f"[step] {payload['step']} {payload['status']}{items}{error}", flush=True)
-
-
 async def _pipeline(args: argparse.Namespace) -> int:
     client = await _client(args)
     if args.pipeline_command == "run":
@@ -284,12 +351,12 @@ async def _pipeline(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         handle = await client.start_pipeline(spec)
         print(f"pipeline {handle.pipeline_id}", flush=True)
-        if args.follow:
-            async for event in handle.events():
-                if event.kind == "step":
-                    _print_step_event(event.payload)
-        state = await handle.result()
+        async with _warn_when_unpolled(client, handle.pipeline_id):
+            if args.follow:
+                await print_events(_without_summary(handle.events()), answer=_answerer(client))
+            state = await handle.result()
     else:
+        await _expect(client, args.pipeline_id, "pipeline")
         handle = client.get_pipeline(args.pipeline_id)
         if args.pipeline_command == "cancel":
             await handle.cancel()
@@ -301,17 +368,32 @@ async def _pipeline(args: argparse.Namespace) -> int:
     return 0 if state.status in ("completed", "running") else 1
 
 
+async def _without_summary(events: AsyncIterator[AgentEvent]) -> AsyncIterator[AgentEvent]:
+    """A pipeline's events but its final `pipeline` event (the state is printed instead)."""
+    async for event in events:
+        if event.kind != "pipeline":
+            yield event
+
+
 async def _answer(args: argparse.Namespace) -> int:
     try:
-        value = json.loads(args.value)
-    except json.JSONDecodeError:
+        value = _json_arg(args.value, "VALUE")
+    except CliError:
+        if args.value.startswith("@") or args.value == "-":
+            raise
         value = args.value
     client = await _client(args)
+    await _expect(client, args.task_id, "task")
     try:
         await client.get_task(args.task_id).answer(args.question_id, value)
     except ValueError as exc:
         raise CliError(f"answer refused: {exc}") from None
     print(f"answered {args.question_id} of {args.task_id}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(SCHEMAS[args.name].model_json_schema(), indent=2))
     return 0
 
 
@@ -334,6 +416,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _answer(args)
     elif args.command == "pipeline":
         return await _pipeline(args)
+    elif args.command == "schema":
+        return _schema(args)
     return 0
 
 
@@ -343,13 +427,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(_dispatch(args))
     except (CliError, UnknownTask) as exc:
-        print(f"a2a-temporal: error: {exc}", file=sys.stderr)
+        print(f"a2a-temporal: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except RPCError as exc:
         print(f"a2a-temporal: error: Temporal said: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(
+            f"a2a-temporal: error: {_one_line(describe_exception(exc))} "
+            f"(set {DEBUG_ENV}=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def run() -> NoReturn:

@@ -21,6 +21,7 @@ __all__ = [
     "AWAITING_INPUT_ERROR_TYPE",
     "AWAIT_ANSWER_UPDATE",
     "CALLS_UPDATE",
+    "CHILD_QUESTION_SIGNAL",
     "EVENTS_TOPIC",
     "INFRASTRUCTURE_ERROR_TYPE",
     "PUBLISH_UPDATE",
@@ -47,6 +48,7 @@ __all__ = [
     "Question",
     "QuestionAsk",
     "QuestionState",
+    "RelayedQuestion",
     "Resolution",
     "RunSkillInput",
     "RunStatus",
@@ -66,6 +68,7 @@ WATCH_UPDATE = "a2a.watch"
 ASK_UPDATE = "a2a.ask"
 AWAIT_ANSWER_UPDATE = "a2a.await_answer"
 ANSWER_UPDATE = "a2a.answer"
+CHILD_QUESTION_SIGNAL = "a2a.child_question"
 QUESTIONS_QUERY = "a2a.questions"
 STATE_QUERY = "a2a.state"
 EVENTS_TOPIC = "events"
@@ -293,6 +296,13 @@ class Question(BaseModel):
     prompt: str
     json_schema: dict[str, Any] | None = None
     timeout_seconds: float | None = None
+
+
+class RelayedQuestion(BaseModel):
+    """A question one of a workflow's child tasks asked, passed up to show its followers."""
+
+    task_id: str
+    question: Question
 
 
 class QuestionAsk(BaseModel):

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import shlex
 import sys
 import uuid
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from a2a_temporal import Pipeline
 from a2a_temporal.testing import DevStack
-from tests.agents import Analyst, Mathy, Slow, Splitter, Writer
+from tests.agents import Analyst, Approver, Mathy, Slow, Splitter, Writer
 from tests.temporal_helpers import running, wait_started
 
 
@@ -102,14 +103,21 @@ async def test_cancel_from_the_cli(stack: DevStack, queue: str, env: dict[str, s
         assert json.loads(out)["status"] == "canceled"
 
 
+DEEP = "[" * 5_000 + "]" * 5_000
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (("--address", "127.0.0.1:1", "result", "x"), "cannot reach Temporal at 127.0.0.1:1"),
-        (("result", "no-such-task"), "no task 'no-such-task'"),
         (("run", "a", "b", "--args", "{bad"), "--args is not valid JSON"),
         (("run", "a", "b", "--args", "[1]"), "--args must be a JSON object"),
+        (("run", "a", "b", "--args", DEEP), "--args is nested too deeply"),
+        (("run", "a", "b", "--args", "@/no/such/file.json"), "cannot read --args from"),
+        (("run", "a", "b", "--task"), "unrecognized arguments: --task"),
         (("worker", "--agents", "nope"), "must look like 'package.module:attr'"),
+        (("schema", "nope"), "invalid choice: 'nope'"),
+        (("pipeline", "run", "/no/such.yaml"), "cannot read /no/such.yaml"),
     ],
 )
 async def test_errors_are_one_line_without_traceback(
@@ -121,6 +129,88 @@ async def test_errors_are_one_line_without_traceback(
     assert message in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+async def test_every_command_refuses_unknown_and_wrong_kind_ids(
+    stack: DevStack, queue: str, env: dict[str, str]
+) -> None:
+    async with running(stack, [Splitter()], task_queue=queue) as client:
+        task = await client.call("splitter", "upper", args={"text": "x"})
+        pipeline = await client.start_pipeline(
+            Pipeline.parse(
+                {
+                    "steps": [
+                        {"id": "u", "agent": "splitter", "skill": "upper", "args": {"text": "y"}}
+                    ]
+                }
+            )
+        )
+        await pipeline.result()
+        cases = [
+            (("result", "{id}"), "task"),
+            (("events", "{id}"), "task"),
+            (("cancel", "{id}"), "task"),
+            (("artifacts", "{id}"), "task"),
+            (("answer", "{id}", "q0", "yes"), "task"),
+            (("pipeline", "status", "{id}"), "pipeline"),
+            (("pipeline", "cancel", "{id}"), "pipeline"),
+        ]
+        for argv, kind in cases:
+            wrong = pipeline.pipeline_id if kind == "task" else task.task_id
+            for workflow_id, message in (
+                ("no-such-id", f"no {kind} 'no-such-id'"),
+                (wrong, f"is a {'pipeline' if kind == 'task' else 'task'}, not a {kind}"),
+            ):
+                code, out, err = await cli(env, *(a.format(id=workflow_id) for a in argv))
+                assert (code, out) == (2, ""), (argv, err)
+                assert message in err, (argv, err)
+                assert len(err.strip().splitlines()) == 1, err
+
+
+async def test_args_from_a_file_or_stdin_and_a_warning_when_no_worker_polls(
+    stack: DevStack, queue: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    big = {"text": "w " * 100_000}
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps(big))
+    async with running(stack, [Splitter()], task_queue=queue):
+        code, out, err = await cli(env, "run", "splitter", "upper", "--args", f"@{args_file}")
+        assert code == 0, err
+        assert json.loads(out)["output"] == big["text"].upper()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "a2a_temporal.cli",
+            "run",
+            "splitter",
+            "upper",
+            "--args",
+            "-",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        out_bytes, _ = await asyncio.wait_for(process.communicate(b'{"text": "piped"}'), 60)
+        assert json.loads(out_bytes)["output"] == "PIPED"
+    lonely = {**env, "A2A_TEMPORAL_TASK_QUEUE": f"nobody-{uuid.uuid4().hex[:6]}"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "a2a_temporal.cli",
+        "run",
+        "nobody",
+        "anything",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=lonely,
+    )
+    assert process.stderr is not None
+    lines = [await asyncio.wait_for(process.stderr.readline(), 30) for _ in range(2)]
+    process.kill()
+    await process.wait()
+    assert lines[0].startswith(b"task nobody.anything/")
+    assert b"no worker is polling task queue 'nobody-" in lines[1]
 
 
 async def test_pipeline_run_status_cancel(
@@ -159,3 +249,41 @@ async def test_pipeline_run_status_cancel(
         code, out, err = await cli(env, "pipeline", "run", str(tmp_path / "missing.yaml"))
         assert code == 2
         assert "cannot read" in err
+
+
+async def test_following_shows_questions_with_the_line_that_answers_them(
+    stack: DevStack, queue: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "ask.yaml"
+    spec.write_text(
+        "name: ask\nsteps:\n  - {id: gate, agent: approver, skill: review, args: {text: it}}\n"
+    )
+    async with running(stack, [Approver()], task_queue=queue):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "a2a_temporal.cli",
+            "pipeline",
+            "run",
+            str(spec),
+            "--follow",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        assert process.stdout is not None
+        lines: list[str] = []
+        async with asyncio.timeout(60):
+            while not lines or not lines[-1].startswith("  answer with: "):
+                lines.append((await process.stdout.readline()).decode().rstrip("\n"))
+        pipeline_id = lines[0].removeprefix("pipeline ")
+        assert lines[-2] == f"[question] {pipeline_id}/gate q0: approve it?"
+        command = shlex.split(lines[-1].removeprefix("  answer with: "))
+        assert command[:4] == ["a2a-temporal", "answer", f"{pipeline_id}/gate", "q0"]
+        code, out, err = await cli(env, *command[1:3], command[3], "yes")
+        assert (code, out.strip()) == (0, f"answered q0 of {pipeline_id}/gate"), err
+        rest, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0
+    assert "[step] gate completed" in rest.decode()
+    assert rest.decode().splitlines()[-2] == "completed"

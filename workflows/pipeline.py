@@ -22,8 +22,10 @@ from temporalio.exceptions import ChildWorkflowError, TimeoutError
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal import search_attributes as attrs
     from a2a_temporal.models import (
+        CHILD_QUESTION_SIGNAL,
         EVENTS_TOPIC,
         EventRecord,
+        RelayedQuestion,
         SkillOptions,
         SkillRef,
         SkillRunInput,
@@ -112,6 +114,12 @@ class PipelineWorkflow:
         self._slots = asyncio.Semaphore(self._input.max_children if self._input else 1)
         self._draining = False
         self._progress_this_run = 0
+
+    @workflow.signal(name=CHILD_QUESTION_SIGNAL)
+    def child_question(self, relayed: RelayedQuestion) -> None:
+        """A step's task asked a question: show it to the pipeline's followers."""
+        payload = {**relayed.question.model_dump(), "task_id": relayed.task_id}
+        self._events.publish(EventRecord(kind="question", payload=payload))
 
     @workflow.query(name=PIPELINE_STATE_QUERY)
     def state(self) -> PipelineState:

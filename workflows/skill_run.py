@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         AWAIT_ANSWER_UPDATE,
         AWAITING_INPUT_ERROR_TYPE,
         CALLS_UPDATE,
+        CHILD_QUESTION_SIGNAL,
         EVENTS_TOPIC,
         INFRASTRUCTURE_ERROR_TYPE,
         PUBLISH_UPDATE,
@@ -68,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         PublishBatch,
         QuestionAsk,
         QuestionState,
+        RelayedQuestion,
         Resolution,
         RunSkillInput,
         RunStatus,
@@ -90,6 +92,7 @@ __all__ = [
     "TaskHandle",
     "describe_failure",
     "parse_input",
+    "relay_question",
     "resolve_skills",
     "set_missing_attributes",
     "start_task",
@@ -416,16 +419,32 @@ class SkillRunWorkflow:
         self._check_token(token)
 
     @workflow.update(name=ASK_UPDATE)
-    def ask(self, ask: QuestionAsk) -> QuestionState:
-        """Register a question (once; asking again returns its state) and announce it."""
+    async def ask(self, ask: QuestionAsk) -> QuestionState:
+        """Register a question (once; asking again returns its state) and announce it.
+
+        The announcement also goes to the workflow that started this task, so
+        whoever follows a pipeline or a calling task sees its callees' questions.
+        """
         question = ask.question
         known = self._questions.get(question.id)
         if known is None:
             known = QuestionState(**question.model_dump(), asked_at=workflow.now())
             self._questions[question.id] = known
-            self._events.publish(EventRecord(kind="question", payload=question.model_dump()))
             self._set_status("input-required")
+            await self._announce_question(
+                RelayedQuestion(task_id=workflow.info().workflow_id, question=question)
+            )
         return known
+
+    @workflow.signal(name=CHILD_QUESTION_SIGNAL)
+    async def child_question(self, relayed: RelayedQuestion) -> None:
+        """A callee asked a question: show it here too, and pass it further up."""
+        await self._announce_question(relayed)
+
+    async def _announce_question(self, relayed: RelayedQuestion) -> None:
+        payload = {**relayed.question.model_dump(), "task_id": relayed.task_id}
+        self._events.publish(EventRecord(kind="question", payload=payload))
+        await relay_question(relayed)
 
     @ask.validator
     def _check_ask(self, ask: QuestionAsk) -> None:
@@ -674,6 +693,14 @@ async def start_task(
             else None
         ),
     )
+
+
+async def relay_question(relayed: RelayedQuestion) -> None:
+    """Pass a question to the workflow that started this one, if any."""
+    parent = workflow.info().parent
+    if parent is not None:
+        external = workflow.get_external_workflow_handle(parent.workflow_id)
+        await external.signal(CHILD_QUESTION_SIGNAL, relayed)
 
 
 async def _watch(handle: TaskHandle) -> None:
