@@ -23,6 +23,7 @@ from a2a_temporal._inspect import Kind, WrongKind, expect_kind, has_pollers, tas
 from a2a_temporal.models import SkillRunInput, TaskState
 from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
+from a2a_temporal.protocol import require_sdk
 from a2a_temporal.runner import (
     configure_logging,
     exit_process,
@@ -76,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a worker for agents until Ctrl-C")
     worker.add_argument("--agents", required=True, help="comma-separated module:attr specs")
     worker.add_argument("--task-queue", help="task queue (default: $A2A_TEMPORAL_TASK_QUEUE)")
+
+    serve = commands.add_parser("serve", help="serve the registered agents over A2A until Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (%(default)s)")
 
     run = commands.add_parser("run", help="run a skill and print its result")
     run.add_argument("agent")
@@ -397,6 +402,28 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _serve(args: argparse.Namespace) -> int:
+    try:
+        require_sdk()
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    import uvicorn
+
+    from a2a_temporal.protocol.gateway import create_gateway_app
+
+    client = await _client(args)
+    configure_logging()
+    server = uvicorn.Server(
+        uvicorn.Config(create_gateway_app(client), host=args.host, port=args.port, log_level="info")
+    )
+    stop = stop_on_signals()
+    serving = asyncio.create_task(server.serve())
+    await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
+    server.should_exit = True
+    await serving
+    return 0
+
+
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "dev":
         await _dev(args)
@@ -418,6 +445,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _pipeline(args)
     elif args.command == "schema":
         return _schema(args)
+    elif args.command == "serve":
+        return await _serve(args)
     return 0
 
 

@@ -26,8 +26,8 @@ class SkillRejected(Exception):
     """A call was refused before the skill ran (bad args, unknown skill, auth)."""
 
 
-class MissingScopes(SkillRejected):
-    """The caller lacks scopes that a skill requires.
+class MissingScopes(SkillRejected, PermissionError):
+    """The caller lacks scopes that a skill requires (a `PermissionError`, as the contract says).
 
     Attributes:
         missing: The required scopes the caller does not hold, sorted.

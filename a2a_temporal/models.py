@@ -25,6 +25,8 @@ __all__ = [
     "EVENTS_TOPIC",
     "INFRASTRUCTURE_ERROR_TYPE",
     "PUBLISH_UPDATE",
+    "PUSH_QUERY",
+    "PUSH_UPDATE",
     "QUESTIONS_QUERY",
     "REJECTED_ERROR_TYPE",
     "SKILL_ERROR_TYPE",
@@ -45,6 +47,9 @@ __all__ = [
     "Parked",
     "PublishAck",
     "PublishBatch",
+    "PushChange",
+    "PushDelivery",
+    "PushTarget",
     "Question",
     "QuestionAsk",
     "QuestionState",
@@ -69,6 +74,8 @@ ASK_UPDATE = "a2a.ask"
 AWAIT_ANSWER_UPDATE = "a2a.await_answer"
 ANSWER_UPDATE = "a2a.answer"
 CHILD_QUESTION_SIGNAL = "a2a.child_question"
+PUSH_UPDATE = "a2a.push"
+PUSH_QUERY = "a2a.push_configs"
 QUESTIONS_QUERY = "a2a.questions"
 STATE_QUERY = "a2a.state"
 EVENTS_TOPIC = "events"
@@ -148,6 +155,33 @@ class CallStarted(BaseModel):
     result: CallResult | None = None
 
 
+class PushTarget(BaseModel):
+    """A webhook that hears about a task (an A2A push notification config)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str
+    token: str | None = None
+    auth_scheme: str | None = None
+    auth_credentials: str | None = None
+
+
+class PushChange(BaseModel):
+    """The `push` update: add or replace one webhook, or delete one by id."""
+
+    put: PushTarget | None = None
+    delete: str | None = None
+
+
+class PushDelivery(BaseModel):
+    """Input of `PushDeliveryWorkflow`: tell one webhook about one state of a task."""
+
+    task_id: str
+    target: PushTarget
+    state: str
+
+
 class CarriedRun(BaseModel):
     """What a `SkillRunWorkflow` hands to its next run when it continues as new."""
 
@@ -162,6 +196,8 @@ class CarriedRun(BaseModel):
     parked_on: str | None = None
     resumed: bool = False
     continued: int = 0
+    push: list[PushTarget] = Field(default_factory=list)
+    pushes: int = 0
 
 
 class SkillRunInput(BaseModel):
@@ -179,6 +215,10 @@ class SkillRunInput(BaseModel):
     auth: dict[str, Any] | None = None
     caller: str | None = None
     grant: Any = None
+    context_id: str | None = Field(default=None, description="the A2A context the task is in")
+    push: list[PushTarget] = Field(
+        default_factory=list, description="webhooks told of terminal and interrupted states"
+    )
     options: SkillOptions | None = Field(
         default=None, description="resolved scheduling; omit it and the run resolves it"
     )

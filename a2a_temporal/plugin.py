@@ -14,12 +14,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from a2a_temporal._routing import SkillRouter
 from a2a_temporal._s3 import MinioStorageDriverClient, ObjectStore, minio_client
+from a2a_temporal.activities.push import PushActivities
 from a2a_temporal.activities.run_skill import SkillActivities
 from a2a_temporal.agent import A2AAgent
 from a2a_temporal.registry import AgentRegistry, new_worker_id, registrations_for
 from a2a_temporal.secrets import SecretResolver
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.workflows.pipeline import PipelineWorkflow
+from a2a_temporal.workflows.push_delivery import PushDeliveryWorkflow
 from a2a_temporal.workflows.skill_run import SkillRunWorkflow
 
 __all__ = ["AgentPlugin", "compose_data_converter"]
@@ -90,8 +92,11 @@ class AgentPlugin(SimplePlugin):
         super().__init__(
             "a2a_temporal.AgentPlugin",
             data_converter=self._data_converter,
-            activities=self.skill_activities.definitions(),
-            workflows=[SkillRunWorkflow, PipelineWorkflow],
+            activities=[
+                *self.skill_activities.definitions(),
+                *PushActivities(self.store, self.settings).definitions(),
+            ],
+            workflows=[SkillRunWorkflow, PipelineWorkflow, PushDeliveryWorkflow],
             workflow_runner=_with_passthrough,
         )
 

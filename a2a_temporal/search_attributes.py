@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
-__all__ = ["AGENT", "ALL", "CALLER", "SKILL", "STATUS"]
+__all__ = ["AGENT", "ALL", "CALLER", "CONTEXT", "SKILL", "STATUS"]
 
 AGENT = SearchAttributeKey.for_keyword("A2AAgent")
 SKILL = SearchAttributeKey.for_keyword("A2ASkill")
 CALLER = SearchAttributeKey.for_keyword("A2ACaller")
 STATUS = SearchAttributeKey.for_keyword("A2AStatus")
-ALL = (AGENT, SKILL, CALLER, STATUS)
+CONTEXT = SearchAttributeKey.for_keyword("A2AContext")
+ALL = (AGENT, SKILL, CALLER, STATUS, CONTEXT)

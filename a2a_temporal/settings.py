@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -12,9 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from a2a_temporal.agent import describe_errors
 
-__all__ = ["ENV_PREFIX", "AgentSettings"]
+__all__ = ["ENV_PREFIX", "AgentSettings", "GatewayIdentity"]
 
 ENV_PREFIX = "A2A_TEMPORAL_"
+_JSON_FIELDS = {"gateway_tokens"}
+
+
+class GatewayIdentity(BaseModel):
+    """Who a gateway token stands for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str = Field(min_length=1)
+    scopes: tuple[str, ...] = ()
 
 
 class AgentSettings(BaseModel):
@@ -79,6 +90,25 @@ class AgentSettings(BaseModel):
         default=timedelta(seconds=30),
         description="how long a worker's registry entry stays live without a refresh",
     )
+    gateway_tokens: dict[str, GatewayIdentity] = Field(
+        default_factory=dict,
+        description="bearer tokens or API keys the A2A gateway accepts, each mapped to the "
+        "identity it stands for (JSON in the environment)",
+    )
+    gateway_allow_anonymous: bool = Field(
+        default=False, description="let the A2A gateway serve requests without a token"
+    )
+    gateway_public_url: str | None = Field(
+        default=None, description="URL clients reach the A2A gateway at (for agent cards)"
+    )
+    artifact_inline_limit: int = Field(
+        default=64 * 1024,
+        ge=0,
+        description="artifacts up to this size travel inline in A2A; larger ones as links",
+    )
+    artifact_link_ttl: timedelta = Field(
+        default=timedelta(minutes=15), description="how long an artifact link stays valid"
+    )
     search_attributes: bool = Field(
         default=True,
         description="Set the A2AAgent/A2ASkill/A2ACaller/A2AStatus search attributes "
@@ -103,11 +133,20 @@ class AgentSettings(BaseModel):
             ValueError: A variable does not parse; the message names it.
         """
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {
-            name: env[ENV_PREFIX + name.upper()]
-            for name in cls.model_fields
-            if ENV_PREFIX + name.upper() in env
-        }
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is None:
+                continue
+            if name in _JSON_FIELDS:
+                try:
+                    values[name] = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(
+                        f"{ENV_PREFIX}{name.upper()} is not valid JSON: {exc}"
+                    ) from None
+            else:
+                values[name] = raw
         values.update(overrides)
         try:
             return cls.model_validate(values)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from a2a_temporal.models import (
     STATE_QUERY,
     Answer,
     EventRecord,
+    PushTarget,
     QuestionState,
     SkillRunInput,
     TaskState,
@@ -219,8 +220,22 @@ class TemporalA2AClient(A2AClient):
         auth: BaseModel | Mapping[str, Any] | None = None,
         task_id: str | None = None,
         caller: str | None = None,
+        context_id: str | None = None,
+        push: Sequence[PushTarget] = (),
     ) -> TaskHandle:
-        """Start `skill` of `target` and return at once with its handle."""
+        """Start `skill` of `target` and return at once with its handle.
+
+        Args:
+            target: Agent name.
+            skill: Skill name.
+            args: Arguments, validated against the skill's input model.
+            grant: Workspace grant handed to the task.
+            auth: Caller identity.
+            task_id: Id for the task (default `<agent>.<skill>/<uuid>`); never reused.
+            caller: Who starts it, shown in the UI and the `A2ACaller` search attribute.
+            context_id: The A2A context the task belongs to.
+            push: Webhooks told of the task's terminal and interrupted states.
+        """
         task_id = validate_task_id(task_id) if task_id else new_task_id(target, skill)
         raw_args = _as_json_object(args, "args")
         resolution = await self.router.resolve(target, skill, self.settings.task_queue)
@@ -235,13 +250,17 @@ class TemporalA2AClient(A2AClient):
                 auth=_as_json_object(auth, "auth"),
                 caller=caller,
                 grant=grant,
+                context_id=context_id,
+                push=list(push),
                 options=options,
             ),
             task_queue=options.task_queue if options else self.settings.task_queue,
             static_summary=f"{target}.{skill} by {caller or 'external'}",
             static_details=json.dumps(raw_args, default=str)[:_DETAILS_LIMIT],
             search_attributes=(
-                task_attributes(target, skill, caller) if self.settings.search_attributes else None
+                task_attributes(target, skill, caller, context_id)
+                if self.settings.search_attributes
+                else None
             ),
         )
         return TaskHandle(self, task_id)

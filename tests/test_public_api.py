@@ -1,3 +1,5 @@
+import asyncio
+
 import a2a_temporal
 
 
@@ -43,3 +45,15 @@ def test_run_context_abstract_surface() -> None:
         "discover",
         "_a2a_client",
     } <= abstract
+
+
+def test_contract_exception_types() -> None:
+    assert issubclass(a2a_temporal.MissingScopes, PermissionError)
+    missing = a2a_temporal.MissingScopes(("a", "b"))
+    assert missing.missing == ("a", "b")
+    assert str(missing) == "missing scopes: a, b"
+    assert issubclass(a2a_temporal.CancelledByCaller, asyncio.CancelledError)
+
+
+def test_exports_are_the_lazy_table() -> None:
+    assert set(a2a_temporal.__all__) == set(a2a_temporal._EXPORTS)

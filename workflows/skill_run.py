@@ -48,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
         EVENTS_TOPIC,
         INFRASTRUCTURE_ERROR_TYPE,
         PUBLISH_UPDATE,
+        PUSH_QUERY,
+        PUSH_UPDATE,
         QUESTIONS_QUERY,
         REJECTED_ERROR_TYPE,
         SKILL_ERROR_TYPE,
@@ -67,6 +69,9 @@ with workflow.unsafe.imports_passed_through():
         Parked,
         PublishAck,
         PublishBatch,
+        PushChange,
+        PushDelivery,
+        PushTarget,
         QuestionAsk,
         QuestionState,
         RelayedQuestion,
@@ -86,6 +91,7 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = [
     "LIST_ARTIFACTS_ACTIVITY",
+    "PUSH_DELIVERY_WORKFLOW",
     "RESOLVE_ACTIVITY",
     "RUN_SKILL_ACTIVITY",
     "SkillRunWorkflow",
@@ -95,6 +101,7 @@ __all__ = [
     "relay_question",
     "resolve_skills",
     "set_missing_attributes",
+    "start_push_delivery",
     "start_task",
     "task_attributes",
 ]
@@ -102,10 +109,12 @@ __all__ = [
 RUN_SKILL_ACTIVITY = "a2a.run_skill"
 LIST_ARTIFACTS_ACTIVITY = "a2a.list_artifacts"
 RESOLVE_ACTIVITY = "a2a.resolve_skills"
+PUSH_DELIVERY_WORKFLOW = "a2a.PushDelivery"
 _LIST_TIMEOUT = timedelta(seconds=30)
 _RESOLVE_TIMEOUT = timedelta(seconds=30)
 _MAX_INFRA_BACKOFF = timedelta(seconds=30)
 _SKILL_RETRY_BACKOFF = 1.0
+_NOTIFIED = ("input-required", "completed", "failed", "canceled", "rejected")
 _NOT_SERVER_RETRIED = [
     REJECTED_ERROR_TYPE,
     SKILL_ERROR_TYPE,
@@ -115,25 +124,29 @@ _NOT_SERVER_RETRIED = [
 ]
 
 
-def task_attributes(agent: str, skill: str, caller: str | None) -> TypedSearchAttributes:
+def task_attributes(
+    agent: str, skill: str, caller: str | None, context_id: str | None = None
+) -> TypedSearchAttributes:
     """Search attributes a task starts with."""
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(attrs.AGENT, agent),
-            SearchAttributePair(attrs.SKILL, skill),
-            SearchAttributePair(attrs.CALLER, caller or "external"),
-            SearchAttributePair(attrs.STATUS, "running"),
-        ]
-    )
+    pairs: list[SearchAttributePair[str]] = [
+        SearchAttributePair(attrs.AGENT, agent),
+        SearchAttributePair(attrs.SKILL, skill),
+        SearchAttributePair(attrs.CALLER, caller or "external"),
+        SearchAttributePair(attrs.STATUS, "running"),
+    ]
+    if context_id:
+        pairs.append(SearchAttributePair(attrs.CONTEXT, context_id))
+    return TypedSearchAttributes(pairs)
 
 
-def set_missing_attributes(agent: str, skill: str, caller: str | None) -> None:
+def set_missing_attributes(
+    agent: str, skill: str, caller: str | None, context_id: str | None = None
+) -> None:
     """Set the task's search attributes when its starter (any Temporal client) did not."""
     current = workflow.info().typed_search_attributes
     if current.get(attrs.AGENT) is None:
-        workflow.upsert_search_attributes(
-            [pair.key.value_set(pair.value) for pair in task_attributes(agent, skill, caller)]
-        )
+        pairs = task_attributes(agent, skill, caller, context_id)
+        workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
 
 
 def parse_input(raw: Any) -> tuple[SkillRunInput | None, str | None]:
@@ -198,6 +211,11 @@ class SkillRunWorkflow:
         self._superseded = list(carried.superseded_calls)
         self._starting: dict[int, asyncio.Task[CallStarted]] = {}
         self._children: dict[str, asyncio.Task[None]] = {}
+        self._push = list(
+            carried.push if carried.continued else (self._task.push if self._task else [])
+        )
+        self._pushes = carried.pushes
+        self._push_starts: list[asyncio.Task[None]] = []
         self._runs = carried.runs
         self._attempts = carried.attempts
         self._skill_failures = carried.skill_failures
@@ -230,7 +248,7 @@ class SkillRunWorkflow:
                 )
             options = self._options = resolution.options
         if self._carried.continued == 0 and options.search_attributes:
-            set_missing_attributes(task.agent, task.skill, task.caller)
+            set_missing_attributes(task.agent, task.skill, task.caller, task.context_id)
         self._set_status("running")
         try:
             result = await self._run_until_done(task, options)
@@ -596,10 +614,45 @@ class SkillRunWorkflow:
         self._children[child_id] = asyncio.create_task(_watch(handle))
         return started
 
+    @workflow.update(name=PUSH_UPDATE)
+    def push(self, change: PushChange) -> list[PushTarget]:
+        """Add, replace or delete a webhook told of this task's terminal and interrupted states."""
+        if change.put is not None:
+            self._push = [t for t in self._push if t.id != change.put.id] + [change.put]
+        if change.delete is not None:
+            self._push = [t for t in self._push if t.id != change.delete]
+        return self._push
+
+    @push.validator
+    def _check_push(self, change: PushChange) -> None:
+        if change.put is not None and not change.put.url.startswith(("http://", "https://")):
+            raise ValueError(f"a webhook URL must be http(s), got {change.put.url!r}")
+        if change.delete is not None and all(t.id != change.delete for t in self._push):
+            raise ValueError(f"no push notification config {change.delete!r}")
+        if self._result is not None:
+            raise ValueError("the task has ended")
+
+    @workflow.query(name=PUSH_QUERY)
+    def push_configs(self) -> list[PushTarget]:
+        """The webhooks told of this task's states."""
+        return self._push
+
+    def _notify(self, state: str) -> None:
+        """Start one durable delivery per webhook; deliveries outlive this task."""
+        options = self._options
+        for target in self._push:
+            self._pushes += 1
+            delivery = PushDelivery(task_id=workflow.info().workflow_id, target=target, state=state)
+            self._push_starts.append(
+                asyncio.create_task(start_push_delivery(delivery, self._pushes, options))
+            )
+
     def _set_status(self, status: RunStatus) -> None:
         if status == self._status:
             return
         self._status = status
+        if status in _NOTIFIED:
+            self._notify(status)
         if self._options is not None:
             searchable = self._options.search_attributes
         else:
@@ -624,6 +677,7 @@ class SkillRunWorkflow:
         parked_on: str | None,
         resumed: bool,
     ) -> None:
+        await asyncio.gather(*self._push_starts)
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         carried = CarriedRun(
@@ -638,6 +692,8 @@ class SkillRunWorkflow:
             parked_on=parked_on,
             resumed=resumed,
             continued=self._carried.continued + 1,
+            push=self._push,
+            pushes=self._pushes,
         )
         workflow.continue_as_new(task.model_copy(update={"options": options, "carried": carried}))
 
@@ -661,6 +717,7 @@ class SkillRunWorkflow:
             result = result.model_copy(update={"superseded_calls": tuple(self._superseded)})
         self._result = result
         self._set_status(result.status)
+        await asyncio.gather(*self._push_starts)
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
@@ -688,10 +745,24 @@ async def start_task(
         parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
         static_summary=f"{task.agent}.{task.skill} by {task.caller}",
         search_attributes=(
-            task_attributes(task.agent, task.skill, task.caller)
+            task_attributes(task.agent, task.skill, task.caller, task.context_id)
             if options.search_attributes
             else None
         ),
+    )
+
+
+async def start_push_delivery(
+    delivery: PushDelivery, number: int, options: SkillOptions | None
+) -> None:
+    """Start the workflow that delivers one notification; it goes on after this task ends."""
+    await workflow.start_child_workflow(
+        PUSH_DELIVERY_WORKFLOW,
+        delivery,
+        id=f"{delivery.task_id}/push-{number}",
+        task_queue=options.task_queue if options else None,
+        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        static_summary=f"notify {delivery.target.url} of {delivery.state}",
     )
 
 

@@ -1,0 +1,312 @@
+"""Our agents, tasks and events in the Agent2Agent protocol's terms (the a2a-sdk's types).
+
+Pure: no I/O. `TaskFold` replays a task's event stream into what an A2A
+client sees of it (status, messages, the streamed text, file artifacts) and
+turns each event into the A2A update a streaming client receives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from a2a.types import a2a_pb2 as pb
+from google.protobuf import json_format, struct_pb2
+
+from a2a_temporal.agent import AgentCard, SkillCard
+from a2a_temporal.models import EventRecord, RunStatus
+from a2a_temporal.types import ArtifactRef, CallResult
+
+__all__ = [
+    "FINAL",
+    "SCHEMA_EXTENSION",
+    "STATES",
+    "TEXT_ARTIFACT",
+    "TaskFold",
+    "a2a_card",
+    "agent_message",
+    "data_part",
+    "from_value",
+    "message_input",
+    "result_artifact",
+    "state_of",
+    "status_of",
+    "text_part",
+]
+
+SCHEMA_EXTENSION = "https://github.com/a2a-temporal/extensions/skill-schemas/v1"
+TEXT_ARTIFACT = "text"
+RESULT_ARTIFACT = "result"
+STATES: dict[str, pb.TaskState] = {
+    "resolving": pb.TaskState.TASK_STATE_SUBMITTED,
+    "running": pb.TaskState.TASK_STATE_WORKING,
+    "input-required": pb.TaskState.TASK_STATE_INPUT_REQUIRED,
+    "completed": pb.TaskState.TASK_STATE_COMPLETED,
+    "failed": pb.TaskState.TASK_STATE_FAILED,
+    "canceled": pb.TaskState.TASK_STATE_CANCELED,
+    "rejected": pb.TaskState.TASK_STATE_REJECTED,
+}
+FINAL = ("completed", "failed", "canceled", "rejected")
+_STATUS_OF = {value: key for key, value in STATES.items() if key != "resolving"}
+
+
+def state_of(status: str) -> pb.TaskState:
+    """The A2A task state of one of our statuses."""
+    return STATES.get(status, pb.TaskState.TASK_STATE_WORKING)
+
+
+def status_of(state: pb.TaskState) -> RunStatus | None:
+    """Our status for an A2A task state (None for states we never take)."""
+    return _STATUS_OF.get(state)  # type: ignore[return-value]
+
+
+def to_value(data: Any) -> struct_pb2.Value:
+    """A JSON value as a protobuf `Value`."""
+    value = struct_pb2.Value()
+    json_format.ParseDict(data, value)
+    return value
+
+
+def from_value(value: struct_pb2.Value) -> Any:
+    """A protobuf `Value` as plain JSON data (numbers come back as floats)."""
+    return json_format.MessageToDict(value)
+
+
+def text_part(text: str) -> pb.Part:
+    """A text part."""
+    return pb.Part(text=text)
+
+
+def data_part(data: Any) -> pb.Part:
+    """A structured-data part."""
+    return pb.Part(data=to_value(data), media_type="application/json")
+
+
+def agent_message(
+    task_id: str, context_id: str, parts: list[pb.Part], metadata: Mapping[str, Any] | None = None
+) -> pb.Message:
+    """A message from the agent in a task."""
+    message = pb.Message(
+        message_id=str(uuid.uuid4()),
+        task_id=task_id,
+        context_id=context_id,
+        role=pb.Role.ROLE_AGENT,
+        parts=parts,
+    )
+    if metadata:
+        message.metadata.update(dict(metadata))
+    return message
+
+
+def message_input(message: pb.Message) -> tuple[Any, str]:
+    """What a client's message says: the first data part's data (or None), and its text."""
+    data: Any = None
+    texts = []
+    for part in message.parts:
+        if part.HasField("data") and data is None:
+            data = from_value(part.data)
+        elif part.HasField("text"):
+            texts.append(part.text)
+    return data, "\n".join(texts)
+
+
+def a2a_card(
+    card: AgentCard, url: str, *, secured: bool, default_skill: str | None
+) -> pb.AgentCard:
+    """The A2A agent card of one of our agents, served at `url`."""
+    schemas = {
+        skill.name: {"input": skill.input_schema, "output": skill.output_schema}
+        for skill in card.skills
+    }
+    extension = pb.AgentExtension(
+        uri=SCHEMA_EXTENSION,
+        description="JSON Schemas of each skill's input (a data part) and output",
+    )
+    extension.params.update({"skills": schemas, "default_skill": default_skill or ""})
+    result = pb.AgentCard(
+        name=card.name,
+        description=card.description or card.name,
+        version="1.0.0",
+        capabilities=pb.AgentCapabilities(
+            streaming=True, push_notifications=True, extensions=[extension]
+        ),
+        default_input_modes=["application/json", "text/plain"],
+        default_output_modes=["application/json", "text/plain"],
+        skills=[_skill(skill) for skill in card.skills],
+        supported_interfaces=[
+            pb.AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0"),
+            pb.AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="0.3"),
+            pb.AgentInterface(url=url, protocol_binding="HTTP+JSON", protocol_version="1.0"),
+        ],
+    )
+    if secured:
+        result.security_schemes["bearer"].http_auth_security_scheme.scheme = "bearer"
+        api_key = result.security_schemes["apiKey"].api_key_security_scheme
+        api_key.location = "header"
+        api_key.name = "X-API-Key"
+        for scheme in ("bearer", "apiKey"):
+            result.security_requirements.add().schemes[scheme].list.extend([])
+    return result
+
+
+def _skill(skill: SkillCard) -> pb.AgentSkill:
+    description = skill.description or skill.name
+    if skill.scopes:
+        description += f" (needs scopes: {', '.join(skill.scopes)})"
+    return pb.AgentSkill(
+        id=skill.name,
+        name=skill.name,
+        description=description,
+        tags=list(skill.tags) or [skill.name],
+        input_modes=["application/json", "text/plain"],
+        output_modes=["application/json", "text/plain"],
+    )
+
+
+def result_artifact(result: CallResult) -> pb.Artifact | None:
+    """A completed task's output: a data part for JSON values, a text part for strings."""
+    if result.status != "completed" or result.output is None:
+        return None
+    part = text_part(result.output) if isinstance(result.output, str) else data_part(result.output)
+    return pb.Artifact(artifact_id=RESULT_ARTIFACT, name=RESULT_ARTIFACT, parts=[part])
+
+
+@dataclass
+class TaskFold:
+    """What a task's event stream amounts to, event by event.
+
+    Args:
+        task_id: The task.
+        context_id: Its A2A context.
+    """
+
+    task_id: str
+    context_id: str
+    text: list[tuple[int, str]] = field(default_factory=list)
+    files: dict[str, ArtifactRef] = field(default_factory=dict)
+    history: list[pb.Message] = field(default_factory=list)
+    status_message: pb.Message | None = None
+    open_question: dict[str, Any] | None = None
+    offset: int = 0
+
+    @property
+    def full_text(self) -> str:
+        """The text the skill streamed that still stands."""
+        return "".join(chunk for _, chunk in self.text)
+
+    def apply(
+        self, offset: int, record: EventRecord
+    ) -> list[pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent | ArtifactRef]:
+        """Take one event; return what a streaming client is sent for it.
+
+        A file artifact comes back as its `ArtifactRef`: turning it into an A2A
+        part (inline or a link) needs the object store.
+        """
+        self.offset = offset + 1
+        kind, payload = record.kind, record.payload
+        if kind == "text_delta":
+            first = not self.text
+            chunk = str(payload.get("text", ""))
+            self.text.append((offset, chunk))
+            return [self._text_update(chunk, append=not first)]
+        if kind == "diverged" and "superseded_from" in payload:
+            cut = int(payload["superseded_from"])
+            self.text = [(at, chunk) for at, chunk in self.text if at < cut]
+            return [self._text_update(self.full_text, append=False)]
+        if kind == "artifact":
+            ref = ArtifactRef(**{k: payload[k] for k in ("name", "uri", "mime_type", "size_bytes")})
+            self.files[ref.name] = ref
+            return [ref]
+        if kind == "question":
+            return [self._question(payload)]
+        if kind == "answer":
+            self.open_question = None
+            answer = agent_message(self.task_id, self.context_id, [data_part(payload)])
+            answer.role = pb.Role.ROLE_USER
+            self.history.append(answer)
+            return [self._status("running", f"answered {payload.get('question_id')}")]
+        return [self._status("running", _describe(kind, payload), kind=kind, payload=payload)]
+
+    def _text_update(self, text: str, *, append: bool) -> pb.TaskArtifactUpdateEvent:
+        return pb.TaskArtifactUpdateEvent(
+            task_id=self.task_id,
+            context_id=self.context_id,
+            artifact=pb.Artifact(
+                artifact_id=TEXT_ARTIFACT, name=TEXT_ARTIFACT, parts=[text_part(text)]
+            ),
+            append=append,
+            last_chunk=False,
+        )
+
+    def _question(self, payload: dict[str, Any]) -> pb.TaskStatusUpdateEvent:
+        self.open_question = payload
+        question = {
+            "question_id": payload.get("id"),
+            "task_id": payload.get("task_id", self.task_id),
+            "json_schema": payload.get("json_schema"),
+        }
+        message = agent_message(
+            self.task_id,
+            self.context_id,
+            [text_part(str(payload.get("prompt", ""))), data_part(question)],
+        )
+        self.history.append(message)
+        self.status_message = message
+        return self._event("input-required", message)
+
+    def _status(
+        self, status: str, text: str, *, kind: str | None = None, payload: Any = None
+    ) -> pb.TaskStatusUpdateEvent:
+        parts = [text_part(text)]
+        if kind is not None:
+            parts.append(data_part({"kind": kind, "payload": payload}))
+        message = agent_message(self.task_id, self.context_id, parts)
+        self.status_message = message
+        return self._event(status, message)
+
+    def _event(self, status: str, message: pb.Message) -> pb.TaskStatusUpdateEvent:
+        update = pb.TaskStatusUpdateEvent(
+            task_id=self.task_id,
+            context_id=self.context_id,
+            status=pb.TaskStatus(state=state_of(status), message=message),
+        )
+        update.status.timestamp.GetCurrentTime()
+        update.metadata.update({"offset": self.offset - 1})
+        return update
+
+    def final(
+        self, result: CallResult
+    ) -> list[pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent]:
+        """What a streaming client is sent when the task ends."""
+        updates: list[pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent] = []
+        artifact = result_artifact(result)
+        if artifact is not None:
+            updates.append(
+                pb.TaskArtifactUpdateEvent(
+                    task_id=self.task_id,
+                    context_id=self.context_id,
+                    artifact=artifact,
+                    last_chunk=True,
+                )
+            )
+        text = result.error or result.status
+        updates.append(
+            self._event(
+                result.status, agent_message(self.task_id, self.context_id, [text_part(text)])
+            )
+        )
+        return updates
+
+
+def _describe(kind: str, payload: dict[str, Any]) -> str:
+    if kind == "progress":
+        return str(payload.get("message", ""))
+    if kind == "error":
+        return f"error: {payload.get('message', '')}"
+    if kind == "retry":
+        return f"retrying (attempt {payload.get('attempt')}): {payload.get('reason', '')}"
+    if kind == "diverged":
+        return "the re-run replaced earlier calls"
+    return kind

@@ -1,0 +1,574 @@
+"""The A2A gateway: the Agent2Agent protocol over our workflows, holding no task state.
+
+Every registered agent is served under `/agents/<name>`: its card at
+`/agents/<name>/.well-known/agent-card.json`, JSON-RPC (v1.0, and v0.3
+method names) at `/agents/<name>` and HTTP+JSON under `/agents/<name>/`.
+`/agents` lists them. A2A task ids are workflow ids; `GetTask`, `ListTasks`
+and streams are answered from Temporal, so gateways can be restarted or run
+side by side behind a load balancer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from a2a.extensions.common import HTTP_EXTENSION_HEADER, get_requested_extensions
+from a2a.server.context import ServerCallContext
+from a2a.server.request_handlers.request_handler import RequestHandler
+from a2a.server.request_handlers.response_helpers import agent_card_to_dict
+from a2a.server.routes import (
+    ServerCallContextBuilder,
+    create_jsonrpc_routes,
+    create_rest_routes,
+)
+from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import (
+    InvalidParamsError,
+    InvalidRequestError,
+    TaskNotCancelableError,
+    TaskNotFoundError,
+    UnsupportedOperationError,
+)
+from a2a.utils.task import apply_history_length, validate_history_length, validate_page_size
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from a2a_temporal.agent import AgentCard, SkillCard
+from a2a_temporal.auth import ScopedAuth
+from a2a_temporal.models import PUSH_QUERY, PUSH_UPDATE, PushChange, PushTarget
+from a2a_temporal.protocol.convert import (
+    FINAL,
+    TaskFold,
+    a2a_card,
+    message_input,
+    status_of,
+)
+from a2a_temporal.protocol.tasks import ArtifactParts, TaskInfo, TaskReader
+from a2a_temporal.settings import AgentSettings, GatewayIdentity
+from a2a_temporal.temporal_client import TemporalA2AClient
+from a2a_temporal.types import ArtifactRef
+
+__all__ = ["Gateway", "create_gateway_app"]
+
+Event = pb.Task | pb.Message | pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent
+_IDENTITY = "a2a_temporal.identity"
+AGENT_CARD_PATH = "/.well-known/agent-card.json"
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key", "cookie")
+_AGENT_PATH = re.compile(r"^/agents/([^/]+)(/.*)?$")
+_PAGE_SIZE = 50
+_CANCEL_WAIT = 30.0
+
+
+def create_gateway_app(
+    client: TemporalA2AClient, settings: AgentSettings | None = None
+) -> Starlette:
+    """An ASGI app serving every agent in the registry over A2A.
+
+    Args:
+        client: Where tasks are started and read (its plugin's registry lists the agents).
+        settings: Tokens, public URL and artifact limits; the client's when None.
+    """
+    return Gateway(client, settings or client.settings).app()
+
+
+class Gateway:
+    """Routes A2A requests for any registered agent to a per-agent request handler."""
+
+    def __init__(self, client: TemporalA2AClient, settings: AgentSettings) -> None:
+        self.client = client
+        self.settings = settings
+        self.reader = TaskReader(
+            client.temporal,
+            ArtifactParts(client.store, settings.artifact_inline_limit, settings.artifact_link_ttl),
+        )
+        self._agents: dict[str, Starlette] = {}
+
+    def app(self) -> Starlette:
+        """The ASGI app."""
+        return Starlette(
+            routes=[Route("/agents", self._index, methods=["GET"])],
+            middleware=[Middleware(_AgentPaths, gateway=self)],
+        )
+
+    async def cards(self) -> list[AgentCard]:
+        """Every live agent's card (this process's own first)."""
+        return await self.client.discovery.cards()
+
+    async def card(self, name: str) -> AgentCard | None:
+        """One agent's card, or None."""
+        return next((c for c in await self.cards() if c.name == name), None)
+
+    def url_of(self, request: Request, agent: str) -> str:
+        """Where clients reach an agent (`request` is one to the gateway's root)."""
+        base = self.settings.gateway_public_url or str(request.base_url)
+        return f"{base.rstrip('/')}/agents/{agent}"
+
+    def _agent_url(self, request: Request, agent: str) -> str:
+        """Where clients reach an agent (`request` is one to that agent's app)."""
+        if self.settings.gateway_public_url:
+            return f"{self.settings.gateway_public_url.rstrip('/')}/agents/{agent}"
+        return str(request.base_url).rstrip("/")
+
+    async def _index(self, request: Request) -> Response:
+        return JSONResponse(
+            [
+                {
+                    "name": card.name,
+                    "description": card.description,
+                    "url": self.url_of(request, card.name),
+                    "card": f"{self.url_of(request, card.name)}/.well-known/agent-card.json",
+                }
+                for card in await self.cards()
+            ]
+        )
+
+    async def serve_agent(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a request for agent `name` (its path already stripped of `/agents/<name>`)."""
+        card = await self.card(name)
+        if card is None:
+            known = ", ".join(c.name for c in await self.cards()) or "none"
+            response = JSONResponse(
+                {"error": f"no agent {name!r} is registered (agents: {known})"}, status_code=404
+            )
+            await response(scope, receive, send)
+            return
+        app = self._agents.get(name)
+        if app is None:
+            app = self._agents[name] = self._agent_app(name)
+        await app(scope, receive, send)
+
+    def _agent_app(self, name: str) -> Starlette:
+        handler = AgentRequestHandler(self, name)
+        builder = _ContextBuilder(self.settings)
+
+        async def card(request: Request) -> Response:
+            found = await self.card(name)
+            if found is None:
+                return JSONResponse({"error": f"no agent {name!r}"}, status_code=404)
+            return JSONResponse(
+                agent_card_to_dict(handler.a2a_card(found, self._agent_url(request, name)))
+            )
+
+        return Starlette(
+            routes=[
+                Route(AGENT_CARD_PATH, card, methods=["GET"]),
+                *create_jsonrpc_routes(
+                    handler, "/", context_builder=builder, enable_v0_3_compat=True
+                ),
+                *create_rest_routes(handler, path_prefix="", context_builder=builder),
+            ]
+        )
+
+
+class _AgentPaths:
+    """Sends `/agents/<name>` and everything under it to that agent's app."""
+
+    def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
+        self._app = app
+        self._gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = _AGENT_PATH.match(scope.get("path", "")) if scope["type"] == "http" else None
+        if match is None:
+            await self._app(scope, receive, send)
+            return
+        name = match.group(1)
+        prefix = f"{scope.get('root_path', '')}/agents/{name}"
+        inner = dict(scope)
+        inner["root_path"] = prefix
+        if not match.group(2):
+            inner["path"] = f"{prefix}/"  # Starlette routes `path` minus `root_path`
+            inner["raw_path"] = inner["path"].encode()
+        await self._gateway.serve_agent(name, inner, receive, send)
+
+
+class _ContextBuilder(ServerCallContextBuilder):
+    """Finds who calls from a bearer token or an API key; the token itself goes no further."""
+
+    def __init__(self, settings: AgentSettings) -> None:
+        self._tokens = {
+            hashlib.sha256(token.encode()).digest(): identity
+            for token, identity in settings.gateway_tokens.items()
+        }
+        self._anonymous = settings.gateway_allow_anonymous
+
+    def build(self, request: Request) -> ServerCallContext:
+        token = request.headers.get("x-api-key")
+        authorization = request.headers.get("authorization", "")
+        if token is None and authorization.lower().startswith("bearer "):
+            token = authorization[7:].strip()
+        identity = self._tokens.get(hashlib.sha256(token.encode()).digest()) if token else None
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in _CREDENTIAL_HEADERS
+        }
+        return ServerCallContext(
+            state={_IDENTITY: identity, "headers": headers},
+            requested_extensions=get_requested_extensions(
+                request.headers.getlist(HTTP_EXTENSION_HEADER)
+            ),
+        )
+
+
+class AgentRequestHandler(RequestHandler):
+    """The A2A request handler of one agent, on top of Temporal."""
+
+    def __init__(self, gateway: Gateway, agent: str) -> None:
+        self._gateway = gateway
+        self._agent = agent
+        self._reader = gateway.reader
+        self._client = gateway.client
+        self._url = ""
+
+    def a2a_card(self, card: AgentCard, url: str) -> pb.AgentCard:
+        """The agent's A2A card, served at `url`."""
+        self._url = url
+        secured = not self._gateway.settings.gateway_allow_anonymous
+        return a2a_card(card, url, secured=secured, default_skill=_default_skill(card))
+
+    def _caller(self, context: ServerCallContext) -> GatewayIdentity:
+        identity: GatewayIdentity | None = context.state.get(_IDENTITY)
+        if identity is not None:
+            return identity
+        if self._gateway.settings.gateway_allow_anonymous:
+            return GatewayIdentity(subject="anonymous")
+        raise InvalidRequestError(
+            message="authentication required: send `Authorization: Bearer <token>` or "
+            "`X-API-Key: <key>`"
+        )
+
+    async def _task_info(self, task_id: str) -> TaskInfo:
+        info = await self._reader.info(task_id)
+        if info is None or info.agent != self._agent:
+            raise TaskNotFoundError(message=f"no task {task_id!r} of agent {self._agent!r}")
+        return info
+
+    # -- sending messages -------------------------------------------------------------
+
+    async def on_message_send(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> pb.Task | pb.Message:
+        """Start a task (or answer its question) and wait for a final or interrupted state."""
+        info = await self._send(params, context)
+        if not params.configuration.return_immediately:
+            async for _offset, record in self._reader.records(info.task_id, follow=True):
+                if record.kind == "question":
+                    break
+        task = await self._reader.task(info)
+        return apply_history_length(task, params.configuration)
+
+    async def on_message_send_stream(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> AsyncGenerator[Event]:
+        """Start a task (or answer its question) and stream it until it ends or asks."""
+        info = await self._send(params, context)
+        fold = await self._reader.fold(info)
+        yield await self._reader.task(info, fold)
+        async for event in self._follow(info, fold):
+            yield event
+
+    async def _send(self, params: pb.SendMessageRequest, context: ServerCallContext) -> TaskInfo:
+        identity = self._caller(context)
+        message = params.message
+        if message.task_id:
+            return await self._answer(message, identity)
+        card = await self._gateway.card(self._agent)
+        if card is None:
+            raise InvalidRequestError(message=f"agent {self._agent!r} is no longer registered")
+        skill = _skill_of(card, params)
+        missing = sorted(set(skill.scopes) - set(identity.scopes))
+        if missing:
+            raise InvalidRequestError(
+                message=f"the caller lacks scopes {', '.join(missing)} for skill {skill.name!r}"
+            )
+        args = _args_of(skill, message)
+        task_id = f"{self._agent}.{skill.name}.{uuid.uuid4()}"
+        context_id = message.context_id or str(uuid.uuid4())
+        push = _push_targets(params.configuration)
+        await self._client.start(
+            self._agent,
+            skill.name,
+            args=args,
+            auth=ScopedAuth(subject=identity.subject, scopes=identity.scopes),
+            task_id=task_id,
+            caller=f"a2a:{identity.subject}",
+            context_id=context_id,
+            push=push,
+        )
+        return TaskInfo(task_id, self._agent, skill.name, context_id, "resolving", closed=False)
+
+    async def _answer(self, message: pb.Message, identity: GatewayIdentity) -> TaskInfo:
+        info = await self._task_info(message.task_id)
+        fold = await self._reader.fold(info)
+        question = fold.open_question
+        if info.closed or question is None:
+            raise UnsupportedOperationError(
+                message=f"task {info.task_id!r} is {info.status}, not waiting for input"
+            )
+        data, text = message_input(message)
+        value: Any = data
+        if value is None:
+            value = text
+            if question.get("json_schema") is not None:
+                value = _json_or_text(text)
+        asker = str(question.get("task_id") or info.task_id)
+        try:
+            await self._client.get_task(asker).answer(str(question["id"]), value)
+        except ValueError as exc:
+            raise InvalidParamsError(message=f"answer refused: {exc}") from None
+        return info
+
+    # -- reading tasks ----------------------------------------------------------------
+
+    async def on_get_task(
+        self, params: pb.GetTaskRequest, context: ServerCallContext
+    ) -> pb.Task | None:
+        """The task, built from Temporal."""
+        self._caller(context)
+        validate_history_length(params)
+        task = await self._reader.task(await self._task_info(params.id))
+        return apply_history_length(task, params)
+
+    async def on_list_tasks(
+        self, params: pb.ListTasksRequest, context: ServerCallContext
+    ) -> pb.ListTasksResponse:
+        """The agent's tasks, from Temporal's visibility (newest first)."""
+        self._caller(context)
+        validate_history_length(params)
+        size = params.page_size or _PAGE_SIZE
+        if params.HasField("page_size"):
+            validate_page_size(size)
+        query = ['WorkflowType = "a2a.SkillRun"', f'A2AAgent = "{_quoted(self._agent)}"']
+        if params.context_id:
+            query.append(f'A2AContext = "{_quoted(params.context_id)}"')
+        if params.status:
+            status = status_of(params.status)
+            if status is None:
+                return pb.ListTasksResponse(page_size=size)
+            query.append(f'A2AStatus = "{status}"')
+        token = bytes.fromhex(params.page_token) if params.page_token else None
+        listing = self._client.temporal.list_workflows(
+            " AND ".join(query), page_size=size, next_page_token=token
+        )
+        await listing.fetch_next_page()
+        response = pb.ListTasksResponse(page_size=size)
+        for execution in listing.current_page or []:
+            info = await self._reader.info(execution.id)
+            if info is None:
+                continue
+            task = await self._reader.task(info)
+            if not params.include_artifacts:
+                task.ClearField("artifacts")
+            response.tasks.append(apply_history_length(task, params))
+        if listing.next_page_token:
+            response.next_page_token = listing.next_page_token.hex()
+        return response
+
+    async def on_subscribe_to_task(
+        self, params: pb.SubscribeToTaskRequest, context: ServerCallContext
+    ) -> AsyncGenerator[Event]:
+        """The task as it is now, then its updates until it ends or asks.
+
+        A client that lost its stream subscribes again and loses nothing: the
+        task it gets first holds everything up to that point.
+        """
+        self._caller(context)
+        info = await self._task_info(params.id)
+        fold = await self._reader.fold(info)
+        yield await self._reader.task(info, fold)
+        if info.closed:
+            return
+        async for event in self._follow(info, fold):
+            yield event
+
+    async def _follow(self, info: TaskInfo, fold: TaskFold) -> AsyncIterator[Event]:
+        """Updates from where `fold` stopped until the task ends or asks for input."""
+        async for offset, record in self._reader.records(info.task_id, fold.offset, follow=True):
+            for update in fold.apply(offset, record):
+                if isinstance(update, ArtifactRef):
+                    artifact = await self._reader.artifacts.artifact(update)
+                    yield pb.TaskArtifactUpdateEvent(
+                        task_id=info.task_id,
+                        context_id=info.context_id,
+                        artifact=artifact,
+                        last_chunk=True,
+                    )
+                else:
+                    yield update
+            if record.kind == "question":
+                return
+        result = await self._client.get_task(info.task_id).result()
+        for update in fold.final(result):
+            yield update
+
+    async def on_cancel_task(
+        self, params: pb.CancelTaskRequest, context: ServerCallContext
+    ) -> pb.Task | None:
+        """Cancel the task and its callees; returns it once it is canceled."""
+        self._caller(context)
+        info = await self._task_info(params.id)
+        if info.closed or info.status in FINAL:
+            raise TaskNotCancelableError(message=f"task {info.task_id!r} has already ended")
+        handle = self._client.get_task(info.task_id)
+        await handle.cancel()
+        await asyncio.wait_for(handle.result(), _CANCEL_WAIT)
+        return await self._reader.task(await self._task_info(params.id))
+
+    # -- push notifications -----------------------------------------------------------
+
+    async def on_create_task_push_notification_config(
+        self, params: pb.TaskPushNotificationConfig, context: ServerCallContext
+    ) -> pb.TaskPushNotificationConfig:
+        """Store a webhook with the task (durably, in its workflow)."""
+        self._caller(context)
+        info = await self._task_info(params.task_id)
+        target = _push_target(params)
+        await self._push(info.task_id, PushChange(put=target))
+        return _push_config(info.task_id, target)
+
+    async def on_get_task_push_notification_config(
+        self, params: pb.GetTaskPushNotificationConfigRequest, context: ServerCallContext
+    ) -> pb.TaskPushNotificationConfig:
+        """One of the task's webhooks."""
+        self._caller(context)
+        targets = await self._targets(params.task_id)
+        found = next((t for t in targets if t.id == params.id), None)
+        if found is None:
+            raise InvalidParamsError(message=f"no push notification config {params.id!r}")
+        return _push_config(params.task_id, found)
+
+    async def on_list_task_push_notification_configs(
+        self, params: pb.ListTaskPushNotificationConfigsRequest, context: ServerCallContext
+    ) -> pb.ListTaskPushNotificationConfigsResponse:
+        """The task's webhooks."""
+        self._caller(context)
+        targets = await self._targets(params.task_id)
+        return pb.ListTaskPushNotificationConfigsResponse(
+            configs=[_push_config(params.task_id, t) for t in targets]
+        )
+
+    async def on_delete_task_push_notification_config(
+        self, params: pb.DeleteTaskPushNotificationConfigRequest, context: ServerCallContext
+    ) -> None:
+        """Forget one of the task's webhooks."""
+        self._caller(context)
+        info = await self._task_info(params.task_id)
+        await self._push(info.task_id, PushChange(delete=params.id))
+
+    async def _targets(self, task_id: str) -> list[PushTarget]:
+        info = await self._task_info(task_id)
+        handle = self._client.temporal.get_workflow_handle(info.task_id)
+        targets: list[PushTarget] = await handle.query(PUSH_QUERY, result_type=list[PushTarget])
+        return targets
+
+    async def _push(self, task_id: str, change: PushChange) -> None:
+        handle = self._client.temporal.get_workflow_handle(task_id)
+        try:
+            await handle.execute_update(PUSH_UPDATE, change, result_type=list[PushTarget])
+        except Exception as exc:  # the workflow refused it: say why
+            raise InvalidParamsError(message=f"push notification config refused: {exc}") from None
+
+    async def on_get_extended_agent_card(
+        self, params: pb.GetExtendedAgentCardRequest, context: ServerCallContext
+    ) -> pb.AgentCard:
+        """The agent's card, for an authenticated caller."""
+        self._caller(context)
+        card = await self._gateway.card(self._agent)
+        if card is None:
+            raise InvalidRequestError(message=f"agent {self._agent!r} is no longer registered")
+        return self.a2a_card(card, self._url)
+
+
+def _default_skill(card: AgentCard) -> str | None:
+    return card.skills[0].name if card.skills else None
+
+
+def _skill_of(card: AgentCard, params: pb.SendMessageRequest) -> SkillCard:
+    """The skill a message asks for: `skill` in its metadata, else the agent's first one."""
+    wanted = next(
+        (
+            str(meta["skill"])
+            for meta in (params.message.metadata, params.metadata)
+            if "skill" in meta
+        ),
+        None,
+    )
+    name = wanted or _default_skill(card)
+    skill = card.skill(name) if name else None
+    if skill is None:
+        have = ", ".join(s.name for s in card.skills) or "none"
+        raise InvalidParamsError(
+            message=f"agent {card.name!r} has no skill {name!r} (skills: {have}); name one in "
+            'the message metadata: {"skill": "<name>"}'
+        )
+    return skill
+
+
+def _args_of(skill: SkillCard, message: pb.Message) -> dict[str, Any]:
+    """A skill's args from a message: its data part, or its text for a one-text-field skill."""
+    data, text = message_input(message)
+    if isinstance(data, dict):
+        return data
+    if data is not None:
+        raise InvalidParamsError(message="the data part must hold a JSON object of args")
+    properties = skill.input_schema.get("properties", {})
+    if not properties:
+        return {}
+    texts = [name for name, spec in properties.items() if spec.get("type") == "string"]
+    required = skill.input_schema.get("required", [])
+    if len(texts) == 1 and set(required) <= {texts[0]}:
+        return {texts[0]: text}
+    raise InvalidParamsError(
+        message=f"skill {skill.name!r} takes structured args: send a data part with an object "
+        f"matching its input schema {skill.input_schema}"
+    )
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _push_targets(configuration: pb.SendMessageConfiguration) -> list[PushTarget]:
+    if not configuration.HasField("task_push_notification_config"):
+        return []
+    return [_push_target(configuration.task_push_notification_config)]
+
+
+def _push_target(config: pb.TaskPushNotificationConfig) -> PushTarget:
+    if not config.url:
+        raise InvalidParamsError(message="a push notification config needs a url")
+    auth = config.authentication if config.HasField("authentication") else None
+    return PushTarget(
+        id=config.id or str(uuid.uuid4()),
+        url=config.url,
+        token=config.token or None,
+        auth_scheme=auth.scheme if auth else None,
+        auth_credentials=auth.credentials if auth else None,
+    )
+
+
+def _push_config(task_id: str, target: PushTarget) -> pb.TaskPushNotificationConfig:
+    config = pb.TaskPushNotificationConfig(
+        id=target.id, task_id=task_id, url=target.url, token=target.token or ""
+    )
+    if target.auth_scheme:
+        config.authentication.scheme = target.auth_scheme
+    return config

@@ -1,0 +1,162 @@
+"""Read a task's A2A view straight from Temporal: its state, its events, its artifacts.
+
+Nothing is kept in the reader: every view is rebuilt from the workflow (its
+search attributes, its `a2a.state` query and its offset-addressed event
+stream), so any number of gateways, restarted at any time, answer alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from a2a.types import a2a_pb2 as pb
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
+from temporalio.service import RPCError, RPCStatusCode
+
+from a2a_temporal import search_attributes as attrs
+from a2a_temporal._s3 import ObjectStore
+from a2a_temporal.models import EVENTS_TOPIC, STATE_QUERY, EventRecord, TaskState
+from a2a_temporal.protocol.convert import (
+    TaskFold,
+    agent_message,
+    result_artifact,
+    state_of,
+    text_part,
+)
+from a2a_temporal.types import ArtifactRef
+
+__all__ = ["ArtifactParts", "TaskInfo", "TaskReader"]
+
+SKILL_RUN_TYPE = "a2a.SkillRun"
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What visibility says about a task."""
+
+    task_id: str
+    agent: str
+    skill: str
+    context_id: str
+    status: str
+    closed: bool
+
+
+class ArtifactParts:
+    """Turns stored artifacts into A2A parts: small ones inline, large ones as short-lived links.
+
+    Args:
+        store: The bucket the artifacts are in.
+        inline_limit: Largest size sent inline, in bytes.
+        link_ttl: How long a link stays valid.
+    """
+
+    def __init__(self, store: ObjectStore, inline_limit: int, link_ttl: timedelta) -> None:
+        self._store = store
+        self._inline_limit = inline_limit
+        self._link_ttl = link_ttl
+
+    async def artifact(self, ref: ArtifactRef) -> pb.Artifact:
+        """One of a task's files as an A2A artifact."""
+        key = ref.uri.removeprefix(f"s3://{self._store.bucket}/")
+        part = pb.Part(filename=ref.name.rsplit("/", 1)[-1], media_type=ref.mime_type)
+        if ref.size_bytes <= self._inline_limit:
+            data = await self._store.get(key)
+            if ref.mime_type.startswith("text/"):
+                part.text = data.decode(errors="replace")
+            else:
+                part.raw = data
+        else:
+            part.url = self._store.client.presigned_get_object(
+                self._store.bucket, key, expires=self._link_ttl
+            )
+        return pb.Artifact(artifact_id=ref.name, name=ref.name, parts=[part])
+
+
+class TaskReader:
+    """Builds A2A tasks from Temporal.
+
+    Args:
+        client: A Temporal client with the `AgentPlugin`.
+        artifacts: How artifacts become parts.
+    """
+
+    def __init__(self, client: Client, artifacts: ArtifactParts) -> None:
+        self._client = client
+        self.artifacts = artifacts
+
+    async def info(self, task_id: str) -> TaskInfo | None:
+        """The task's identity and status; None when no task has that id."""
+        try:
+            description = await self._client.get_workflow_handle(task_id).describe()
+        except RPCError as err:
+            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+        if description.workflow_type != SKILL_RUN_TYPE:
+            return None
+        found = description.typed_search_attributes
+        return TaskInfo(
+            task_id=task_id,
+            agent=found.get(attrs.AGENT) or "",
+            skill=found.get(attrs.SKILL) or "",
+            context_id=found.get(attrs.CONTEXT) or task_id,
+            status=found.get(attrs.STATUS) or "running",
+            closed=description.status != WorkflowExecutionStatus.RUNNING,
+        )
+
+    async def state(self, task_id: str) -> TaskState:
+        """The task's `a2a.state` (status, open questions, result once ended)."""
+        handle = self._client.get_workflow_handle(task_id)
+        state: TaskState = await handle.query(STATE_QUERY, result_type=TaskState)
+        return state
+
+    async def records(
+        self, task_id: str, after: int = 0, *, follow: bool
+    ) -> AsyncIterator[tuple[int, EventRecord]]:
+        """The task's events from offset `after`: those there now, or live until it ends."""
+        stream = WorkflowStreamClient.create(self._client, task_id)
+        end = None if follow else await stream.get_offset()
+        if end is not None and end <= after:
+            return
+        async for item in stream.subscribe(
+            [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
+        ):
+            yield item.offset, item.data
+            if end is not None and item.offset >= end - 1:
+                return
+
+    async def fold(self, info: TaskInfo) -> TaskFold:
+        """Every event of the task so far, folded."""
+        fold = TaskFold(info.task_id, info.context_id)
+        async for offset, record in self.records(info.task_id, follow=False):
+            fold.apply(offset, record)
+        return fold
+
+    async def task(self, info: TaskInfo, fold: TaskFold | None = None) -> pb.Task:
+        """The A2A task as it is now."""
+        fold = fold or await self.fold(info)
+        state = await self.state(info.task_id)
+        task = pb.Task(id=info.task_id, context_id=info.context_id)
+        task.metadata.update({"agent": info.agent, "skill": info.skill, "attempts": state.attempts})
+        task.history.extend(fold.history)
+        if fold.text:
+            task.artifacts.add(artifact_id="text", name="text").parts.add(text=fold.full_text)
+        for ref in fold.files.values():
+            task.artifacts.append(await self.artifacts.artifact(ref))
+        message = fold.status_message
+        result = state.result
+        if result is not None:
+            artifact = result_artifact(result)
+            if artifact is not None:
+                task.artifacts.append(artifact)
+            text = result.error or result.status
+            message = agent_message(info.task_id, info.context_id, [text_part(text)])
+        task.status.state = state_of(state.status)
+        if message is not None:
+            task.status.message.CopyFrom(message)
+        task.status.timestamp.GetCurrentTime()
+        return task
