@@ -29,12 +29,19 @@ class SkillTask(Generic[_T]):
 
     def __init__(self, coro: Coroutine[Any, Any, _T], name: str) -> None:
         self.caller_reason: str | None = None
+        self.translate_next = False
         self.task: asyncio.Task[_T] = asyncio.create_task(_Translating(coro, self), name=name)
 
     def cancel_by_caller(self, reason: str) -> None:
-        """Cancel the handler because its caller asked to; it sees `CancelledByCaller(reason)`."""
-        if self.caller_reason is None:
-            self.caller_reason = reason
+        """Cancel the handler because its caller asked to; it sees `CancelledByCaller(reason)`.
+
+        Only the first request counts: a handler that cleans up after the cancel
+        (telling a remote agent, say) is not interrupted again.
+        """
+        if self.caller_reason is not None:
+            return
+        self.caller_reason = reason
+        self.translate_next = True
         self.task.cancel(reason)
 
     def cancel(self, reason: str) -> None:
@@ -47,11 +54,13 @@ class SkillTask(Generic[_T]):
 
 
 class _Translating(Coroutine[Any, Any, _T]):
-    """Delegates to a coroutine; once the caller cancelled, a thrown `CancelledError` is translated.
+    """Delegates to a coroutine; the `CancelledError` the caller's cancel throws is translated.
 
     asyncio cancels a task by throwing `CancelledError` into its coroutine; this
     wrapper is the task's coroutine, so after `cancel_by_caller` the handler
-    sees `CancelledByCaller` wherever it is awaiting.
+    sees `CancelledByCaller` wherever it is awaiting. Only that one is: a
+    library that cancels inside the task later (anyio's cancel scopes, a
+    timeout in clean-up code) sees its own `CancelledError`.
     """
 
     def __init__(self, inner: Coroutine[Any, Any, _T], owner: SkillTask[_T]) -> None:
@@ -63,13 +72,11 @@ class _Translating(Coroutine[Any, Any, _T]):
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         exc = typ if isinstance(typ, BaseException) else (val if val is not None else typ())
-        reason = self._owner.caller_reason
-        if (
-            reason is not None
-            and isinstance(exc, asyncio.CancelledError)
-            and not isinstance(exc, CancelledByCaller)
-        ):
-            exc = CancelledByCaller(reason)
+        owner = self._owner
+        if owner.translate_next and isinstance(exc, asyncio.CancelledError):
+            owner.translate_next = False
+            if not isinstance(exc, CancelledByCaller):
+                exc = CancelledByCaller(owner.caller_reason or "cancelled by the caller")
         return self._inner.throw(exc)
 
     def close(self) -> None:

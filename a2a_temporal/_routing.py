@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
+from a2a_temporal._remote_agent import REMOTE_AGENT, REMOTE_SKILL
 from a2a_temporal.agent import A2AAgent, AgentCard
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.models import Resolution
+from a2a_temporal.protocol import require_sdk
 from a2a_temporal.registry import AgentRegistry, skill_options
 from a2a_temporal.settings import AgentSettings
 
-__all__ = ["RoutedDiscoveryClient", "SkillRouter"]
+__all__ = ["Route", "RoutedDiscoveryClient", "SkillRouter"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a call goes: the agent and skill that run it, with their args."""
+
+    agent: str
+    skill: str
+    args: dict[str, Any] | None
+    resolution: Resolution
 
 
 class SkillRouter:
@@ -45,7 +59,33 @@ class SkillRouter:
         if not self._worker_queues:
             return []
         queue = self._worker_queues[0]
-        return [agent.card(queue) for agent in self._agents.values()]
+        return [agent.card(queue) for agent in self._agents.values() if agent.name != REMOTE_AGENT]
+
+    async def route(
+        self,
+        target: str,
+        skill: str,
+        args: dict[str, Any] | None,
+        prefer_queue: str | None = None,
+    ) -> Route:
+        """Where a call to `target` goes.
+
+        A URL, or a remote agent registered by URL, goes through the built-in
+        `a2a-remote` agent; any other agent runs the skill itself.
+        """
+        url = target if target.startswith(("http://", "https://")) else None
+        if url is None:
+            resolution = await self.resolve(target, skill, prefer_queue)
+            if resolution.remote_url is None:
+                return Route(target, skill, args, resolution)
+            url = resolution.remote_url
+        remote_args = {"url": url, "skill": skill, "args": args}
+        try:
+            require_sdk()
+        except ImportError as exc:
+            return Route(REMOTE_AGENT, REMOTE_SKILL, remote_args, Resolution(error=str(exc)))
+        resolution = await self.resolve(REMOTE_AGENT, REMOTE_SKILL, prefer_queue)
+        return Route(REMOTE_AGENT, REMOTE_SKILL, remote_args, resolution)
 
     async def resolve(self, agent: str, skill: str, prefer_queue: str | None = None) -> Resolution:
         """How to run `agent.skill`, or why it cannot run."""
@@ -69,5 +109,6 @@ class RoutedDiscoveryClient(DiscoveryClient):
         """Every known agent's card (this process's own first), sorted by name."""
         cards = {card.name: card for card in self._router.local_cards()}
         for card in await self._router.registry.live_cards():
-            cards.setdefault(card.name, card)
+            if card.name != REMOTE_AGENT:
+                cards.setdefault(card.name, card)
         return [cards[name] for name in sorted(cards)]

@@ -18,6 +18,7 @@ from a2a_temporal.agent import A2AAgent, PreparedCall
 from a2a_temporal.context import LocalRunContext, seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.errors import OutputNotSerializable, SkillRejected
+from a2a_temporal.protocol import require_sdk
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.types import AgentEvent, CallResult
 from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
@@ -118,7 +119,9 @@ class InMemoryA2AClient(A2AClient):
         timeout: timedelta | float | None = None,
         auth: BaseModel | Mapping[str, Any] | None = None,
     ) -> CallResult:
-        """Run the skill in this process; see `A2AClient.call`."""
+        """Run the skill in this process (a URL target: call that remote A2A agent)."""
+        if target.startswith(("http://", "https://")):
+            return await self._remote(target, skill, args=args, timeout=timeout)
         task_id = new_task_id(target, skill)
         limit = seconds(timeout)
         try:
@@ -150,6 +153,25 @@ class InMemoryA2AClient(A2AClient):
             result = await task
             return result.model_copy(update={"error": f"timed out after {limit:g}s"})
         return task.result()
+
+    async def _remote(
+        self,
+        url: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None,
+        timeout: timedelta | float | None,
+    ) -> CallResult:
+        try:
+            require_sdk()
+        except ImportError as exc:
+            return CallResult(
+                task_id=new_task_id("remote", skill), status="rejected", error=str(exc)
+            )
+        from a2a_temporal.protocol.remote import HttpA2AClient, credential_secret
+
+        client = HttpA2AClient(lambda target: self._secrets.get(credential_secret(target)))
+        return await client.call(url, skill, args=args, timeout=timeout)
 
     def _agent(self, name: str) -> A2AAgent:
         agent = self._agents.get(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
@@ -48,6 +48,7 @@ class RunContext(ABC, Generic[AuthT]):
         self.task_id = task_id
         self.auth = auth
         self._workspace_access = workspace_access
+        self._memo: dict[str, Any] = {}
 
     @abstractmethod
     async def emit_event(self, event: AgentEvent) -> None:
@@ -171,6 +172,17 @@ class RunContext(ABC, Generic[AuthT]):
         self, prompt: str, json_schema: dict[str, Any] | None, timeout: float | None
     ) -> Any:
         """Publish a question and return its answer (checked against `json_schema`)."""
+
+    async def _remember(self, key: str, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `compute` once per task and return its (JSON) value on every attempt after.
+
+        For side effects that must not repeat when a skill runs again (a retry,
+        a resume after a question). Between computing and remembering there is
+        a short window in which a lost worker makes the next attempt compute again.
+        """
+        if key not in self._memo:
+            self._memo[key] = await compute()
+        return self._memo[key]
 
     def require_scopes(self, required: Sequence[str]) -> None:
         """Raise `MissingScopes` unless the caller holds every scope in `required`.

@@ -24,6 +24,7 @@ __all__ = [
     "CHILD_QUESTION_SIGNAL",
     "EVENTS_TOPIC",
     "INFRASTRUCTURE_ERROR_TYPE",
+    "MEMO_UPDATE",
     "PUBLISH_UPDATE",
     "PUSH_QUERY",
     "PUSH_UPDATE",
@@ -44,6 +45,7 @@ __all__ = [
     "CarriedRun",
     "DivergencePolicy",
     "EventRecord",
+    "Memo",
     "Parked",
     "PublishAck",
     "PublishBatch",
@@ -75,6 +77,7 @@ AWAIT_ANSWER_UPDATE = "a2a.await_answer"
 ANSWER_UPDATE = "a2a.answer"
 CHILD_QUESTION_SIGNAL = "a2a.child_question"
 PUSH_UPDATE = "a2a.push"
+MEMO_UPDATE = "a2a.memo"
 PUSH_QUERY = "a2a.push_configs"
 QUESTIONS_QUERY = "a2a.questions"
 STATE_QUERY = "a2a.state"
@@ -155,6 +158,15 @@ class CallStarted(BaseModel):
     result: CallResult | None = None
 
 
+class Memo(BaseModel):
+    """The `memo` update: read a value the task remembered, or remember one (once)."""
+
+    token: AttemptToken
+    key: str
+    value: Any = None
+    store: bool = False
+
+
 class PushTarget(BaseModel):
     """A webhook that hears about a task (an A2A push notification config)."""
 
@@ -198,6 +210,7 @@ class CarriedRun(BaseModel):
     continued: int = 0
     push: list[PushTarget] = Field(default_factory=list)
     pushes: int = 0
+    memo: dict[str, Any] = Field(default_factory=dict)
 
 
 class SkillRunInput(BaseModel):
@@ -271,6 +284,9 @@ class Resolution(BaseModel):
 
     options: SkillOptions | None = None
     error: str | None = None
+    remote_url: str | None = Field(
+        default=None, description="the agent is a remote A2A agent registered by URL"
+    )
 
 
 class CallRequest(BaseModel):

@@ -12,6 +12,7 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from a2a_temporal._remote_agent import REMOTE_AGENT, RemoteAgent
 from a2a_temporal._routing import SkillRouter
 from a2a_temporal._s3 import MinioStorageDriverClient, ObjectStore, minio_client
 from a2a_temporal.activities.push import PushActivities
@@ -75,6 +76,9 @@ class AgentPlugin(SimplePlugin):
     ) -> None:
         self.settings = settings or AgentSettings.from_env()
         self.agents = list(agents)
+        if any(agent.name == REMOTE_AGENT for agent in self.agents):
+            raise ValueError(f"the agent name {REMOTE_AGENT!r} is reserved for remote A2A calls")
+        self.agents.append(RemoteAgent())
         names = [agent.name for agent in self.agents]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:

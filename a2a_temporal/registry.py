@@ -55,6 +55,7 @@ class Registration(BaseModel):
     worker: str
     registered_at: datetime
     expires_at: datetime
+    remote_url: str | None = None
 
     def live(self, now: datetime) -> bool:
         """Whether the worker refreshed this entry recently enough."""
@@ -151,6 +152,8 @@ class AgentRegistry:
             return Resolution(
                 error=f"unknown agent {agent!r} (agents: {', '.join(known) or 'none'})"
             )
+        if entry.remote_url is not None:
+            return Resolution(remote_url=entry.remote_url)
         options = entry.skills.get(skill)
         if options is None:
             have = ", ".join(sorted(entry.skills)) or "none"

@@ -236,17 +236,17 @@ class TemporalA2AClient(A2AClient):
             context_id: The A2A context the task belongs to.
             push: Webhooks told of the task's terminal and interrupted states.
         """
-        task_id = validate_task_id(task_id) if task_id else new_task_id(target, skill)
         raw_args = _as_json_object(args, "args")
-        resolution = await self.router.resolve(target, skill, self.settings.task_queue)
-        options = resolution.options
+        route = await self.router.route(target, skill, raw_args, self.settings.task_queue)
+        task_id = validate_task_id(task_id) if task_id else new_task_id(route.agent, route.skill)
+        options = route.resolution.options
         await self._start(
             task_id,
             SkillRunWorkflow.run,
             SkillRunInput(
-                agent=target,
-                skill=skill,
-                args=raw_args,
+                agent=route.agent,
+                skill=route.skill,
+                args=route.args,
                 auth=_as_json_object(auth, "auth"),
                 caller=caller,
                 grant=grant,

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import json
 import tempfile
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -34,9 +34,11 @@ from a2a_temporal.models import (
     ASK_UPDATE,
     AWAIT_ANSWER_UPDATE,
     CALLS_UPDATE,
+    MEMO_UPDATE,
     CallBatch,
     CallRequest,
     CallStarted,
+    Memo,
     Parked,
     Question,
     QuestionAsk,
@@ -213,16 +215,16 @@ class TemporalRunContext(RunContext[AuthT]):
         raw_args = args.model_dump(mode="json") if isinstance(args, BaseModel) else args
         raw_args = to_jsonable_python(raw_args) if raw_args is not None else None
         digest = args_digest(target, skill, raw_args)
-        resolution = await self._router.resolve(target, skill, activity.info().task_queue)
+        route = await self._router.route(target, skill, raw_args, activity.info().task_queue)
         request = CallRequest(
             seq=seq,
-            target=target,
-            skill=skill,
-            args=raw_args,
+            target=route.agent,
+            skill=route.skill,
+            args=route.args,
             auth=self.auth.model_dump(mode="json"),
             grant=grant,
             digest=digest,
-            resolution=resolution,
+            resolution=route.resolution,
         )
         started = await self._batcher.submit(request)
         if started.digest != digest:
@@ -271,6 +273,18 @@ class TemporalRunContext(RunContext[AuthT]):
         if not state.answered:
             raise AwaitingInput(Parked(question_id=question_id))
         return state.answer
+
+    async def _remember(self, key: str, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `compute` once per task; the value is kept in the task's workflow."""
+        token = self._link.token
+        known = await self._link.update(MEMO_UPDATE, Memo(token=token, key=key), object)
+        if known is not None:
+            return known
+        value = to_jsonable_python(await compute())
+        stored = Memo(token=token, key=key, value=value, store=True)
+        return await self._link.update(
+            MEMO_UPDATE, stored, object, self._link.update_id("memo", key)
+        )
 
     async def aclose(self) -> None:
         """Stop sending calls (the activity is ending)."""

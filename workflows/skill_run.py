@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         CHILD_QUESTION_SIGNAL,
         EVENTS_TOPIC,
         INFRASTRUCTURE_ERROR_TYPE,
+        MEMO_UPDATE,
         PUBLISH_UPDATE,
         PUSH_QUERY,
         PUSH_UPDATE,
@@ -66,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         CallStarted,
         CarriedRun,
         EventRecord,
+        Memo,
         Parked,
         PublishAck,
         PublishBatch,
@@ -215,6 +217,7 @@ class SkillRunWorkflow:
             carried.push if carried.continued else (self._task.push if self._task else [])
         )
         self._pushes = carried.pushes
+        self._memo: dict[str, Any] = dict(carried.memo)
         self._push_starts: list[asyncio.Task[None]] = []
         self._runs = carried.runs
         self._attempts = carried.attempts
@@ -632,6 +635,17 @@ class SkillRunWorkflow:
         if self._result is not None:
             raise ValueError("the task has ended")
 
+    @workflow.update(name=MEMO_UPDATE)
+    def memo(self, memo: Memo) -> Any:
+        """A value the task remembers across attempts: stored once, then returned as stored."""
+        if memo.store and memo.key not in self._memo:
+            self._memo[memo.key] = memo.value
+        return self._memo.get(memo.key)
+
+    @memo.validator
+    def _check_memo(self, memo: Memo) -> None:
+        self._check_token(memo.token)
+
     @workflow.query(name=PUSH_QUERY)
     def push_configs(self) -> list[PushTarget]:
         """The webhooks told of this task's states."""
@@ -694,6 +708,7 @@ class SkillRunWorkflow:
             continued=self._carried.continued + 1,
             push=self._push,
             pushes=self._pushes,
+            memo=self._memo,
         )
         workflow.continue_as_new(task.model_copy(update={"options": options, "carried": carried}))
 
