@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
+import uuid
+from pathlib import Path
+
 import httpx
 import pytest
+import uvicorn
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import A2AError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from a2a_temporal.testing import DevStack
-from tests.agents import Approver, Slow, Splitter, Writer
-from tests.gateway_helpers import a2a_client, data_of, gateway, message
+from a2a_temporal._process import free_port, port_is_open
+from a2a_temporal.testing import DevStack, ManagedProcess
+from tests.agents import Approver, Chatty, Slow, Splitter, Writer
+from tests.gateway_helpers import IDENTITY, TOKEN, a2a_client, data_of, gateway, message
 from tests.temporal_helpers import running
 
 AGENTS = [Splitter(), Approver(), Slow(), Writer()]
@@ -135,3 +147,116 @@ async def test_a_resubscribing_client_loses_nothing_and_repeats_nothing(stack: D
                 if event.HasField("artifact_update") and update.artifact.name == "text":
                     text = (text if update.append else "") + update.artifact.parts[0].text
         assert text == "w " * 2000
+
+
+async def test_push_notifications_survive_a_webhook_that_is_down_for_a_while(
+    stack: DevStack,
+) -> None:
+    received: list[tuple[str | None, dict[str, object]]] = []
+    refusals = 2
+
+    async def webhook(request: Request) -> Response:
+        nonlocal refusals
+        if refusals:
+            refusals -= 1
+            return Response(status_code=503)
+        received.append((request.headers.get("x-a2a-notification-token"), await request.json()))
+        return Response(status_code=204)
+
+    port = free_port()
+    receiver = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/hook", webhook, methods=["POST"])]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    serving = asyncio.create_task(receiver.serve())
+    try:
+        async with (
+            running(stack, AGENTS) as client,
+            gateway(client) as url,
+            a2a_client(f"{url}/agents/splitter") as a2a,
+        ):
+            config = pb.TaskPushNotificationConfig(
+                url=f"http://127.0.0.1:{port}/hook", token="tok-1"
+            )
+            request = pb.SendMessageRequest(
+                message=message(data={"text": "pushed"}, skill="upper"),
+                configuration=pb.SendMessageConfiguration(task_push_notification_config=config),
+            )
+            [response] = [r async for r in a2a.send_message(request)]
+            task_id = response.task.id
+            configs = await a2a.list_task_push_notification_configs(
+                pb.ListTaskPushNotificationConfigsRequest(task_id=task_id)
+            )
+            assert [c.url for c in configs.configs] == [config.url]
+            async with asyncio.timeout(60):
+                while not received:
+                    await asyncio.sleep(0.1)
+    finally:
+        receiver.should_exit = True
+        await serving
+    [(token, body)] = received
+    assert token == "tok-1"
+    task = body["task"]
+    assert isinstance(task, dict)
+    assert task["id"] == task_id
+    assert task["status"]["state"] == "TASK_STATE_COMPLETED"  # type: ignore[index]
+    assert refusals == 0, "the webhook refused the first two deliveries"
+
+
+async def test_clients_carry_on_across_a_gateway_restart(stack: DevStack, tmp_path: Path) -> None:
+    queue = f"gw-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    env = {
+        **stack.environment(task_queue=queue),
+        "A2A_TEMPORAL_GATEWAY_TOKENS": json.dumps({TOKEN: IDENTITY.model_dump()}),
+    }
+    argv = [sys.executable, "-m", "a2a_temporal.cli", "serve", "--port", str(port)]
+
+    def gateway_process(n: int) -> ManagedProcess:
+        return ManagedProcess("gateway", argv, tmp_path / f"gateway{n}.log", env=env)
+
+    async def until_serving(process: ManagedProcess) -> None:
+        async with asyncio.timeout(60):
+            while not port_is_open(port):
+                process.check_alive()
+                await asyncio.sleep(0.05)
+
+    first, second = gateway_process(1), gateway_process(2)
+    try:
+        async with running(stack, [Chatty()], task_queue=queue):
+            await stack.wait_for_agents(["chatty"], queue)
+            first.start()
+            await until_serving(first)
+            url = f"http://127.0.0.1:{port}/agents/chatty"
+            async with a2a_client(url, streaming=True) as a2a:
+                request = pb.SendMessageRequest(
+                    message=message(data={"rounds": 0, "deltas": 600}, skill="trickle")
+                )
+                stream = a2a.send_message(request)
+                task_id = (await anext(stream)).task.id
+                async for event in stream:
+                    if event.HasField("artifact_update"):
+                        break
+                assert first.process is not None
+                first.process.kill()
+                first.process.wait()
+                second.start()
+                await until_serving(second)
+                resumed = a2a.subscribe(pb.SubscribeToTaskRequest(id=task_id))
+                snapshot = (await anext(resumed)).task
+                text = next((a.parts[0].text for a in snapshot.artifacts if a.name == "text"), "")
+                async for event in resumed:
+                    update = event.artifact_update
+                    if event.HasField("artifact_update") and update.artifact.name == "text":
+                        text = (text if update.append else "") + update.artifact.parts[0].text
+                    last = event
+    finally:
+        await first.stop()
+        await second.stop()
+    assert text == "".join(f"{i} " for i in range(600))
+    assert last.status_update.status.state == S.TASK_STATE_COMPLETED
