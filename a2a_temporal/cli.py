@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from a2a_temporal._failures import describe_exception
 from a2a_temporal._follow import Answerer, print_events
 from a2a_temporal._inspect import Kind, WrongKind, expect_kind, has_pollers, task_queue_of
+from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.models import SkillRunInput, TaskState
 from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
@@ -77,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a worker for agents until Ctrl-C")
     worker.add_argument("--agents", required=True, help="comma-separated module:attr specs")
     worker.add_argument("--task-queue", help="task queue (default: $A2A_TEMPORAL_TASK_QUEUE)")
+
+    agents = commands.add_parser(
+        "agents", help="list registered agents; register or forget a remote A2A agent"
+    )
+    agents.add_argument("action", nargs="?", choices=["list", "register", "forget"], default="list")
+    agents.add_argument("target", nargs="?", help="URL to register, or name to forget")
+    agents.add_argument("--name", help="name for a registered remote agent (default: its card's)")
+    agents.add_argument("--tag", help="only agents with this tag")
+    agents.add_argument("--skill", help="only agents with this skill")
+    agents.add_argument("--json", action="store_true", help="print the cards as JSON")
 
     serve = commands.add_parser("serve", help="serve the registered agents over A2A until Ctrl-C")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
@@ -402,6 +413,49 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _agents(args: argparse.Namespace) -> int:
+    client = await _client(args)
+    registry = client.router.registry
+    if args.action == "register":
+        if not args.target or not args.target.startswith(("http://", "https://")):
+            raise CliError("agents register needs the agent's URL (http:// or https://)")
+        try:
+            require_sdk()
+        except ImportError as exc:
+            raise CliError(str(exc)) from None
+        from a2a_temporal.protocol.convert import our_card
+        from a2a_temporal.protocol.remote import RemoteAgents, RemoteError
+
+        try:
+            async with RemoteAgents().client(args.target) as (_, remote_card):
+                registered = await registry.register_remote(
+                    args.target, our_card(remote_card, args.name)
+                )
+        except (RemoteError, InfrastructureError) as exc:
+            raise CliError(f"cannot read the agent card at {args.target}: {exc}") from None
+        print(f"registered {registered.card.name} -> {args.target}")
+        return 0
+    if args.action == "forget":
+        if not args.target:
+            raise CliError("agents forget needs the agent's name")
+        removed = await registry.forget(args.target)
+        if not removed:
+            raise CliError(f"no agent {args.target!r} is registered")
+        print(f"forgot {args.target} ({removed} entries)")
+        return 0
+    cards = await client.discovery.find(tag=args.tag, skill=args.skill)
+    entries = {e.card.name: e for e in await registry.entries(fresh=True)}
+    if args.json:
+        print(json.dumps([card.model_dump(mode="json") for card in cards], indent=2))
+        return 0
+    for card in cards:
+        entry = entries.get(card.name)
+        where = (entry.remote_url if entry and entry.remote_url else None) or card.task_queue
+        skills = ",".join(skill.name for skill in card.skills)
+        print(f"{card.name:<20} {where or '-':<28} skills={skills} tags={','.join(card.tags)}")
+    return 0
+
+
 async def _serve(args: argparse.Namespace) -> int:
     try:
         require_sdk()
@@ -447,6 +501,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return _schema(args)
     elif args.command == "serve":
         return await _serve(args)
+    elif args.command == "agents":
+        return await _agents(args)
     return 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import re
 import time
 import uuid
@@ -169,6 +170,28 @@ class AgentRegistry:
         live = [e for e in mine if e.live(now)]
         preferred = [e for e in live if e.card.task_queue == prefer_queue]
         return next(iter(preferred or live or mine), None)
+
+    async def register_remote(self, url: str, card: AgentCard) -> Registration:
+        """Register a remote A2A agent by URL (until `forget`); calls by its name go to it."""
+        now = datetime.now(UTC)
+        entry = Registration(
+            card=card,
+            skills={},
+            worker=f"remote.{hashlib.sha256(url.encode()).hexdigest()[:12]}",
+            registered_at=now,
+            expires_at=datetime.max.replace(tzinfo=UTC),
+            remote_url=url,
+        )
+        stale = [e for e in await self.entries(fresh=True) if e.card.name == card.name]
+        await self.withdraw(stale)
+        await self.publish([entry])
+        return entry
+
+    async def forget(self, name: str) -> int:
+        """Remove every entry of agent `name`; return how many there were."""
+        entries = [e for e in await self.entries(fresh=True) if e.card.name == name]
+        await self.withdraw(entries)
+        return len(entries)
 
     async def publish(self, entries: list[Registration]) -> None:
         """Write (or refresh) entries."""

@@ -13,22 +13,8 @@ import pytest
 from a2a_temporal import Pipeline
 from a2a_temporal.testing import DevStack
 from tests.agents import Analyst, Approver, Mathy, Slow, Splitter, Writer
+from tests.cli_helpers import cli
 from tests.temporal_helpers import running, wait_started
-
-
-async def cli(env: dict[str, str], *argv: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "a2a_temporal.cli",
-        *argv,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import uuid
 from pathlib import Path
 
 from a2a_temporal import InMemoryA2AClient, TaskHandle
 from a2a_temporal.testing import DevStack, ManagedProcess
 from tests.a2a_peer import PeerServer
+from tests.cli_helpers import cli
 from tests.remote_agents import Relay
 from tests.temporal_helpers import running
 
@@ -100,3 +103,20 @@ async def test_a_worker_killed_mid_call_follows_the_same_remote_task(
                 await worker.stop()
     assert result.output == {"status": "completed", "output": "gate opened", "error": None}
     assert sum(peer.messages.values()) == 1, "the remote agent saw the message once"
+
+
+async def test_remote_agents_registered_by_url_are_called_by_name(stack: DevStack) -> None:
+    name = f"peer-{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, **stack.environment()}
+    async with PeerServer().serving() as peer, running(stack, [Relay()]) as client:
+        code, out, err = await cli(env, "agents", "register", peer.url("streamer"), "--name", name)
+        assert (code, out.strip()) == (0, f"registered {name} -> {peer.url('streamer')}"), err
+        code, out, _ = await cli(env, "agents", "--tag", "streamer", "--json")
+        listed = {card["name"]: card for card in json.loads(out)}
+        assert listed[name]["skills"][0]["name"] == "streamer"
+        result = await client.call("relay", "ask_remote", args={"url": name})
+        code, out, _ = await cli(env, "agents", "forget", name)
+        assert (code, out.strip()) == (0, f"forgot {name} (1 entries)")
+        code, _, err = await cli(env, "agents", "forget", name)
+        assert (code, err.strip()) == (2, f"a2a-temporal: error: no agent {name!r} is registered")
+    assert result.output == {"status": "completed", "output": "remote text streamed", "error": None}

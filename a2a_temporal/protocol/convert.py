@@ -7,6 +7,7 @@ turns each event into the A2A update a streaming client receives.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ __all__ = [
     "data_part",
     "from_value",
     "message_input",
+    "our_card",
     "result_artifact",
     "state_of",
     "status_of",
@@ -149,6 +151,27 @@ def a2a_card(
         for scheme in ("bearer", "apiKey"):
             result.security_requirements.add().schemes[scheme].list.extend([])
     return result
+
+
+def our_card(card: pb.AgentCard, name: str | None = None) -> AgentCard:
+    """A remote agent's A2A card in our terms (its skills take unknown args)."""
+    slug = name or re.sub(r"[^A-Za-z0-9_-]+", "-", card.name).strip("-").lower() or "remote"
+    return AgentCard(
+        name=slug,
+        description=card.description,
+        tags=tuple(sorted({tag for skill in card.skills for tag in skill.tags})),
+        capabilities=("a2a", "streaming") if card.capabilities.streaming else ("a2a",),
+        skills=tuple(
+            SkillCard(
+                name=skill.id,
+                description=skill.description,
+                tags=tuple(skill.tags),
+                input_schema={"type": "object"},
+                output_schema={},
+            )
+            for skill in card.skills
+        ),
+    )
 
 
 def _skill(skill: SkillCard) -> pb.AgentSkill:
