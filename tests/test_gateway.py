@@ -20,6 +20,8 @@ from starlette.routing import Route
 
 from a2a_temporal._process import free_port, port_is_open
 from a2a_temporal.testing import DevStack, ManagedProcess
+from examples.a2a_client import main as a2a_client_example
+from examples.agents import DEMO_AGENTS
 from tests.agents import Approver, Chatty, Slow, Splitter, Writer
 from tests.gateway_helpers import IDENTITY, TOKEN, a2a_client, data_of, gateway, message
 from tests.temporal_helpers import running
@@ -260,3 +262,11 @@ async def test_clients_carry_on_across_a_gateway_restart(stack: DevStack, tmp_pa
         await second.stop()
     assert text == "".join(f"{i} " for i in range(600))
     assert last.status_update.status.state == S.TASK_STATE_COMPLETED
+
+
+async def test_the_readme_client_example_runs_against_the_demo_agents(
+    stack: DevStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running(stack, DEMO_AGENTS) as client, gateway(client) as url:
+        await a2a_client_example(f"{url}/agents/planner", TOKEN)
+    assert capsys.readouterr().out == "TASK_STATE_COMPLETED ['result']\n"
