@@ -86,6 +86,18 @@ class ManagedProcess:
                 f"{self.name} exited with code {self.process.returncode}:\n{self.log_tail()}"
             )
 
+    async def wait_until_listening(self, port: int, timeout: float = 60.0) -> None:
+        """Wait until something accepts connections on `port` of 127.0.0.1.
+
+        Raises:
+            RuntimeError: The process exited first.
+            TimeoutError: Nothing listened within `timeout` seconds.
+        """
+        async with asyncio.timeout(timeout):
+            while not port_is_open(port):
+                self.check_alive()
+                await asyncio.sleep(0.05)
+
     def log_tail(self, lines: int = 20) -> str:
         """Return the last lines the process logged."""
         try:

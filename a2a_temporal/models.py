@@ -185,6 +185,20 @@ class PushChange(BaseModel):
     put: PushTarget | None = None
     delete: str | None = None
 
+    def problem(self) -> str | None:
+        """Why this change cannot apply, or None (deleting a missing webhook is no change)."""
+        if self.put is not None and not self.put.url.startswith(("http://", "https://")):
+            return f"a webhook URL must be http(s), got {self.put.url!r}"
+        return None
+
+    def applied(self, targets: list[PushTarget]) -> list[PushTarget]:
+        """`targets` after this change."""
+        if self.put is not None:
+            targets = [t for t in targets if t.id != self.put.id] + [self.put]
+        if self.delete is not None:
+            targets = [t for t in targets if t.id != self.delete]
+        return targets
+
 
 class PushDelivery(BaseModel):
     """Input of `PushDeliveryWorkflow`: tell one webhook about one state of a task."""

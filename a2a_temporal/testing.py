@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from a2a_temporal import search_attributes
-from a2a_temporal._process import ManagedProcess, free_port, port_is_open
+from a2a_temporal._process import ManagedProcess, free_port
 from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.agent import A2AAgent
 from a2a_temporal.plugin import AgentPlugin
@@ -180,7 +181,7 @@ class DevStack:
         """Return `A2A_TEMPORAL_*` variables that point a worker process at this stack."""
         values = self.settings(**settings).model_dump(mode="json", exclude_defaults=False)
         return {
-            f"A2A_TEMPORAL_{key.upper()}": str(value)
+            f"A2A_TEMPORAL_{key.upper()}": value if isinstance(value, str) else json.dumps(value)
             for key, value in values.items()
             if value is not None
         }
@@ -193,6 +194,15 @@ class DevStack:
         """
         argv = [sys.executable, "-m", "a2a_temporal.cli", "worker", "--agents", agents]
         return ManagedProcess("worker", argv, log_path, env=self.environment(**settings))
+
+    def gateway_process(self, port: int, log_path: Path, **settings: Any) -> ManagedProcess:
+        """Return (not yet started) `a2a-temporal serve --port PORT` for this stack.
+
+        Keyword arguments override settings as in `worker` (e.g. `gateway_tokens`);
+        the caller starts the process and must `await process.stop()` it.
+        """
+        argv = [sys.executable, "-m", "a2a_temporal.cli", "serve", "--port", str(port)]
+        return ManagedProcess("gateway", argv, log_path, env=self.environment(**settings))
 
     async def wait_for_agents(
         self, agents: Iterable[str], task_queue: str, timeout: float = 60.0
@@ -268,9 +278,7 @@ class DevStack:
         return argv
 
     async def _wait_temporal(self, process: ManagedProcess) -> None:
-        while not port_is_open(self.ports["temporal"]):
-            process.check_alive()
-            await asyncio.sleep(_POLL_INTERVAL)
+        await process.wait_until_listening(self.ports["temporal"])
         while True:
             process.check_alive()
             try:
@@ -279,9 +287,8 @@ class DevStack:
                 break
             except RuntimeError:
                 await asyncio.sleep(_POLL_INTERVAL)
-        while self.ui and not port_is_open(self.ports["ui"]):
-            process.check_alive()
-            await asyncio.sleep(_POLL_INTERVAL)
+        if self.ui:
+            await process.wait_until_listening(self.ports["ui"])
 
     async def _wait_s3(self, process: ManagedProcess) -> None:
         async with httpx.AsyncClient(timeout=1.0) as http:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -55,10 +56,13 @@ class Streamer(A2AAgent):
     @skill(retries=0)
     async def deltas(self, ctx: RunContext[NoAuth], args: Count) -> int:
         """Emit n text deltas in bursts of 10 (about 2,000 a second), each stamped."""
-        for i in range(args.n):
-            await ctx.emit_event(AgentEvent("text_delta", {"text": f"{i} ", "t": time.time()}))
-            if i % 10 == 9:
-                await asyncio.sleep(0.005)
+        await _burst(args.n, lambda i: ctx.emit_event(_stamped_delta(f"{i} ")))
+        return args.n
+
+    @skill(retries=0)
+    async def stamped(self, ctx: RunContext[NoAuth], args: Count) -> int:
+        """As `deltas`, with each delta's emit time in its text: `<i>@<unix time> `."""
+        await _burst(args.n, lambda i: ctx.emit_text_delta(f"{i}@{time.time():.6f} "))
         return args.n
 
     @skill(retries=0)
@@ -67,7 +71,7 @@ class Streamer(A2AAgent):
         sent = 0
         started = time.monotonic()
         while time.monotonic() - started < args.seconds:
-            await ctx.emit_event(AgentEvent("text_delta", {"text": f"{sent} ", "t": time.time()}))
+            await ctx.emit_event(_stamped_delta(f"{sent} "))
             sent += 1
             await asyncio.sleep(1 / args.per_second)
         return sent
@@ -81,6 +85,18 @@ class Streamer(A2AAgent):
             Streamer.cancelled_at[ctx.task_id] = time.monotonic()
             raise
         return "not cancelled"
+
+
+def _stamped_delta(text: str) -> AgentEvent:
+    return AgentEvent("text_delta", {"text": text, "t": time.time()})
+
+
+async def _burst(n: int, emit: Callable[[int], Awaitable[None]]) -> None:
+    """Call `emit` n times in bursts of 10 with a short pause between bursts."""
+    for i in range(n):
+        await emit(i)
+        if i % 10 == 9:
+            await asyncio.sleep(0.005)
 
 
 class Artifacts(A2AAgent):
@@ -105,6 +121,24 @@ class Artifacts(A2AAgent):
         return ref.size_bytes
 
 
+class Url(BaseModel):
+    url: str
+
+
+class Remote(A2AAgent):
+    name = "remote"
+
+    @skill(retries=0)
+    async def timed_call(self, ctx: RunContext[NoAuth], args: Url) -> float:
+        """`ctx.call` the remote A2A agent at the URL once; return how long the call took."""
+        started = time.perf_counter()
+        result = await ctx.call(args.url, "upper", args={"text": "x"})
+        elapsed = time.perf_counter() - started
+        if result.output != "X":
+            raise RuntimeError(f"the remote call returned {result.status}: {result.error}")
+        return elapsed
+
+
 class Marker(BaseModel):
     path: str
 
@@ -124,4 +158,4 @@ class Recovery(A2AAgent):
         return len(log.read_text().splitlines())
 
 
-BENCH_AGENTS = [Trivial(), Streamer(), Artifacts(), Recovery()]
+BENCH_AGENTS = [Trivial(), Streamer(), Artifacts(), Recovery(), Remote()]

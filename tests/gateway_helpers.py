@@ -66,7 +66,12 @@ async def a2a_client(
 
 
 def message(
-    *, text: str | None = None, data: Any = None, skill: str | None = None, **fields: Any
+    *,
+    text: str | None = None,
+    data: Any = None,
+    skill: str | None = None,
+    message_id: str | None = None,
+    **fields: Any,
 ) -> pb.Message:
     """A user message: a text part, a data part, and the skill in its metadata."""
     parts = []
@@ -75,7 +80,8 @@ def message(
     if data is not None:
         value = json_format.ParseDict(data, pb.Part().data)
         parts.append(pb.Part(data=value))
-    result = pb.Message(message_id=str(uuid.uuid4()), role=pb.Role.ROLE_USER, parts=parts, **fields)
+    message_id = message_id or str(uuid.uuid4())
+    result = pb.Message(message_id=message_id, role=pb.Role.ROLE_USER, parts=parts, **fields)
     if skill:
         result.metadata.update({"skill": skill})
     return result

@@ -620,18 +620,14 @@ class SkillRunWorkflow:
     @workflow.update(name=PUSH_UPDATE)
     def push(self, change: PushChange) -> list[PushTarget]:
         """Add, replace or delete a webhook told of this task's terminal and interrupted states."""
-        if change.put is not None:
-            self._push = [t for t in self._push if t.id != change.put.id] + [change.put]
-        if change.delete is not None:
-            self._push = [t for t in self._push if t.id != change.delete]
+        self._push = change.applied(self._push)
         return self._push
 
     @push.validator
     def _check_push(self, change: PushChange) -> None:
-        if change.put is not None and not change.put.url.startswith(("http://", "https://")):
-            raise ValueError(f"a webhook URL must be http(s), got {change.put.url!r}")
-        if change.delete is not None and all(t.id != change.delete for t in self._push):
-            raise ValueError(f"no push notification config {change.delete!r}")
+        problem = change.problem()
+        if problem is not None:
+            raise ValueError(problem)
         if self._result is not None:
             raise ValueError("the task has ended")
 

@@ -8,7 +8,6 @@ turns each event into the A2A update a streaming client receives.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,7 @@ __all__ = [
     "a2a_card",
     "agent_message",
     "data_part",
+    "final_message",
     "from_value",
     "message_input",
     "our_card",
@@ -87,11 +87,16 @@ def data_part(data: Any) -> pb.Part:
 
 
 def agent_message(
-    task_id: str, context_id: str, parts: list[pb.Part], metadata: Mapping[str, Any] | None = None
+    task_id: str,
+    context_id: str,
+    parts: list[pb.Part],
+    *,
+    message_id: str,
+    metadata: Mapping[str, Any] | None = None,
 ) -> pb.Message:
-    """A message from the agent in a task."""
+    """A message from the agent in a task (ids derive from the event it stands for)."""
     message = pb.Message(
-        message_id=str(uuid.uuid4()),
+        message_id=message_id,
         task_id=task_id,
         context_id=context_id,
         role=pb.Role.ROLE_AGENT,
@@ -100,6 +105,12 @@ def agent_message(
     if metadata:
         message.metadata.update(dict(metadata))
     return message
+
+
+def final_message(task_id: str, context_id: str, result: CallResult) -> pb.Message:
+    """The agent's last message of an ended task: its error, else its status."""
+    text = result.error or result.status
+    return agent_message(task_id, context_id, [text_part(text)], message_id=f"{task_id}/final")
 
 
 def message_input(message: pb.Message) -> tuple[Any, str]:
@@ -246,7 +257,9 @@ class TaskFold:
             return [self._question(payload)]
         if kind == "answer":
             self.open_question = None
-            answer = agent_message(self.task_id, self.context_id, [data_part(payload)])
+            answer = agent_message(
+                self.task_id, self.context_id, [data_part(payload)], message_id=self._message_id()
+            )
             answer.role = pb.Role.ROLE_USER
             self.history.append(answer)
             return [self._status("running", f"answered {payload.get('question_id')}")]
@@ -274,6 +287,7 @@ class TaskFold:
             self.task_id,
             self.context_id,
             [text_part(str(payload.get("prompt", ""))), data_part(question)],
+            message_id=self._message_id(),
         )
         self.history.append(message)
         self.status_message = message
@@ -285,7 +299,7 @@ class TaskFold:
         parts = [text_part(text)]
         if kind is not None:
             parts.append(data_part({"kind": kind, "payload": payload}))
-        message = agent_message(self.task_id, self.context_id, parts)
+        message = agent_message(self.task_id, self.context_id, parts, message_id=self._message_id())
         self.status_message = message
         return self._event(status, message)
 
@@ -295,7 +309,6 @@ class TaskFold:
             context_id=self.context_id,
             status=pb.TaskStatus(state=state_of(status), message=message),
         )
-        update.status.timestamp.GetCurrentTime()
         update.metadata.update({"offset": self.offset - 1})
         return update
 
@@ -314,13 +327,14 @@ class TaskFold:
                     last_chunk=True,
                 )
             )
-        text = result.error or result.status
         updates.append(
-            self._event(
-                result.status, agent_message(self.task_id, self.context_id, [text_part(text)])
-            )
+            self._event(result.status, final_message(self.task_id, self.context_id, result))
         )
         return updates
+
+    def _message_id(self) -> str:
+        """The id of the message that stands for the event being applied."""
+        return f"{self.task_id}/{self.offset - 1}"
 
 
 def _describe(kind: str, payload: dict[str, Any]) -> str:

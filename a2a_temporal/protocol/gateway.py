@@ -3,7 +3,8 @@
 Every registered agent is served under `/agents/<name>`: its card at
 `/agents/<name>/.well-known/agent-card.json`, JSON-RPC (v1.0, and v0.3
 method names) at `/agents/<name>` and HTTP+JSON under `/agents/<name>/`.
-`/agents` lists them. A2A task ids are workflow ids; `GetTask`, `ListTasks`
+`/agents` lists them. A skill whose input model declares `a2a_message_id`
+receives the A2A message's id in it. A2A task ids are workflow ids; `GetTask`, `ListTasks`
 and streams are answered from Temporal, so gateways can be restarted or run
 side by side behind a load balancer.
 """
@@ -21,7 +22,6 @@ from typing import Any
 from a2a.extensions.common import HTTP_EXTENSION_HEADER, get_requested_extensions
 from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers.request_handler import RequestHandler
-from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from a2a.server.routes import (
     ServerCallContextBuilder,
     create_jsonrpc_routes,
@@ -29,6 +29,7 @@ from a2a.server.routes import (
 )
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import (
+    ExtendedAgentCardNotConfiguredError,
     InvalidParamsError,
     InvalidRequestError,
     TaskNotCancelableError,
@@ -36,6 +37,8 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 from a2a.utils.task import apply_history_length, validate_history_length, validate_page_size
+from google.protobuf.json_format import MessageToDict
+from pydantic import TypeAdapter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -53,20 +56,23 @@ from a2a_temporal.protocol.convert import (
     message_input,
     status_of,
 )
+from a2a_temporal.protocol.media_types import JsonMediaTypes
 from a2a_temporal.protocol.tasks import ArtifactParts, TaskInfo, TaskReader
 from a2a_temporal.settings import AgentSettings, GatewayIdentity
 from a2a_temporal.temporal_client import TemporalA2AClient
 from a2a_temporal.types import ArtifactRef
 
-__all__ = ["Gateway", "create_gateway_app"]
+__all__ = ["MESSAGE_ID_FIELD", "Gateway", "create_gateway_app"]
 
 Event = pb.Task | pb.Message | pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent
+MESSAGE_ID_FIELD = "a2a_message_id"
 _IDENTITY = "a2a_temporal.identity"
 AGENT_CARD_PATH = "/.well-known/agent-card.json"
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "cookie")
 _AGENT_PATH = re.compile(r"^/agents/([^/]+)(/.*)?$")
 _PAGE_SIZE = 50
 _CANCEL_WAIT = 30.0
+_TARGETS = TypeAdapter(list[PushTarget])
 
 
 def create_gateway_app(
@@ -91,7 +97,7 @@ class Gateway:
             client.temporal,
             ArtifactParts(client.store, settings.artifact_inline_limit, settings.artifact_link_ttl),
         )
-        self._agents: dict[str, Starlette] = {}
+        self._agents: dict[str, ASGIApp] = {}
 
     def app(self) -> Starlette:
         """The ASGI app."""
@@ -147,7 +153,7 @@ class Gateway:
             app = self._agents[name] = self._agent_app(name)
         await app(scope, receive, send)
 
-    def _agent_app(self, name: str) -> Starlette:
+    def _agent_app(self, name: str) -> ASGIApp:
         handler = AgentRequestHandler(self, name)
         builder = _ContextBuilder(self.settings)
 
@@ -155,19 +161,15 @@ class Gateway:
             found = await self.card(name)
             if found is None:
                 return JSONResponse({"error": f"no agent {name!r}"}, status_code=404)
-            return JSONResponse(
-                agent_card_to_dict(handler.a2a_card(found, self._agent_url(request, name)))
-            )
+            url = self._agent_url(request, name)
+            return JSONResponse(MessageToDict(handler.a2a_card(found, url)))
 
-        return Starlette(
-            routes=[
-                Route(AGENT_CARD_PATH, card, methods=["GET"]),
-                *create_jsonrpc_routes(
-                    handler, "/", context_builder=builder, enable_v0_3_compat=True
-                ),
-                *create_rest_routes(handler, path_prefix="", context_builder=builder),
-            ]
-        )
+        routes = [
+            Route(AGENT_CARD_PATH, card, methods=["GET"]),
+            *create_jsonrpc_routes(handler, "/", context_builder=builder, enable_v0_3_compat=True),
+            *create_rest_routes(handler, path_prefix="", context_builder=builder),
+        ]
+        return JsonMediaTypes(Starlette(routes=routes))
 
 
 class _AgentPaths:
@@ -281,6 +283,8 @@ class AgentRequestHandler(RequestHandler):
     async def _send(self, params: pb.SendMessageRequest, context: ServerCallContext) -> TaskInfo:
         identity = self._caller(context)
         message = params.message
+        if not params.HasField("message") or not message.message_id or not message.parts:
+            raise InvalidParamsError(message="send a message with a messageId and a part")
         if message.task_id:
             return await self._answer(message, identity)
         card = await self._gateway.card(self._agent)
@@ -385,10 +389,12 @@ class AgentRequestHandler(RequestHandler):
         """
         self._caller(context)
         info = await self._task_info(params.id)
+        if info.closed:
+            raise UnsupportedOperationError(
+                message=f"task {info.task_id!r} has ended ({info.status}): GetTask returns it"
+            )
         fold = await self._reader.fold(info)
         yield await self._reader.task(info, fold)
-        if info.closed:
-            return
         async for event in self._follow(info, fold):
             yield event
 
@@ -468,26 +474,54 @@ class AgentRequestHandler(RequestHandler):
 
     async def _targets(self, task_id: str) -> list[PushTarget]:
         info = await self._task_info(task_id)
-        handle = self._client.temporal.get_workflow_handle(info.task_id)
+        return await self._current_targets(info.task_id, ended=info.closed)
+
+    async def _current_targets(self, task_id: str, *, ended: bool) -> list[PushTarget]:
+        """The task's webhooks: kept by its workflow, or in the bucket once it has ended."""
+        key = _ended_push_key(task_id)
+        if ended and await self._client.store.exists(key):
+            return _TARGETS.validate_json(await self._client.store.get(key))
+        handle = self._client.temporal.get_workflow_handle(task_id)
         targets: list[PushTarget] = await handle.query(PUSH_QUERY, result_type=list[PushTarget])
         return targets
 
     async def _push(self, task_id: str, change: PushChange) -> None:
-        handle = self._client.temporal.get_workflow_handle(task_id)
-        try:
-            await handle.execute_update(PUSH_UPDATE, change, result_type=list[PushTarget])
-        except Exception as exc:  # the workflow refused it: say why
-            raise InvalidParamsError(message=f"push notification config refused: {exc}") from None
+        """Change the task's webhooks: in its workflow while it runs, else in the bucket.
+
+        A webhook added to an ended task is kept (get, list, delete) but never
+        called: the task's state will not change again.
+        """
+        problem = change.problem()
+        if problem is not None:
+            raise InvalidParamsError(message=f"push notification config refused: {problem}")
+        info = await self._task_info(task_id)
+        if not info.closed:
+            handle = self._client.temporal.get_workflow_handle(task_id)
+            try:
+                await handle.execute_update(PUSH_UPDATE, change, result_type=list[PushTarget])
+                return
+            except Exception as exc:  # refused, or the task ended meanwhile
+                state = await self._reader.state(task_id)
+                if state.result is None:
+                    raise InvalidParamsError(
+                        message=f"push notification config refused: {exc}"
+                    ) from None
+        targets = await self._current_targets(task_id, ended=True)
+        data = _TARGETS.dump_json(change.applied(targets))
+        await self._client.store.put_bytes(_ended_push_key(task_id), data, "application/json")
 
     async def on_get_extended_agent_card(
         self, params: pb.GetExtendedAgentCardRequest, context: ServerCallContext
     ) -> pb.AgentCard:
-        """The agent's card, for an authenticated caller."""
+        """Refused: the public card already says everything (no extended card is declared)."""
         self._caller(context)
-        card = await self._gateway.card(self._agent)
-        if card is None:
-            raise InvalidRequestError(message=f"agent {self._agent!r} is no longer registered")
-        return self.a2a_card(card, self._url)
+        raise ExtendedAgentCardNotConfiguredError(
+            message=f"agent {self._agent!r} has no extended card: its public card is complete"
+        )
+
+
+def _ended_push_key(task_id: str) -> str:
+    return f"push-configs/{task_id}.json"
 
 
 def _default_skill(card: AgentCard) -> str | None:
@@ -516,19 +550,24 @@ def _skill_of(card: AgentCard, params: pb.SendMessageRequest) -> SkillCard:
 
 
 def _args_of(skill: SkillCard, message: pb.Message) -> dict[str, Any]:
-    """A skill's args from a message: its data part, or its text for a one-text-field skill."""
+    """A skill's args from a message: its data part, or its text for a one-text-field skill.
+
+    A skill whose input declares `a2a_message_id` also gets the message's id there.
+    """
+    properties = dict(skill.input_schema.get("properties", {}))
+    stamped = properties.pop(MESSAGE_ID_FIELD, None) is not None
+    extra = {MESSAGE_ID_FIELD: message.message_id} if stamped else {}
     data, text = message_input(message)
     if isinstance(data, dict):
-        return data
+        return {**extra, **data}
     if data is not None:
         raise InvalidParamsError(message="the data part must hold a JSON object of args")
-    properties = skill.input_schema.get("properties", {})
     if not properties:
-        return {}
+        return extra
     texts = [name for name, spec in properties.items() if spec.get("type") == "string"]
-    required = skill.input_schema.get("required", [])
-    if len(texts) == 1 and set(required) <= {texts[0]}:
-        return {texts[0]: text}
+    required = set(skill.input_schema.get("required", [])) - {MESSAGE_ID_FIELD}
+    if len(texts) == 1 and required <= {texts[0]}:
+        return {**extra, texts[0]: text}
     raise InvalidParamsError(
         message=f"skill {skill.name!r} takes structured args: send a data part with an object "
         f"matching its input schema {skill.input_schema}"

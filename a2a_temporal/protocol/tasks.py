@@ -19,13 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from a2a_temporal import search_attributes as attrs
 from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.models import EVENTS_TOPIC, STATE_QUERY, EventRecord, TaskState
-from a2a_temporal.protocol.convert import (
-    TaskFold,
-    agent_message,
-    result_artifact,
-    state_of,
-    text_part,
-)
+from a2a_temporal.protocol.convert import TaskFold, final_message, result_artifact, state_of
 from a2a_temporal.types import ArtifactRef
 
 __all__ = ["ArtifactParts", "TaskInfo", "TaskReader"]
@@ -64,11 +58,7 @@ class ArtifactParts:
         key = ref.uri.removeprefix(f"s3://{self._store.bucket}/")
         part = pb.Part(filename=ref.name.rsplit("/", 1)[-1], media_type=ref.mime_type)
         if ref.size_bytes <= self._inline_limit:
-            data = await self._store.get(key)
-            if ref.mime_type.startswith("text/"):
-                part.text = data.decode(errors="replace")
-            else:
-                part.raw = data
+            part.raw = await self._store.get(key)
         else:
             part.url = self._store.client.presigned_get_object(
                 self._store.bucket, key, expires=self._link_ttl
@@ -153,10 +143,8 @@ class TaskReader:
             artifact = result_artifact(result)
             if artifact is not None:
                 task.artifacts.append(artifact)
-            text = result.error or result.status
-            message = agent_message(info.task_id, info.context_id, [text_part(text)])
+            message = final_message(info.task_id, info.context_id, result)
         task.status.state = state_of(state.status)
         if message is not None:
             task.status.message.CopyFrom(message)
-        task.status.timestamp.GetCurrentTime()
         return task
