@@ -30,6 +30,7 @@ __all__ = [
     "PUSH_UPDATE",
     "QUESTIONS_QUERY",
     "REJECTED_ERROR_TYPE",
+    "SETTLE_UPDATE",
     "SKILL_ERROR_TYPE",
     "STATE_QUERY",
     "SUPERSEDED_ERROR_TYPE",
@@ -59,6 +60,7 @@ __all__ = [
     "Resolution",
     "RunSkillInput",
     "RunStatus",
+    "Settled",
     "SkillFailure",
     "SkillOptions",
     "SkillOutput",
@@ -78,6 +80,7 @@ ANSWER_UPDATE = "a2a.answer"
 CHILD_QUESTION_SIGNAL = "a2a.child_question"
 PUSH_UPDATE = "a2a.push"
 MEMO_UPDATE = "a2a.memo"
+SETTLE_UPDATE = "a2a.settle"
 PUSH_QUERY = "a2a.push_configs"
 QUESTIONS_QUERY = "a2a.questions"
 STATE_QUERY = "a2a.state"
@@ -225,6 +228,7 @@ class CarriedRun(BaseModel):
     push: list[PushTarget] = Field(default_factory=list)
     pushes: int = 0
     memo: dict[str, Any] = Field(default_factory=dict)
+    asked: int = Field(default=0, description="questions announced on the stream so far")
 
 
 class SkillRunInput(BaseModel):
@@ -413,3 +417,11 @@ class TaskState(BaseModel):
         default=None, description="the question a parked task waits for, holding no worker slot"
     )
     result: CallResult | None = None
+
+
+class Settled(BaseModel):
+    """What the `a2a.settle` update returns: the task once it ended or asked."""
+
+    state: TaskState
+    events: int = Field(description="events on the task's stream so far")
+    asked: int = Field(description="questions announced on the stream so far")

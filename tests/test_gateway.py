@@ -105,6 +105,38 @@ async def test_a_question_becomes_input_required_and_a_message_answers_it(stack:
         assert result.parts[0].text == "yes, go"
 
 
+async def test_blocking_sends_wait_for_each_question_across_continue_as_new(
+    stack: DevStack,
+) -> None:
+    rounds, deltas = 3, 15
+    async with (
+        running(stack, [Chatty()], input_park_after="PT0.2S", continue_as_new_after=40) as client,
+        gateway(client) as url,
+        a2a_client(f"{url}/agents/chatty") as a2a,
+    ):
+        args = {"rounds": rounds, "deltas": deltas}
+        start = pb.SendMessageRequest(message=message(data=args, skill="converse"))
+        [response] = [r async for r in a2a.send_message(start)]
+        prompts = []
+        while response.task.status.state == S.TASK_STATE_INPUT_REQUIRED:
+            task = response.task
+            prompts.append(task.status.message.parts[0].text)
+            handle = client.get_task(task.id)
+            while (await handle.state()).parked_on is None:  # parked: it continues as new
+                await asyncio.sleep(0.05)
+            reply = message(text=f"yes {len(prompts)}", task_id=task.id, context_id=task.context_id)
+            [response] = [r async for r in a2a.send_message(pb.SendMessageRequest(message=reply))]
+        state = await client.get_task(response.task.id).state()
+    task = response.task
+    assert prompts == [f"go on after round {r}?" for r in range(rounds)], "one stop per question"
+    assert task.status.state == S.TASK_STATE_COMPLETED
+    result = next(a for a in task.artifacts if a.name == "result")
+    assert data_of(result.parts[0]) == [f"yes {r + 1}" for r in range(rounds)]
+    text = next(a for a in task.artifacts if a.name == "text")
+    assert text.parts[0].text == "".join(f"r{r}.{i} " for r in range(rounds) for i in range(deltas))
+    assert state.continued >= 2, "each send found the task in its newest run"
+
+
 async def test_every_request_is_authenticated_and_scopes_are_checked(stack: DevStack) -> None:
     async with running(stack, AGENTS) as client, gateway(client) as url:
         async with a2a_client(f"{url}/agents/splitter", token=None) as a2a:

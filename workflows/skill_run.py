@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         PUSH_UPDATE,
         QUESTIONS_QUERY,
         REJECTED_ERROR_TYPE,
+        SETTLE_UPDATE,
         SKILL_ERROR_TYPE,
         STATE_QUERY,
         SUPERSEDED_ERROR_TYPE,
@@ -68,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         CarriedRun,
         EventRecord,
         Memo,
+        Settled,
         Parked,
         PublishAck,
         PublishBatch,
@@ -205,6 +207,9 @@ class SkillRunWorkflow:
         self._task, self._input_error = parse_input(input)
         carried = (self._task.carried if self._task else None) or CarriedRun()
         self._stream = WorkflowStream(carried.stream)
+        self._emitted = carried.stream.base_offset + len(carried.stream.log) if carried.stream else 0
+        self._asked = carried.asked
+        self._handing_over = False
         self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
         self._options: SkillOptions | None = self._task.options if self._task else None
         self._questions = {question.id: question for question in carried.questions}
@@ -369,7 +374,7 @@ class SkillRunWorkflow:
         return max(0.001, question.timeout_seconds - elapsed)
 
     def _announce_retry(self, reason: str) -> None:
-        self._events.publish(
+        self._emit(
             EventRecord(kind="retry", payload={"attempt": self._attempts + 1, "reason": reason})
         )
 
@@ -406,7 +411,7 @@ class SkillRunWorkflow:
         """Append an attempt's events to the stream; the latest progress becomes the details."""
         progress = None
         for record in batch.records:
-            self._events.publish(record)
+            self._emit(record)
             if record.kind == "progress":
                 progress = str(record.payload.get("message", ""))
         if progress is not None:
@@ -464,7 +469,7 @@ class SkillRunWorkflow:
 
     async def _announce_question(self, relayed: RelayedQuestion) -> None:
         payload = {**relayed.question.model_dump(), "task_id": relayed.task_id}
-        self._events.publish(EventRecord(kind="question", payload=payload))
+        self._emit(EventRecord(kind="question", payload=payload))
         await relay_question(relayed)
 
     @ask.validator
@@ -505,7 +510,7 @@ class SkillRunWorkflow:
         question = self._questions[answer.question_id]
         question.answer = answer.value
         question.answered = True
-        self._events.publish(
+        self._emit(
             EventRecord(kind="answer", payload={"question_id": question.id, "value": answer.value})
         )
         if not self._open_questions():
@@ -546,6 +551,26 @@ class SkillRunWorkflow:
             result=self._result,
         )
 
+    @workflow.update(name=SETTLE_UPDATE)
+    async def settle(self, asked_before: int) -> Settled:
+        """Wait until the task ends or asks its `asked_before + 1`th question; say where it is.
+
+        It also returns, unsettled, when this run hands over to its continuation:
+        the caller asks again.
+        """
+        await workflow.wait_condition(
+            lambda: self._result is not None
+            or self._asked > asked_before
+            or self._handing_over
+        )
+        return Settled(state=self.state(), events=self._emitted, asked=self._asked)
+
+    def _emit(self, record: EventRecord) -> None:
+        self._events.publish(record)
+        self._emitted += 1
+        if record.kind == "question":
+            self._asked += 1
+
     @workflow.update(name=CALLS_UPDATE)
     async def calls(self, batch: CallBatch) -> list[CallStarted]:
         """Start a child task per call; a call number seen before gets its first answer."""
@@ -583,7 +608,7 @@ class SkillRunWorkflow:
                 child.cancel()
             ids.append(call.child_id)
         self._superseded.extend(ids)
-        self._events.publish(
+        self._emit(
             EventRecord(kind="diverged", payload={"superseded_calls": ids, "from_call": seq})
         )
 
@@ -688,6 +713,7 @@ class SkillRunWorkflow:
         resumed: bool,
     ) -> None:
         await asyncio.gather(*self._push_starts)
+        self._handing_over = True
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         carried = CarriedRun(
@@ -705,6 +731,7 @@ class SkillRunWorkflow:
             push=self._push,
             pushes=self._pushes,
             memo=self._memo,
+            asked=self._asked,
         )
         workflow.continue_as_new(task.model_copy(update={"options": options, "carried": carried}))
 

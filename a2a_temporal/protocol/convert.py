@@ -223,6 +223,7 @@ class TaskFold:
     history: list[pb.Message] = field(default_factory=list)
     status_message: pb.Message | None = None
     open_question: dict[str, Any] | None = None
+    asked: int = 0
     offset: int = 0
 
     @property
@@ -254,6 +255,7 @@ class TaskFold:
             self.files[ref.name] = ref
             return [ref]
         if kind == "question":
+            self.asked += 1
             return [self._question(payload)]
         if kind == "answer":
             self.open_question = None

@@ -262,25 +262,27 @@ class AgentRequestHandler(RequestHandler):
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> pb.Task | pb.Message:
         """Start a task (or answer its question) and wait for a final or interrupted state."""
-        info = await self._send(params, context)
+        info, asked = await self._send(params, context)
+        settled = None
         if not params.configuration.return_immediately:
-            async for _offset, record in self._reader.records(info.task_id, follow=True):
-                if record.kind == "question":
-                    break
-        task = await self._reader.task(info)
+            settled = await self._reader.settle(info.task_id, asked)
+        task = await self._reader.task(info, settled=settled)
         return apply_history_length(task, params.configuration)
 
     async def on_message_send_stream(
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> AsyncGenerator[Event]:
         """Start a task (or answer its question) and stream it until it ends or asks."""
-        info = await self._send(params, context)
+        info, _asked = await self._send(params, context)
         fold = await self._reader.fold(info)
         yield await self._reader.task(info, fold)
         async for event in self._follow(info, fold):
             yield event
 
-    async def _send(self, params: pb.SendMessageRequest, context: ServerCallContext) -> TaskInfo:
+    async def _send(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> tuple[TaskInfo, int]:
+        """Start a task or answer its question; the task and how many questions it had asked."""
         identity = self._caller(context)
         message = params.message
         if not params.HasField("message") or not message.message_id or not message.parts:
@@ -310,9 +312,9 @@ class AgentRequestHandler(RequestHandler):
             context_id=context_id,
             push=push,
         )
-        return TaskInfo(task_id, self._agent, skill.name, context_id, "resolving", closed=False)
+        return TaskInfo(task_id, self._agent, skill.name, context_id, "resolving", closed=False), 0
 
-    async def _answer(self, message: pb.Message, identity: GatewayIdentity) -> TaskInfo:
+    async def _answer(self, message: pb.Message, identity: GatewayIdentity) -> tuple[TaskInfo, int]:
         info = await self._task_info(message.task_id)
         fold = await self._reader.fold(info)
         question = fold.open_question
@@ -331,7 +333,7 @@ class AgentRequestHandler(RequestHandler):
             await self._client.get_task(asker).answer(str(question["id"]), value)
         except ValueError as exc:
             raise InvalidParamsError(message=f"answer refused: {exc}") from None
-        return info
+        return info, fold.asked
 
     # -- reading tasks ----------------------------------------------------------------
 

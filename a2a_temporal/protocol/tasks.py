@@ -7,6 +7,7 @@ stream), so any number of gateways, restarted at any time, answer alike.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from a2a_temporal import search_attributes as attrs
 from a2a_temporal._s3 import ObjectStore
-from a2a_temporal.models import EVENTS_TOPIC, STATE_QUERY, EventRecord, TaskState
+from a2a_temporal.models import (
+    EVENTS_TOPIC,
+    SETTLE_UPDATE,
+    STATE_QUERY,
+    EventRecord,
+    Settled,
+    TaskState,
+)
 from a2a_temporal.protocol.convert import TaskFold, final_message, result_artifact, state_of
 from a2a_temporal.types import ArtifactRef
 
@@ -104,6 +112,28 @@ class TaskReader:
         state: TaskState = await handle.query(STATE_QUERY, result_type=TaskState)
         return state
 
+    async def settle(self, task_id: str, asked_before: int = 0) -> Settled | None:
+        """Wait until the task ends or asks question number `asked_before + 1`.
+
+        Follows the task across continue-as-new. None when it had already closed
+        (or was closed without a result, e.g. terminated): read it instead.
+        """
+        handle = self._client.get_workflow_handle(task_id)
+        while True:
+            try:
+                settled: Settled = await handle.execute_update(
+                    SETTLE_UPDATE, asked_before, result_type=Settled
+                )
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                description = await handle.describe()
+                if description.status != WorkflowExecutionStatus.RUNNING:
+                    return None
+                continue  # it continued as new between our update and its close
+            if settled.state.result is not None or settled.asked > asked_before:
+                return settled
+
     async def records(
         self, task_id: str, after: int = 0, *, follow: bool
     ) -> AsyncIterator[tuple[int, EventRecord]]:
@@ -126,10 +156,25 @@ class TaskReader:
             fold.apply(offset, record)
         return fold
 
-    async def task(self, info: TaskInfo, fold: TaskFold | None = None) -> pb.Task:
-        """The A2A task as it is now."""
-        fold = fold or await self.fold(info)
-        state = await self.state(info.task_id)
+    async def _fold_since_start(self, info: TaskInfo, settled: Settled | None) -> TaskFold:
+        if settled is not None and settled.events == 0:
+            return TaskFold(info.task_id, info.context_id)
+        return await self.fold(info)
+
+    async def _state_now(self, info: TaskInfo, settled: Settled | None) -> TaskState:
+        return settled.state if settled is not None else await self.state(info.task_id)
+
+    async def task(
+        self, info: TaskInfo, fold: TaskFold | None = None, settled: Settled | None = None
+    ) -> pb.Task:
+        """The A2A task as it is now (`settled`: its state just returned by `settle`)."""
+        if fold is None:
+            folded, state = await asyncio.gather(
+                self._fold_since_start(info, settled), self._state_now(info, settled)
+            )
+            fold = folded
+        else:
+            state = await self._state_now(info, settled)
         task = pb.Task(id=info.task_id, context_id=info.context_id)
         task.metadata.update({"agent": info.agent, "skill": info.skill, "attempts": state.attempts})
         task.history.extend(fold.history)
