@@ -103,11 +103,13 @@ class Artifacts(A2AAgent):
     name = "artifacts"
 
     @skill(retries=0)
-    async def many(self, ctx: RunContext[NoAuth], args: Blobs) -> int:
+    async def many(self, ctx: RunContext[NoAuth], args: Blobs) -> float:
+        """Write `count` artifacts of `mib` MiB; return the seconds the writes took."""
         data = b"a" * (args.mib * 1024 * 1024)
+        started = time.perf_counter()
         for i in range(args.count):
             await ctx.write_artifact(f"blob-{i}.bin", data)
-        return args.count
+        return time.perf_counter() - started
 
     @skill(retries=0)
     async def stream(self, ctx: RunContext[NoAuth], args: Blobs) -> int:
