@@ -377,6 +377,8 @@ class A2AAgent:
     def parse_auth(self, auth: BaseModel | Mapping[str, Any] | None) -> BaseModel:
         """Validate a caller identity against this agent's `auth_model`.
 
+        The actor chain (`actors`) is kept only by models with an `actors` field.
+
         Raises:
             SkillRejected: The identity does not fit the model.
         """
@@ -385,6 +387,8 @@ class A2AAgent:
         raw = auth.model_dump() if isinstance(auth, BaseModel) else dict(auth or {})
         if self.auth_model is NoAuth:
             return NoAuth()
+        if "actors" not in self.auth_model.model_fields:
+            raw.pop("actors", None)
         try:
             return self.auth_model.model_validate(raw)
         except ValidationError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -15,9 +14,11 @@ from pydantic import BaseModel
 from a2a_temporal._cancel import SkillTask
 from a2a_temporal._failures import describe_exception
 from a2a_temporal.agent import A2AAgent, PreparedCall
+from a2a_temporal.auth import DEFAULT_MAX_DELEGATION_DEPTH
 from a2a_temporal.context import LocalRunContext, seconds
 from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.errors import OutputNotSerializable, SkillRejected
+from a2a_temporal.names import new_task_id
 from a2a_temporal.protocol import require_sdk
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.types import AgentEvent, CallResult
@@ -26,11 +27,6 @@ from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
 CANCELED_BY_CALLER = "canceled by caller"
 
 __all__ = ["A2AClient", "InMemoryA2AClient", "describe_exception", "new_task_id", "seconds"]
-
-
-def new_task_id(agent: str, skill: str) -> str:
-    """Return a fresh, readable task id: `<agent>.<skill>/<uuid>`."""
-    return f"{agent}.{skill}/{uuid.uuid4()}"
 
 
 class A2AClient(ABC):
@@ -73,6 +69,7 @@ class InMemoryA2AClient(A2AClient):
         workspace: Workspace shared by the agents that declare access (a new
             `InMemoryWorkspace` when None).
         sandbox: Sandbox for `ctx.sandbox`.
+        max_delegation_depth: Longest actor chain calls may build (see `ScopedAuth.actors`).
     """
 
     def __init__(
@@ -82,7 +79,9 @@ class InMemoryA2AClient(A2AClient):
         *,
         workspace: WorkspaceClient | None = None,
         sandbox: SandboxClient | None = None,
+        max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
     ) -> None:
+        self._max_delegation_depth = max_delegation_depth
         self._agents: dict[str, A2AAgent] = {}
         for agent in agents:
             if not isinstance(agent, A2AAgent):
@@ -138,6 +137,8 @@ class InMemoryA2AClient(A2AClient):
             workspace=self._workspace,
             sandbox=self._sandbox,
             grant=grant,
+            agent=target,
+            max_delegation_depth=self._max_delegation_depth,
         )
         self.contexts[task_id] = ctx
         task = asyncio.create_task(_run_attempts(prepared, ctx), name=task_id)

@@ -15,10 +15,16 @@ from pydantic import BaseModel
 from a2a_temporal._cancel import SkillTask
 from a2a_temporal.agent import WorkspaceAccess
 from a2a_temporal.answers import check_answer
-from a2a_temporal.auth import NoAuth, missing_scopes
+from a2a_temporal.auth import (
+    DEFAULT_MAX_DELEGATION_DEPTH,
+    DelegationRefused,
+    NoAuth,
+    delegated_identity,
+    missing_scopes,
+)
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavailable
-from a2a_temporal.names import validate_object_name
+from a2a_temporal.names import new_task_id, validate_object_name
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
 from a2a_temporal.workspace import ReadOnlyWorkspace, WorkspaceClient
@@ -39,16 +45,40 @@ class RunContext(ABC, Generic[AuthT]):
     The same skill code gets a `LocalRunContext` in-process and a Temporal-backed
     context on a worker.
 
-    Attributes:
-        task_id: Id of the task this skill invocation is.
-        auth: The caller's identity, validated against the agent's `auth_model`.
+    `task_id` and `auth` are read-only: a skill cannot change which task it is
+    or on whose behalf it acts.
     """
 
-    def __init__(self, *, task_id: str, auth: AuthT, workspace_access: WorkspaceAccess) -> None:
-        self.task_id = task_id
-        self.auth = auth
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        auth: AuthT,
+        workspace_access: WorkspaceAccess,
+        agent: str = "local",
+        max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
+    ) -> None:
+        self._task_id = task_id
+        self._auth = auth
+        self._agent = agent
+        self._max_delegation_depth = max_delegation_depth
         self._workspace_access = workspace_access
         self._memo: dict[str, Any] = {}
+
+    @property
+    def task_id(self) -> str:
+        """Id of the task this skill invocation is."""
+        return self._task_id
+
+    @property
+    def auth(self) -> AuthT:
+        """The caller's identity, validated against the agent's `auth_model`."""
+        return self._auth
+
+    @property
+    def agent(self) -> str:
+        """Name of the agent running this skill (the actor its calls add to the chain)."""
+        return self._agent
 
     @abstractmethod
     async def emit_event(self, event: AgentEvent) -> None:
@@ -115,11 +145,20 @@ class RunContext(ABC, Generic[AuthT]):
         args: BaseModel | Mapping[str, Any] | None = None,
         grant: Any = None,
         timeout: timedelta | float | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> CallResult:
-        """Invoke `skill` of agent `target` as this task's caller and wait for it."""
+        """Invoke `skill` of agent `target` on behalf of this task's caller and wait for it.
+
+        The callee gets the caller's subject, the actor chain extended by this
+        agent, and the caller's scopes narrowed to `scopes` (all of them when None).
+        """
         await self.check_cancelled()
+        try:
+            auth = delegated_identity(self.auth, self.agent, scopes, self._max_delegation_depth)
+        except DelegationRefused as exc:
+            return CallResult(task_id=new_task_id(target, skill), status="rejected", error=str(exc))
         return await self._a2a_client().call(
-            target, skill, args=args, grant=grant, timeout=timeout, auth=self.auth
+            target, skill, args=args, grant=grant, timeout=timeout, auth=auth
         )
 
     async def emit_progress(self, message: str, *, fraction: float | None = None) -> None:
@@ -231,6 +270,8 @@ class LocalRunContext(RunContext[AuthT]):
         workspace_access: What the agent declared; by default `write` when a
             workspace is given, else `none`.
         grant: The workspace grant the caller passed, if any.
+        agent: Name of the agent this context runs.
+        max_delegation_depth: Longest actor chain a call may build.
 
     Attributes:
         events: Every event emitted, in order.
@@ -250,6 +291,8 @@ class LocalRunContext(RunContext[AuthT]):
         discover: DiscoveryClient | None = None,
         workspace_access: WorkspaceAccess | None = None,
         grant: Any = None,
+        agent: str = "local",
+        max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
     ) -> None:
         if workspace_access is None:
             workspace_access = "write" if workspace is not None else "none"
@@ -257,6 +300,8 @@ class LocalRunContext(RunContext[AuthT]):
             task_id=task_id,
             auth=auth if auth is not None else NoAuth(),  # type: ignore[arg-type]
             workspace_access=workspace_access,
+            agent=agent,
+            max_delegation_depth=max_delegation_depth,
         )
         self.events: list[AgentEvent] = []
         self.artifacts: dict[str, bytes] = {}

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
+from a2a_temporal.auth import DEFAULT_MAX_DELEGATION_DEPTH
 from a2a_temporal.types import ArtifactRef, CallResult
 
 __all__ = [
@@ -117,6 +118,9 @@ class SkillOptions(BaseModel):
     infra_backoff_seconds: float = Field(default=0.5, gt=0)
     continue_as_new_after: int | None = Field(
         default=None, gt=0, description="history length that starts a new run between attempts"
+    )
+    max_delegation_depth: int = Field(
+        default=DEFAULT_MAX_DELEGATION_DEPTH, ge=1, description="longest actor chain of calls"
     )
 
 
@@ -316,7 +320,9 @@ class CallRequest(BaseModel):
     target: str
     skill: str
     args: dict[str, Any] | None = None
-    auth: dict[str, Any] | None = None
+    scopes: list[str] | None = Field(
+        default=None, description="narrows the scopes the callee gets from the caller"
+    )
     grant: Any = None
     digest: str
     resolution: Resolution

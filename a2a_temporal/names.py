@@ -1,15 +1,21 @@
-"""Validation of object names (artifacts, workspace paths)."""
+"""Task ids, and validation of object names (artifacts, workspace paths)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 
-__all__ = ["RESERVED_SEGMENT", "validate_object_name", "validate_task_id"]
+__all__ = ["RESERVED_SEGMENT", "new_task_id", "validate_object_name", "validate_task_id"]
 
 _MAX_NAME_BYTES = 512
 _MAX_TASK_ID = 400
 _TASK_ID_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@~+=-]*$")
 RESERVED_SEGMENT = "artifacts"
+
+
+def new_task_id(agent: str, skill: str) -> str:
+    """Return a fresh, readable task id: `<agent>.<skill>/<uuid>`."""
+    return f"{agent}.{skill}/{uuid.uuid4()}"
 
 
 def validate_object_name(name: str, *, what: str = "artifact name") -> str:

@@ -80,6 +80,7 @@ def skill_options(
         infra_retries=settings.infra_retries,
         infra_backoff_seconds=settings.infra_backoff.total_seconds(),
         continue_as_new_after=settings.continue_as_new_after,
+        max_delegation_depth=settings.max_delegation_depth,
     )
 
 

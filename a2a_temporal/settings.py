@@ -12,6 +12,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from a2a_temporal.agent import describe_errors
+from a2a_temporal.auth import DEFAULT_MAX_DELEGATION_DEPTH
 
 __all__ = ["ENV_PREFIX", "AgentSettings", "GatewayIdentity"]
 
@@ -72,6 +73,12 @@ class AgentSettings(BaseModel):
         gt=0,
         description="history length after which a task or pipeline starts a new run at its "
         "next safe point (default: when Temporal suggests it)",
+    )
+    max_delegation_depth: int = Field(
+        default=DEFAULT_MAX_DELEGATION_DEPTH,
+        ge=1,
+        description="longest chain of agents calling on one caller's behalf; a call past it "
+        "is rejected",
     )
     history_budget: int = Field(
         default=40_000,

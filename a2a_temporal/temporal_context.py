@@ -7,7 +7,15 @@ import contextlib
 import hashlib
 import json
 import tempfile
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -103,9 +111,10 @@ class TemporalRunContext(RunContext[AuthT]):
         secrets: SecretResolver,
         discovery: DiscoveryClient,
         router: SkillRouter,
+        agent: str,
         grant: Any = None,
     ) -> None:
-        super().__init__(task_id=task_id, auth=auth, workspace_access=workspace_access)
+        super().__init__(task_id=task_id, auth=auth, workspace_access=workspace_access, agent=agent)
         self.grant = grant
         self._client = client
         self._store = store
@@ -206,8 +215,13 @@ class TemporalRunContext(RunContext[AuthT]):
         args: BaseModel | Mapping[str, Any] | None = None,
         grant: Any = None,
         timeout: timedelta | float | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> CallResult:
-        """Run `skill` of `target` as a child task; a retried attempt gets the same child."""
+        """Run `skill` of `target` as a child task; a retried attempt gets the same child.
+
+        The workflow, not this activity, derives the callee's identity from the
+        task's own input (see `RunContext.call`); `scopes` only narrows it.
+        """
         seq = self._next_call
         self._next_call += 1
         limit = seconds(timeout)
@@ -221,7 +235,7 @@ class TemporalRunContext(RunContext[AuthT]):
             target=route.agent,
             skill=route.skill,
             args=route.args,
-            auth=self.auth.model_dump(mode="json"),
+            scopes=None if scopes is None else [scopes] if isinstance(scopes, str) else [*scopes],
             grant=grant,
             digest=digest,
             resolution=route.resolution,

@@ -204,6 +204,7 @@ class _Attempt:
                 secrets=self._owner._secrets,
                 discovery=self._owner._discovery,
                 router=self._owner._router,
+                agent=self._prepared.agent.name,
                 grant=self._input.task.grant,
             )
             self._runner = SkillTask(self._prepared.invoke(ctx), name=self._task_id)

@@ -37,6 +37,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal import search_attributes as attrs
     from a2a_temporal.answers import check_answer
+    from a2a_temporal.auth import DelegationRefused, delegated_identity
     from a2a_temporal.models import (
         ANSWER_UPDATE,
         ASK_UPDATE,
@@ -69,7 +70,6 @@ with workflow.unsafe.imports_passed_through():
         CarriedRun,
         EventRecord,
         Memo,
-        Settled,
         Parked,
         PublishAck,
         PublishBatch,
@@ -82,6 +82,7 @@ with workflow.unsafe.imports_passed_through():
         Resolution,
         RunSkillInput,
         RunStatus,
+        Settled,
         SkillFailure,
         SkillOptions,
         SkillOutput,
@@ -207,7 +208,8 @@ class SkillRunWorkflow:
         self._task, self._input_error = parse_input(input)
         carried = (self._task.carried if self._task else None) or CarriedRun()
         self._stream = WorkflowStream(carried.stream)
-        self._emitted = carried.stream.base_offset + len(carried.stream.log) if carried.stream else 0
+        stream = carried.stream
+        self._emitted = stream.base_offset + len(stream.log) if stream else 0
         self._asked = carried.asked
         self._handing_over = False
         self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
@@ -559,9 +561,7 @@ class SkillRunWorkflow:
         the caller asks again.
         """
         await workflow.wait_condition(
-            lambda: self._result is not None
-            or self._asked > asked_before
-            or self._handing_over
+            lambda: self._result is not None or self._asked > asked_before or self._handing_over
         )
         return Settled(state=self.state(), events=self._emitted, asked=self._asked)
 
@@ -629,11 +629,21 @@ class SkillRunWorkflow:
             error = request.resolution.error or "cannot resolve the callee"
             rejected = CallResult(task_id=child_id, status="rejected", error=error)
             return started.model_copy(update={"result": rejected})
+        caller, caller_options = self._task, self._options
+        assert caller is not None, "calls come from a running skill"
+        assert caller_options is not None, "a running skill has its options"
+        try:
+            auth = delegated_identity(
+                caller.auth, caller.agent, request.scopes, caller_options.max_delegation_depth
+            )
+        except DelegationRefused as exc:
+            rejected = CallResult(task_id=child_id, status="rejected", error=str(exc))
+            return started.model_copy(update={"result": rejected})
         task = SkillRunInput(
             agent=request.target,
             skill=request.skill,
             args=request.args,
-            auth=request.auth,
+            auth=auth,
             caller=info.workflow_id,
             grant=request.grant,
             options=options,
