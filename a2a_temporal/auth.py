@@ -14,6 +14,7 @@ __all__ = [
     "ScopedAuth",
     "delegated_identity",
     "missing_scopes",
+    "scope_list",
     "scopes_of",
 ]
 
@@ -46,7 +47,7 @@ class DelegationRefused(ValueError):
 
 def scopes_of(auth: BaseModel) -> frozenset[str]:
     """Return the scopes an auth model holds; models without `scopes` hold none."""
-    return frozenset(_scope_list(getattr(auth, "scopes", None)))
+    return frozenset(scope_list(getattr(auth, "scopes", None)))
 
 
 def missing_scopes(auth: BaseModel, required: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -83,12 +84,13 @@ def delegated_identity(
     if "scopes" in raw:
         wanted = None if scopes is None else set([scopes] if isinstance(scopes, str) else scopes)
         held = raw["scopes"]
-        kept = [s for s in _scope_list(held) if wanted is None or s in wanted]
+        kept = [s for s in scope_list(held) if wanted is None or s in wanted]
         derived["scopes"] = " ".join(kept) if isinstance(held, str) else kept
     return derived
 
 
-def _scope_list(scopes: Any) -> list[str]:
+def scope_list(scopes: Any) -> list[str]:
+    """Scopes as a list, from a list or a space-separated string."""
     if scopes is None:
         return []
     if isinstance(scopes, str):

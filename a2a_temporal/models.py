@@ -26,6 +26,7 @@ __all__ = [
     "EVENTS_TOPIC",
     "INFRASTRUCTURE_ERROR_TYPE",
     "MEMO_UPDATE",
+    "PIPELINE_AUDIENCE",
     "PUBLISH_UPDATE",
     "PUSH_QUERY",
     "PUSH_UPDATE",
@@ -47,6 +48,7 @@ __all__ = [
     "CarriedRun",
     "DivergencePolicy",
     "EventRecord",
+    "IdentityCheck",
     "Memo",
     "Parked",
     "PublishAck",
@@ -82,6 +84,7 @@ CHILD_QUESTION_SIGNAL = "a2a.child_question"
 PUSH_UPDATE = "a2a.push"
 MEMO_UPDATE = "a2a.memo"
 SETTLE_UPDATE = "a2a.settle"
+PIPELINE_AUDIENCE = "pipeline"
 PUSH_QUERY = "a2a.push_configs"
 QUESTIONS_QUERY = "a2a.questions"
 STATE_QUERY = "a2a.state"
@@ -233,6 +236,7 @@ class CarriedRun(BaseModel):
     pushes: int = 0
     memo: dict[str, Any] = Field(default_factory=dict)
     asked: int = Field(default=0, description="questions announced on the stream so far")
+    started_at: datetime | None = None
 
 
 class SkillRunInput(BaseModel):
@@ -248,6 +252,9 @@ class SkillRunInput(BaseModel):
     skill: str = Field(min_length=1)
     args: dict[str, Any] | None = None
     auth: dict[str, Any] | None = None
+    identity: dict[str, Any] | None = Field(
+        default=None, description="the signed envelope vouching for `auth` (see identity.py)"
+    )
     caller: str | None = None
     grant: Any = None
     context_id: str | None = Field(default=None, description="the A2A context the task is in")
@@ -271,6 +278,21 @@ class RunSkillInput(BaseModel):
     run: int = 1
     resumed: bool = False
     attempts_before: int = 0
+    parent_id: str | None = Field(default=None, description="the workflow that started the task")
+    started_at: datetime | None = Field(default=None, description="when the task first started")
+
+
+class IdentityCheck(BaseModel):
+    """A run's claimed identity and what a worker checks it against."""
+
+    model_config = ConfigDict(frozen=True)
+
+    auth: dict[str, Any] | None = None
+    identity: dict[str, Any] | None = None
+    task_id: str
+    audience: str = Field(description="the agent the task runs, or `pipeline`")
+    parent_id: str | None = Field(default=None, description="the workflow that started it")
+    started_at: datetime = Field(description="when the task (its first run) started")
 
 
 class SkillOutput(BaseModel):

@@ -351,6 +351,9 @@ class PipelineInput(BaseModel):
         default=None, description="internal: each `agent.skill`'s options, carried across runs"
     )
     auth: dict[str, Any] | None = None
+    identity: dict[str, Any] | None = Field(
+        default=None, description="the signed envelope vouching for `auth`"
+    )
     caller: str | None = None
     state: PipelineState | None = None
     stream_state: WorkflowStreamState | None = None

@@ -17,7 +17,7 @@ from a2a_temporal.auth import DEFAULT_MAX_DELEGATION_DEPTH
 __all__ = ["ENV_PREFIX", "AgentSettings", "GatewayIdentity"]
 
 ENV_PREFIX = "A2A_TEMPORAL_"
-_JSON_FIELDS = {"gateway_tokens"}
+_JSON_FIELDS = {"gateway_tokens", "identity_issuers"}
 
 
 class GatewayIdentity(BaseModel):
@@ -120,6 +120,28 @@ class AgentSettings(BaseModel):
         default=True,
         description="Set the A2AAgent/A2ASkill/A2ACaller/A2AStatus search attributes "
         "(they must be registered on the namespace; `a2a-temporal dev` does it)",
+    )
+    require_signed_identity: bool = Field(
+        default=True,
+        description="workers reject runs whose identity (`auth`) is not signed by an issuer "
+        "in `identity_issuers` (`DevStack` turns it off)",
+    )
+    identity_issuers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Ed25519 public keys (base64url) of trusted issuers by key id (JSON in the "
+        "environment); several ids let keys rotate",
+    )
+    identity_key_id: str | None = Field(
+        default=None, description="key id clients and the gateway sign identities with"
+    )
+    identity_signing_key: str | None = Field(
+        default=None,
+        description="that key's Ed25519 private half (base64url); set, clients and the "
+        "gateway sign every identity they start a task with",
+    )
+    identity_ttl: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="how long after signing an identity its task may start",
     )
 
     @property

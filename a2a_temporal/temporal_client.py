@@ -7,7 +7,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,6 +23,7 @@ from a2a_temporal._s3 import ObjectStore, minio_client
 from a2a_temporal.client import A2AClient, new_task_id
 from a2a_temporal.context import seconds
 from a2a_temporal.discovery import DiscoveryClient
+from a2a_temporal.identity import PIPELINE_AUDIENCE, identity_signer
 from a2a_temporal.models import (
     ANSWER_UPDATE,
     EVENTS_TOPIC,
@@ -200,6 +201,7 @@ class TemporalA2AClient(A2AClient):
             registry = AgentRegistry(self.store, self.settings.registry_ttl)
             self.router = SkillRouter([], self.settings, registry)
         self._discovery = RoutedDiscoveryClient(self.router)
+        self._signer = identity_signer(self.settings)
 
     @property
     def discovery(self) -> DiscoveryClient:
@@ -247,7 +249,8 @@ class TemporalA2AClient(A2AClient):
                 agent=route.agent,
                 skill=route.skill,
                 args=route.args,
-                auth=_as_json_object(auth, "auth"),
+                auth=(raw_auth := _as_json_object(auth, "auth")),
+                identity=self._signed(raw_auth, audience=route.agent, task_id=task_id),
                 caller=caller,
                 grant=grant,
                 context_id=context_id,
@@ -264,6 +267,21 @@ class TemporalA2AClient(A2AClient):
             ),
         )
         return TaskHandle(self, task_id)
+
+    def _signed(
+        self, auth: dict[str, Any] | None, *, audience: str, task_id: str
+    ) -> dict[str, Any] | None:
+        """`auth` signed for `task_id`, when this client has a signing key and `auth` says who."""
+        if not auth or self._signer is None:
+            return None
+        envelope = self._signer.mint(
+            auth,
+            audience=audience,
+            task=task_id,
+            now=datetime.now(UTC),
+            ttl=self.settings.identity_ttl,
+        )
+        return envelope.model_dump(mode="json")
 
     async def _start(self, workflow_id: str, run: Any, arg: Any, **options: Any) -> None:
         """Start a workflow whose id may never be reused."""
@@ -300,7 +318,8 @@ class TemporalA2AClient(A2AClient):
             PipelineWorkflow.run,
             PipelineInput(
                 pipeline=pipeline,
-                auth=_as_json_object(auth, "auth"),
+                auth=(raw_auth := _as_json_object(auth, "auth")),
+                identity=self._signed(raw_auth, audience=PIPELINE_AUDIENCE, task_id=pipeline_id),
                 continue_as_new_after=continue_as_new_after,
                 max_children=self.settings.max_pipeline_children,
             ),

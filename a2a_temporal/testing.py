@@ -147,6 +147,7 @@ class DevStack:
             "s3_access_key": self.s3_access_key,
             "s3_secret_key": self.s3_secret_key,
             "s3_bucket": self.bucket,
+            "require_signed_identity": False,
         }
         values.update(overrides)
         return AgentSettings(**values)

@@ -25,6 +25,7 @@ from a2a_temporal._routing import RoutedDiscoveryClient, SkillRouter
 from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.agent import A2AAgent, PreparedCall
 from a2a_temporal.errors import InfrastructureError, OutputNotSerializable, SkillRejected
+from a2a_temporal.identity import IdentityPolicy, IdentityRefused
 from a2a_temporal.models import (
     AWAITING_INPUT_ERROR_TYPE,
     INFRASTRUCTURE_ERROR_TYPE,
@@ -33,6 +34,7 @@ from a2a_temporal.models import (
     SUPERSEDED_ERROR_TYPE,
     TASK_CANCELED_ERROR_TYPE,
     AttemptToken,
+    IdentityCheck,
     Resolution,
     RunSkillInput,
     SkillFailure,
@@ -53,6 +55,7 @@ from a2a_temporal.workflows.skill_run import (
     LIST_ARTIFACTS_ACTIVITY,
     RESOLVE_ACTIVITY,
     RUN_SKILL_ACTIVITY,
+    VERIFY_IDENTITY_ACTIVITY,
 )
 
 __all__ = ["SkillActivities"]
@@ -85,10 +88,15 @@ class SkillActivities:
         self._settings = settings
         self._router = router
         self._discovery = RoutedDiscoveryClient(router)
+        self._identities = IdentityPolicy(
+            settings.identity_issuers,
+            require_signed=settings.require_signed_identity,
+            max_depth=settings.max_delegation_depth,
+        )
 
     def definitions(self) -> list[Any]:
         """The activity callables to register on a worker."""
-        return [self.run_skill, self.list_artifacts, self.resolve_skills]
+        return [self.run_skill, self.list_artifacts, self.resolve_skills, self.verify_identity]
 
     @activity.defn(name=RUN_SKILL_ACTIVITY)
     async def run_skill(self, input: RunSkillInput) -> SkillOutput:
@@ -104,8 +112,18 @@ class SkillActivities:
         if task.options is None:
             raise _rejected("the task reached its activity without resolved options")
         try:
-            prepared = agent.prepare(task.skill, task.args, task.auth)
-        except SkillRejected as exc:
+            auth = self._identities.trusted_auth(
+                IdentityCheck(
+                    auth=task.auth,
+                    identity=task.identity,
+                    task_id=info.workflow_id or "",
+                    audience=task.agent,
+                    parent_id=input.parent_id,
+                    started_at=input.started_at or info.scheduled_time,
+                )
+            )
+            prepared = agent.prepare(task.skill, task.args, auth)
+        except (SkillRejected, IdentityRefused) as exc:
             raise _rejected(str(exc)) from None
         async with self._heartbeating():
             attempt = _Attempt(self, input, task.options, prepared)
@@ -116,6 +134,15 @@ class SkillActivities:
         """List every artifact a task stored, across all its attempts."""
         with storage_errors():
             return await list_task_artifacts(self._store, task_id)
+
+    @activity.defn(name=VERIFY_IDENTITY_ACTIVITY)
+    async def verify_identity(self, check: IdentityCheck) -> str | None:
+        """Why the run's identity is refused, or None when this worker trusts it."""
+        try:
+            self._identities.trusted_auth(check)
+        except IdentityRefused as exc:
+            return str(exc)
+        return None
 
     @activity.defn(name=RESOLVE_ACTIVITY)
     async def resolve_skills(self, refs: list[SkillRef]) -> list[Resolution]:

@@ -24,7 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.models import (
         CHILD_QUESTION_SIGNAL,
         EVENTS_TOPIC,
+        PIPELINE_AUDIENCE,
         EventRecord,
+        IdentityCheck,
         RelayedQuestion,
         SkillOptions,
         SkillRef,
@@ -49,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         resolve_skills,
         set_missing_attributes,
         start_task,
+        verify_identity,
     )
     from pydantic import ValidationError
 
@@ -133,6 +136,9 @@ class PipelineWorkflow:
             return await self._close("rejected", self._input_error or "invalid input")
         if self._input.state is None:
             try:
+                refused = await self._verify_identity()
+                if refused is not None:
+                    return await self._close("rejected", refused)
                 problems = await self._resolve()
             except asyncio.CancelledError:
                 return await self._close("canceled", "canceled by caller")
@@ -165,6 +171,22 @@ class PipelineWorkflow:
         if self._draining and any(s.status not in _DONE for s in self._state.steps.values()):
             await self._continue_as_new()
         return await self._close("completed", None)
+
+    async def _verify_identity(self) -> str | None:
+        """Why a worker refuses the pipeline's identity; None when it says who nobody is."""
+        assert self._input is not None
+        if not self._input.auth and self._input.identity is None:
+            return None
+        info = workflow.info()
+        check = IdentityCheck(
+            auth=self._input.auth,
+            identity=self._input.identity,
+            task_id=info.workflow_id,
+            audience=PIPELINE_AUDIENCE,
+            parent_id=info.parent.workflow_id if info.parent else None,
+            started_at=info.workflow_start_time or workflow.now(),
+        )
+        return await verify_identity(check)
 
     async def _resolve(self) -> list[str]:
         """Resolve every step's skill once (in an activity); return the spec's problems."""
@@ -330,6 +352,7 @@ class PipelineWorkflow:
             skill=step.skill,
             args=args,
             auth=self._input.auth,
+            identity=self._input.identity,
             caller=workflow.info().workflow_id,
             options=self._resolved[f"{step.agent}.{step.skill}"],
         )

@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         CallStarted,
         CarriedRun,
         EventRecord,
+        IdentityCheck,
         Memo,
         Parked,
         PublishAck,
@@ -99,6 +100,7 @@ __all__ = [
     "PUSH_DELIVERY_WORKFLOW",
     "RESOLVE_ACTIVITY",
     "RUN_SKILL_ACTIVITY",
+    "VERIFY_IDENTITY_ACTIVITY",
     "SkillRunWorkflow",
     "TaskHandle",
     "describe_failure",
@@ -114,6 +116,7 @@ __all__ = [
 RUN_SKILL_ACTIVITY = "a2a.run_skill"
 LIST_ARTIFACTS_ACTIVITY = "a2a.list_artifacts"
 RESOLVE_ACTIVITY = "a2a.resolve_skills"
+VERIFY_IDENTITY_ACTIVITY = "a2a.verify_identity"
 PUSH_DELIVERY_WORKFLOW = "a2a.PushDelivery"
 _LIST_TIMEOUT = timedelta(seconds=30)
 _RESOLVE_TIMEOUT = timedelta(seconds=30)
@@ -180,6 +183,18 @@ async def resolve_skills(refs: list[SkillRef]) -> list[Resolution]:
     return resolved
 
 
+async def verify_identity(check: IdentityCheck) -> str | None:
+    """Have this worker check a run's identity (in an activity); why it is refused, or None."""
+    refused: str | None = await workflow.execute_local_activity(
+        VERIFY_IDENTITY_ACTIVITY,
+        check,
+        result_type=str | None,  # type: ignore[arg-type]
+        start_to_close_timeout=_RESOLVE_TIMEOUT,
+        summary="verify identity",
+    )
+    return refused
+
+
 class _Outcome:
     """How one activity execution of the skill ended."""
 
@@ -211,6 +226,7 @@ class SkillRunWorkflow:
         stream = carried.stream
         self._emitted = stream.base_offset + len(stream.log) if stream else 0
         self._asked = carried.asked
+        self._started_at = carried.started_at or workflow.info().workflow_start_time
         self._handing_over = False
         self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
         self._options: SkillOptions | None = self._task.options if self._task else None
@@ -319,6 +335,8 @@ class SkillRunWorkflow:
                 task=task.model_copy(update={"carried": None, "options": options}),
                 run=self._runs,
                 resumed=resumed,
+                parent_id=parent.workflow_id if (parent := workflow.info().parent) else None,
+                started_at=self._started_at,
             ),
             result_type=SkillOutput,
             task_queue=options.task_queue,
@@ -644,6 +662,7 @@ class SkillRunWorkflow:
             skill=request.skill,
             args=request.args,
             auth=auth,
+            identity=caller.identity,
             caller=info.workflow_id,
             grant=request.grant,
             options=options,
@@ -742,6 +761,7 @@ class SkillRunWorkflow:
             pushes=self._pushes,
             memo=self._memo,
             asked=self._asked,
+            started_at=self._started_at,
         )
         workflow.continue_as_new(task.model_copy(update={"options": options, "carried": carried}))
 

@@ -1,0 +1,176 @@
+"""Signed identities: workers run only what a trusted issuer vouched for, bound to its task."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from a2a_temporal import Pipeline
+from a2a_temporal.identity import (
+    IdentityPolicy,
+    IdentityRefused,
+    IdentitySigner,
+    IdentityVerifier,
+    generate_key,
+)
+from a2a_temporal.models import IdentityCheck
+from a2a_temporal.testing import DevStack, find_temporal_cli
+from tests.delegation_agents import DELEGATION_AGENTS
+from tests.temporal_helpers import history, running
+from tests.test_delegation import ANN, CHAIN
+from tests.test_temporal_cli import temporal
+
+PRIVATE, PUBLIC = generate_key()
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+AUTH = {"subject": "ann", "scopes": ["read"], "actors": []}
+SIGNING = {
+    "require_signed_identity": True,
+    "identity_issuers": {"k1": PUBLIC},
+    "identity_key_id": "k1",
+    "identity_signing_key": PRIVATE,
+}
+
+
+def _envelope(**claims: Any) -> dict[str, Any]:
+    values = {"audience": "relay_a", "task": "t/1", "ttl": timedelta(minutes=5)} | claims
+    signer = IdentitySigner("k1", PRIVATE)
+    return signer.mint(values.pop("auth", AUTH), now=NOW, **values).model_dump(mode="json")
+
+
+def _verify(envelope: Any, auth: Any = None, **where: Any) -> dict[str, Any]:
+    values = {
+        "task_id": "t/1",
+        "audience": "relay_a",
+        "parent_id": None,
+        "started_at": NOW + timedelta(seconds=1),
+        "max_depth": 8,
+    } | where
+    return IdentityVerifier({"k1": PUBLIC}).verify(envelope, auth, **values)
+
+
+def test_a_signed_identity_verifies_for_its_task_only() -> None:
+    envelope = _envelope()
+    assert _verify(envelope) == AUTH
+    refusals = {
+        "tampered": (_tamper(envelope), {}),
+        "other key": ({**envelope, "key_id": "k2"}, {}),
+        "malformed": ({"claims": "x"}, {}),
+        "not an object": ("eyJhbGciOiJub25lIn0", {}),
+        "other agent": (envelope, {"audience": "relay_b"}),
+        "expired": (envelope, {"started_at": NOW + timedelta(minutes=6)}),
+        "other task": (envelope, {"task_id": "t/2"}),
+        "not a child": (envelope, {"task_id": "t/1/call-0", "parent_id": "elsewhere"}),
+        "auth swapped": (envelope, {"auth": {**AUTH, "scopes": ["admin"]}}),
+    }
+    messages = {}
+    for case, (bad, where) in refusals.items():
+        with pytest.raises(IdentityRefused) as caught:
+            _verify(bad, **where)
+        messages[case] = str(caught.value)
+    assert "does not verify" in messages["tampered"]
+    assert "unknown key id 'k2'" in messages["other key"]
+    assert messages["malformed"].startswith("malformed identity envelope")
+    assert "minted for 'relay_a', not 'relay_b'" in messages["other agent"]
+    assert "expired" in messages["expired"]
+    assert "bound to task 't/1'" in messages["other task"]
+    assert "differs from its signed identity" in messages["auth swapped"]
+
+
+def test_a_call_under_the_task_may_only_narrow() -> None:
+    envelope = _envelope()
+    child = {"task_id": "t/1/call-0", "parent_id": "t/1", "started_at": NOW + timedelta(days=1)}
+    narrowed = {"subject": "ann", "scopes": [], "actors": ["relay_a"]}
+    assert _verify(envelope, narrowed, **child) == narrowed, "expiry bounds the root's start only"
+    grandchild = {"task_id": "t/1/call-0/call-2", "parent_id": "t/1/call-0"}
+    assert _verify(envelope, narrowed, **grandchild) == narrowed
+    for claimed, reason in [
+        ({**narrowed, "scopes": ["read", "admin"]}, "adds scopes ['admin']"),
+        ({**narrowed, "subject": "root"}, "changes more than its scopes"),
+        ({**narrowed, "actors": ["relay_a"] * 9}, "exceeds max_delegation_depth"),
+    ]:
+        with pytest.raises(IdentityRefused, match=reason.replace("[", r"\[")):
+            _verify(envelope, claimed, **child)
+
+
+def test_the_policy_lets_anonymous_runs_through_and_refuses_unsigned_claims() -> None:
+    policy = IdentityPolicy({"k1": PUBLIC}, require_signed=True, max_depth=8)
+    check = IdentityCheck(task_id="t/1", audience="relay_a", started_at=NOW)
+    assert policy.trusted_auth(check) is None, "no identity claimed: nothing to verify"
+    with pytest.raises(IdentityRefused, match="unsigned identity"):
+        policy.trusted_auth(check.model_copy(update={"auth": AUTH}))
+    relaxed = IdentityPolicy({}, require_signed=False, max_depth=8)
+    assert relaxed.trusted_auth(check.model_copy(update={"auth": AUTH})) == AUTH
+
+
+def _tamper(envelope: dict[str, Any]) -> dict[str, Any]:
+    claims = {**envelope["claims"], "auth": {**AUTH, "scopes": ["read", "admin"]}}
+    return {**envelope, "claims": claims}
+
+
+async def test_signed_calls_run_and_unsigned_or_copied_identities_are_rejected(
+    stack: DevStack,
+) -> None:
+    async with running(stack, DELEGATION_AGENTS, **SIGNING) as client:
+        signed = await client.call("relay_a", "whoami", args=CHAIN, auth=ANN)
+        first = (await history(client, signed.task_id)).events[0]
+        started = first.workflow_execution_started_event_attributes
+        sent = json.loads(started.input.payloads[0].data)
+        copied = await client.temporal.execute_workflow(
+            "a2a.SkillRun",
+            sent,
+            id=f"relay_a.whoami/{uuid.uuid4()}",
+            task_queue=client.settings.task_queue,
+        )
+        env = {**os.environ, "TEMPORAL_ADDRESS": stack.temporal_address}
+        root = {"subject": "root", "scopes": ["admin"]}
+        forged = json.dumps({"agent": "relay_a", "skill": "admin_only", "auth": root})
+        code, out = await temporal(
+            env,
+            [
+                find_temporal_cli(),
+                "workflow",
+                "execute",
+                "--type",
+                "a2a.SkillRun",
+                "--task-queue",
+                client.settings.task_queue,
+                "--workflow-id",
+                f"forged-{uuid.uuid4()}",
+                "--input",
+                forged,
+                "-o",
+                "json",
+            ],
+        )
+        pipeline = Pipeline.parse(
+            {"name": "p", "steps": [{"id": "a", "agent": "relay_a", "skill": "whoami"}]}
+        )
+        signed_pipeline = await (await client.start_pipeline(pipeline, auth=ANN)).result()
+        unsigned = client.settings.model_copy(update={"identity_signing_key": None})
+        unsigned_client = type(client)(client.temporal, unsigned)
+        unsigned_handle = await unsigned_client.start_pipeline(pipeline, auth=ANN)
+        unsigned_pipeline = await unsigned_handle.result()
+    assert sent["identity"]["claims"]["auth"]["subject"] == "ann"
+    assert signed.status == "completed"
+    assert [hop.get("scopes") for hop in signed.output[:4]] == [
+        ["deploy", "read", "write"],
+        ["read", "write"],
+        ["read", "write"],
+        ["read"],
+    ], "signed calls attenuate exactly as unsigned ones do"
+    assert copied["status"] == "rejected"
+    assert "bound to task" in copied["error"]
+    assert code == 0, out
+    assert '"status": "rejected"' in out and "unsigned identity" in out, out
+    assert signed_pipeline.status == "completed"
+    assert signed_pipeline.steps["a"].output[0]["subject"] == "ann"
+    assert (unsigned_pipeline.status, unsigned_pipeline.error) == (
+        "rejected",
+        "unsigned identity: this worker only accepts identities signed by a trusted issuer "
+        "(require_signed_identity)",
+    )
