@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -21,6 +22,7 @@ from a2a_temporal._failures import describe_exception
 from a2a_temporal._follow import Answerer, print_events
 from a2a_temporal._inspect import Kind, WrongKind, expect_kind, has_pollers, task_queue_of
 from a2a_temporal.errors import InfrastructureError
+from a2a_temporal.identity import generate_key
 from a2a_temporal.models import SkillRunInput, TaskState
 from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineInput, PipelineState
 from a2a_temporal.plugin import AgentPlugin
@@ -32,7 +34,7 @@ from a2a_temporal.runner import (
     run_worker,
     stop_on_signals,
 )
-from a2a_temporal.settings import AgentSettings
+from a2a_temporal.settings import ENV_PREFIX, AgentSettings
 from a2a_temporal.temporal_client import TaskHandle, TemporalA2AClient, UnknownTask
 from a2a_temporal.testing import DevStack
 from a2a_temporal.types import AgentEvent, CallResult
@@ -120,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     pipeline_run.add_argument("--follow", action="store_true", help="show step states live")
     for name, text in (("status", "print a pipeline's step states"), ("cancel", "cancel it")):
         pipeline_commands.add_parser(name, help=text).add_argument("pipeline_id")
+
+    identity_key = commands.add_parser(
+        "identity-key", help="make an identity signing key pair; print its export lines"
+    )
+    identity_key.add_argument("--key-id", help="name of the key (default: a fresh one)")
 
     schema = commands.add_parser("schema", help="print a JSON Schema of the workflow API")
     schema.add_argument("name", choices=sorted(SCHEMAS), help="which document")
@@ -408,6 +415,20 @@ async def _answer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _identity_key(args: argparse.Namespace) -> int:
+    key_id = args.key_id or f"key-{uuid.uuid4().hex[:8]}"
+    if not key_id.strip() or any(ch.isspace() or ch in "'\"" for ch in key_id):
+        raise CliError(f"--key-id {key_id!r}: use a name without spaces or quotes")
+    private, public = generate_key()
+    issuers = json.dumps({key_id: public})
+    print("# clients and the gateway (keep the private key secret):")
+    print(f"export {ENV_PREFIX}IDENTITY_KEY_ID={key_id}")
+    print(f"export {ENV_PREFIX}IDENTITY_SIGNING_KEY={private}")
+    print("# workers (add to the keys they already trust to rotate):")
+    print(f"export {ENV_PREFIX}IDENTITY_ISSUERS='{issuers}'")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(SCHEMAS[args.name].model_json_schema(), indent=2))
     return 0
@@ -499,6 +520,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _pipeline(args)
     elif args.command == "schema":
         return _schema(args)
+    elif args.command == "identity-key":
+        return _identity_key(args)
     elif args.command == "serve":
         return await _serve(args)
     elif args.command == "agents":

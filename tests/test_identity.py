@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,14 +12,17 @@ from typing import Any
 import pytest
 
 from a2a_temporal import Pipeline
+from a2a_temporal.cli import main
 from a2a_temporal.identity import (
     IdentityPolicy,
     IdentityRefused,
     IdentitySigner,
     IdentityVerifier,
     generate_key,
+    identity_signer,
 )
 from a2a_temporal.models import IdentityCheck
+from a2a_temporal.settings import AgentSettings
 from a2a_temporal.testing import DevStack, find_temporal_cli
 from tests.delegation_agents import DELEGATION_AGENTS
 from tests.temporal_helpers import history, running
@@ -174,3 +178,18 @@ async def test_signed_calls_run_and_unsigned_or_copied_identities_are_rejected(
         "unsigned identity: this worker only accepts identities signed by a trusted issuer "
         "(require_signed_identity)",
     )
+
+
+def test_identity_key_prints_a_pair_that_signs_and_verifies(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["identity-key", "--key-id", "k9"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("export ")]
+    env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
+    settings = AgentSettings.from_env(env)
+    signer = identity_signer(settings)
+    assert signer is not None
+    envelope = signer.mint(AUTH, audience="relay_a", task="t/1", now=NOW, ttl=timedelta(minutes=1))
+    verifier = IdentityVerifier(settings.identity_issuers)
+    assert verifier.claims(envelope.model_dump(mode="json")).auth == AUTH
+    assert main(["identity-key", "--key-id", "two words"]) == 2
