@@ -282,7 +282,7 @@ def _check_declarations(agent: type[A2AAgent]) -> None:
             f"{where}: workspace_access must be 'none', 'read' or 'write', "
             f"got {agent.workspace_access!r}"
         )
-    for field in ("tags", "capabilities"):
+    for field in ("tags", "capabilities", "secrets"):
         value = getattr(agent, field)
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
             raise TypeError(f"{where}: {field} must be a tuple of strings, got {value!r}")
@@ -338,6 +338,7 @@ class A2AAgent:
     capabilities: ClassVar[tuple[str, ...]] = ()
     workspace_access: ClassVar[WorkspaceAccess] = "none"
     auth_model: ClassVar[type[BaseModel]] = NoAuth
+    secrets: ClassVar[tuple[str, ...]] = ()
     skills: ClassVar[Mapping[str, SkillSpec]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

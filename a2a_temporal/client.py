@@ -21,6 +21,7 @@ from a2a_temporal.errors import OutputNotSerializable, SkillRejected
 from a2a_temporal.names import new_task_id
 from a2a_temporal.protocol import require_sdk
 from a2a_temporal.sandbox import SandboxClient
+from a2a_temporal.secrets import SecretResolver, redact, require_secrets
 from a2a_temporal.types import AgentEvent, CallResult
 from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
 
@@ -90,6 +91,7 @@ class InMemoryA2AClient(A2AClient):
                 raise ValueError(f"two agents are named {agent.name!r}")
             self._agents[agent.name] = agent
         self._secrets = dict(secrets or {})
+        require_secrets(SecretResolver(self._secrets, environ={}).missing(self._agents.values()))
         self._workspace = workspace if workspace is not None else InMemoryWorkspace()
         self._sandbox = sandbox
         self._discovery = InMemoryDiscoveryClient(a.card() for a in self._agents.values())
@@ -141,7 +143,7 @@ class InMemoryA2AClient(A2AClient):
             max_delegation_depth=self._max_delegation_depth,
         )
         self.contexts[task_id] = ctx
-        task = asyncio.create_task(_run_attempts(prepared, ctx), name=task_id)
+        task = asyncio.create_task(_run_attempts(prepared, ctx, self._secrets), name=task_id)
         try:
             done, _ = await asyncio.wait({task}, timeout=limit)
         except asyncio.CancelledError:
@@ -182,12 +184,15 @@ class InMemoryA2AClient(A2AClient):
         return agent
 
 
-async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> CallResult:
+async def _run_attempts(
+    prepared: PreparedCall, ctx: LocalRunContext[Any], secrets: Mapping[str, str]
+) -> CallResult:
     """Run a prepared call with its retries and map the outcome to a `CallResult`.
 
     Each attempt's handler runs in its own task, as on Temporal, so a cancel
     by the caller reaches it as `CancelledByCaller` at any await while the
-    skill's own timeouts and task groups behave as plain asyncio.
+    skill's own timeouts and task groups behave as plain asyncio. Error
+    messages have the values of `secrets` taken out, as on a worker.
     """
     spec = prepared.spec
     attempts = spec.retries + 1
@@ -218,8 +223,8 @@ async def _run_attempts(prepared: PreparedCall, ctx: LocalRunContext[Any]) -> Ca
             if runner.caller_reason is not None and isinstance(exc, asyncio.CancelledError):
                 return _result(ctx, "canceled", error=CANCELED_BY_CALLER)
             if isinstance(exc, SkillRejected):
-                return _result(ctx, "rejected", error=str(exc))
-            error = describe_exception(exc)
+                return _result(ctx, "rejected", error=redact(str(exc), secrets))
+            error = redact(describe_exception(exc), secrets)
             if isinstance(exc, OutputNotSerializable):
                 return _result(ctx, "failed", error=error)
         if attempt == attempts:

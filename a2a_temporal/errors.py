@@ -8,6 +8,7 @@ __all__ = [
     "CancelledByCaller",
     "InfrastructureError",
     "MissingScopes",
+    "MissingSecrets",
     "OutputNotSerializable",
     "SandboxUnavailable",
     "SkillRejected",
@@ -44,6 +45,10 @@ class InfrastructureError(RuntimeError):
     A skill that lets it escape is re-run under the worker's infrastructure
     retry budget (`infra_retries`), not its own `retries`.
     """
+
+
+class MissingSecrets(RuntimeError):
+    """A worker was asked to host agents whose declared `secrets` it cannot resolve."""
 
 
 class OutputNotSerializable(TypeError):

@@ -19,7 +19,7 @@ from a2a_temporal.activities.push import PushActivities
 from a2a_temporal.activities.run_skill import SkillActivities
 from a2a_temporal.agent import A2AAgent
 from a2a_temporal.registry import AgentRegistry, new_worker_id, registrations_for
-from a2a_temporal.secrets import SecretResolver
+from a2a_temporal.secrets import SecretResolver, require_secrets
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.workflows.pipeline import PipelineWorkflow
 from a2a_temporal.workflows.push_delivery import PushDeliveryWorkflow
@@ -106,6 +106,7 @@ class AgentPlugin(SimplePlugin):
 
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
         """Register the workflows and activities; remember the queue for routing calls."""
+        require_secrets(self.skill_activities.missing_secrets())
         config = super().configure_worker(config)
         self.router.add_worker_queue(config["task_queue"])
         return config

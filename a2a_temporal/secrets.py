@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["SECRET_ENV_PREFIX", "SecretResolver"]
+from a2a_temporal.errors import MissingSecrets
+
+if TYPE_CHECKING:
+    from a2a_temporal.agent import A2AAgent
+
+__all__ = [
+    "MIN_REDACTED_LENGTH",
+    "SECRET_ENV_PREFIX",
+    "SecretResolver",
+    "redact",
+    "require_secrets",
+]
 
 SECRET_ENV_PREFIX = "A2A_SECRET_"
+MIN_REDACTED_LENGTH = 4
+
+
+def require_secrets(missing: Mapping[str, list[str]]) -> None:
+    """Raise `MissingSecrets` naming each agent's unresolvable secrets, if there are any."""
+    if missing:
+        needs = "; ".join(f"{agent} needs {', '.join(names)}" for agent, names in missing.items())
+        raise MissingSecrets(
+            f"cannot host these agents: {needs} (configure each as {SECRET_ENV_PREFIX}<NAME>, "
+            "a file in secrets_dir, or in the secrets given to the plugin or client)"
+        )
+
+
+def redact(text: str, secrets: Mapping[str, str]) -> str:
+    """`text` with every secret value of `MIN_REDACTED_LENGTH`+ characters replaced by its name.
+
+    Longer values go first, so a secret that contains another is replaced whole.
+    """
+    for name, value in sorted(secrets.items(), key=lambda item: -len(item[1])):
+        if len(value) >= MIN_REDACTED_LENGTH and value in text:
+            text = text.replace(value, f"[secret {name}]")
+    return text
 
 
 class SecretResolver:
@@ -30,6 +64,31 @@ class SecretResolver:
         self._mapping = dict(mapping or {})
         self._dir = secrets_dir
         self._environ = os.environ if environ is None else environ
+        self._resolved: dict[str, str] = {}
+
+    def missing(self, agents: Iterable[A2AAgent]) -> dict[str, list[str]]:
+        """The secrets each agent declares that cannot be resolved here, by agent."""
+        missing: dict[str, list[str]] = {}
+        for agent in agents:
+            for name in agent.secrets:
+                try:
+                    self.resolve(name)
+                except KeyError:
+                    missing.setdefault(agent.name, []).append(name)
+        return missing
+
+    def redact(self, text: str) -> str:
+        """`text` with the values of the secrets known here replaced by their names.
+
+        Known: the mapping's, every `A2A_SECRET_*` variable's, and any other
+        secret resolved so far.
+        """
+        known = {
+            name.removeprefix(SECRET_ENV_PREFIX): value
+            for name, value in self._environ.items()
+            if name.startswith(SECRET_ENV_PREFIX)
+        }
+        return redact(text, {**known, **self._resolved, **self._mapping})
 
     def resolve(self, name: str) -> str:
         """Return secret `name`.
@@ -45,7 +104,8 @@ class SecretResolver:
         if self._dir is not None and name and "/" not in name and not name.startswith("."):
             path = self._dir / name
             if path.is_file():
-                return path.read_text().removesuffix("\n")
+                value = self._resolved[name] = path.read_text().removesuffix("\n")
+                return value
         where = f"the plugin's secrets, ${SECRET_ENV_PREFIX}{name}"
         if self._dir is not None:
             where += f" or {self._dir / name}"

@@ -94,6 +94,10 @@ class SkillActivities:
             max_depth=settings.max_delegation_depth,
         )
 
+    def missing_secrets(self) -> dict[str, list[str]]:
+        """The secrets the hosted agents declare that this worker cannot resolve, by agent."""
+        return self._secrets.missing(self._agents.values())
+
     def definitions(self) -> list[Any]:
         """The activity callables to register on a worker."""
         return [self.run_skill, self.list_artifacts, self.resolve_skills, self.verify_identity]
@@ -124,7 +128,7 @@ class SkillActivities:
             )
             prepared = agent.prepare(task.skill, task.args, auth)
         except (SkillRejected, IdentityRefused) as exc:
-            raise _rejected(str(exc)) from None
+            raise _rejected(self._secrets.redact(str(exc))) from None
         async with self._heartbeating():
             attempt = _Attempt(self, input, task.options, prepared)
             return await attempt.run(activity.client())
@@ -269,9 +273,8 @@ class _Attempt:
         if not done:
             runner.cancel(f"timed out after {limit:g}s")
             await runner.settle()
-            raise _skill_error(
-                TimeoutError(f"skill {self._prepared.spec.name!r} timed out after {limit:g}s")
-            )
+            timeout = TimeoutError(f"skill {self._prepared.spec.name!r} timed out after {limit:g}s")
+            raise _skill_error(timeout, safe_message(timeout))
         if runner.task.cancelled():
             self._raise_for_cancel(runner, link, publisher, None)
         exc = runner.task.exception()
@@ -311,8 +314,12 @@ class _Attempt:
         if link.superseded or isinstance(publisher.failure, Superseded):
             raise _superseded("a newer attempt of this task started")
         if publisher.failure is not None:
-            raise _infrastructure(safe_message(publisher.failure))
+            raise _infrastructure(self._message(publisher.failure))
         self._raise_for(exc or asyncio.CancelledError("the skill cancelled itself"))
+
+    def _message(self, exc: BaseException) -> str:
+        """The exception's message, bounded, with the worker's secret values taken out."""
+        return self._owner._secrets.redact(safe_message(exc))
 
     def _raise_for(self, exc: BaseException) -> NoReturn:
         if isinstance(exc, AwaitingInput):
@@ -323,13 +330,14 @@ class _Attempt:
                 non_retryable=True,
                 category=ApplicationErrorCategory.BENIGN,
             )
+        message = self._message(exc)
         if isinstance(exc, SkillRejected):
-            raise _rejected(safe_message(exc))
+            raise _rejected(message)
         if isinstance(exc, Superseded):
-            raise _superseded(safe_message(exc))
+            raise _superseded(message)
         if isinstance(exc, InfrastructureError):
-            raise _infrastructure(safe_message(exc))
-        raise _skill_error(exc)
+            raise _infrastructure(message)
+        raise _skill_error(exc, message)
 
 
 async def _previous_failure(client: Client, task_id: str) -> str:
@@ -353,11 +361,9 @@ async def _previous_failure(client: Client, task_id: str) -> str:
     return "the previous attempt ended without a result"
 
 
-def _skill_error(exc: BaseException) -> ApplicationError:
+def _skill_error(exc: BaseException, message: str) -> ApplicationError:
     failure = SkillFailure(
-        type=type(exc).__name__,
-        message=safe_message(exc),
-        retryable=not isinstance(exc, _DETERMINISTIC),
+        type=type(exc).__name__, message=message, retryable=not isinstance(exc, _DETERMINISTIC)
     )
     return ApplicationError(failure.describe(), failure, type=SKILL_ERROR_TYPE, non_retryable=True)
 
