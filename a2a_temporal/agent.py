@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
-from pydantic_core import PydanticSerializationError, to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_json, to_jsonable_python
 
 from a2a_temporal.auth import NoAuth, missing_scopes
 from a2a_temporal.errors import MissingScopes, OutputNotSerializable, SkillRejected
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from a2a_temporal.context import RunContext
 
 __all__ = [
+    "MAX_OUTPUT_BYTES",
     "A2AAgent",
     "AgentCard",
     "PreparedCall",
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 WorkspaceAccess = Literal["none", "read", "write"]
+MAX_OUTPUT_BYTES = 50 * 2**20  # the payload store's limit for one payload
 SkillHandler = Callable[..., Awaitable[Any]]
 _F = TypeVar("_F", bound=SkillHandler)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -133,12 +135,20 @@ class SkillSpec:
         else:
             result = await self.handler(agent, ctx, args)
         try:
-            return to_jsonable_python(result)
+            output = to_jsonable_python(result)
+            size = len(to_json(output))
         except PydanticSerializationError as exc:
             raise OutputNotSerializable(
                 f"skill {self.name!r} returned a {type(result).__name__}, which cannot be "
                 f"turned into JSON: {exc}"
             ) from None
+        if size > MAX_OUTPUT_BYTES:
+            raise OutputNotSerializable(
+                f"skill {self.name!r} returned {size / 2**20:.1f} MiB of JSON, over the "
+                f"{MAX_OUTPUT_BYTES // 2**20} MiB a result may hold; write it with "
+                "ctx.write_artifact and return its name"
+            )
+        return output
 
 
 _EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}

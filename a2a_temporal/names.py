@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 
 __all__ = ["RESERVED_SEGMENT", "new_task_id", "validate_object_name", "validate_task_id"]
@@ -11,6 +12,9 @@ _MAX_NAME_BYTES = 512
 _MAX_TASK_ID = 400
 _TASK_ID_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@~+=-]*$")
 RESERVED_SEGMENT = "artifacts"
+# Control (C0, DEL, C1), format (bidi overrides, zero-width), line/paragraph
+# separators and lone surrogates: invisible or reordering when a name is shown.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 def new_task_id(agent: str, skill: str) -> str:
@@ -22,7 +26,8 @@ def validate_object_name(name: str, *, what: str = "artifact name") -> str:
     """Return `name` if it is a safe relative object name.
 
     A safe name is non-empty, relative, has no `.`/`..`/empty segments, no
-    backslashes, NUL or other control characters, and fits in 512 UTF-8 bytes.
+    backslashes, no control, format, separator or surrogate characters (so a
+    displayed name cannot be spoofed), and fits in 512 UTF-8 bytes.
 
     Raises:
         ValueError: Saying what is wrong with the name.
@@ -31,8 +36,11 @@ def validate_object_name(name: str, *, what: str = "artifact name") -> str:
         raise ValueError(f"{what} must be a non-empty string")
     if len(name.encode()) > _MAX_NAME_BYTES:
         raise ValueError(f"{what} {name[:40]!r}... is longer than {_MAX_NAME_BYTES} bytes")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise ValueError(f"{what} {name!r} contains NUL or control characters")
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in name):
+        raise ValueError(
+            f"{what} {name!r} contains control, format (e.g. a right-to-left override), "
+            "separator or surrogate characters, which would let a displayed name lie"
+        )
     if "\\" in name:
         raise ValueError(f"{what} {name!r} contains a backslash; use '/'")
     if name.startswith("/"):
