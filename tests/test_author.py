@@ -86,9 +86,9 @@ async def test_author_reports_a_refused_key_after_its_one_retry(
         result = await client.call("author", "write", args={"prompt": "hi"})
     assert result.status == "failed"
     assert result.error == (
-        f"CompletionError: {base_url}/chat/completions answered 401: "
+        "CompletionError: [secret OPENAI_BASE_URL]/chat/completions answered 401: "
         '{"error": {"message": "Incorrect API key provided"}}'
-    )
+    ), "the endpoint is a secret of the worker, so errors name it instead of showing it"
     assert len(seen.bodies) == 2
 
 

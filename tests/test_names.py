@@ -5,7 +5,12 @@ from hypothesis import strategies as st
 from a2a_temporal.names import validate_object_name
 
 SAFE_SEGMENT = st.text(
-    alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FFF, exclude_characters="/\\\x7f"),
+    alphabet=st.characters(
+        min_codepoint=33,
+        max_codepoint=0x2FFF,
+        exclude_characters="/\\",
+        exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp"),
+    ),
     min_size=1,
     max_size=12,
 ).filter(lambda s: s not in (".", ".."))
