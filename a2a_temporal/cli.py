@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -21,11 +22,13 @@ from temporalio.service import RPCError
 from a2a_temporal._failures import describe_exception
 from a2a_temporal._follow import Answerer, print_events
 from a2a_temporal._inspect import Kind, WrongKind, expect_kind, has_pollers, task_queue_of
+from a2a_temporal.encryption import PAYLOAD_KEY_SECRET
+from a2a_temporal.encryption import generate_key as generate_payload_key
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.identity import generate_key
 from a2a_temporal.models import SkillRunInput, TaskState
 from a2a_temporal.pipeline import Pipeline, PipelineError, PipelineInput, PipelineState
-from a2a_temporal.plugin import AgentPlugin
+from a2a_temporal.plugin import AgentPlugin, payload_encryption
 from a2a_temporal.protocol import require_sdk
 from a2a_temporal.runner import (
     configure_logging,
@@ -34,6 +37,7 @@ from a2a_temporal.runner import (
     run_worker,
     stop_on_signals,
 )
+from a2a_temporal.secrets import SECRET_ENV_PREFIX, SecretResolver
 from a2a_temporal.settings import ENV_PREFIX, AgentSettings
 from a2a_temporal.temporal_client import TaskHandle, TemporalA2AClient, UnknownTask
 from a2a_temporal.testing import DevStack
@@ -127,6 +131,19 @@ def _parser() -> argparse.ArgumentParser:
         "identity-key", help="make an identity signing key pair; print its export lines"
     )
     identity_key.add_argument("--key-id", help="name of the key (default: a fresh one)")
+
+    encryption_key = commands.add_parser(
+        "encryption-key", help="make a payload encryption key; print its export lines"
+    )
+    encryption_key.add_argument("--key-id", help="name of the key (default: a fresh one)")
+    codec = commands.add_parser(
+        "codec-server", help="serve payload decryption to the Temporal UI until Ctrl-C"
+    )
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8081)
+    codec.add_argument(
+        "--ui-origin", default="http://localhost:8233", help="the Temporal UI's origin (CORS)"
+    )
 
     schema = commands.add_parser("schema", help="print a JSON Schema of the workflow API")
     schema.add_argument("name", choices=sorted(SCHEMAS), help="which document")
@@ -415,10 +432,41 @@ async def _answer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_id(args: argparse.Namespace) -> str:
+    key_id: str = args.key_id or f"key{uuid.uuid4().hex[:8]}"
+    if not re.fullmatch(r"[A-Za-z0-9_]+", key_id):
+        raise CliError(f"--key-id {key_id!r}: use letters, digits and _ only")
+    return key_id
+
+
+def _encryption_key(args: argparse.Namespace) -> int:
+    key_id = _key_id(args)
+    print("# workers and clients (keep the key secret; add older ids to rotate):")
+    print(f"export {ENV_PREFIX}PAYLOAD_ENCRYPTION_KEY_ID={key_id}")
+    print(f"export {SECRET_ENV_PREFIX}{PAYLOAD_KEY_SECRET}{key_id}={generate_payload_key()}")
+    return 0
+
+
+async def _codec_server(args: argparse.Namespace) -> int:
+    try:
+        require_sdk()
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+
+    from a2a_temporal.codec_server import create_codec_app
+
+    settings = _settings(args)
+    codec = payload_encryption(settings, SecretResolver(None, settings.secrets_dir))
+    if codec is None:
+        raise CliError(f"payload encryption is off: set {ENV_PREFIX}PAYLOAD_ENCRYPTION_KEY_ID")
+    if not settings.codec_server_token:
+        raise CliError(f"set {ENV_PREFIX}CODEC_SERVER_TOKEN: the server hands out plaintext")
+    app = create_codec_app(codec, token=settings.codec_server_token, ui_origin=args.ui_origin)
+    return await _serve_app(app, args.host, args.port)
+
+
 def _identity_key(args: argparse.Namespace) -> int:
-    key_id = args.key_id or f"key-{uuid.uuid4().hex[:8]}"
-    if not key_id.strip() or any(ch.isspace() or ch in "'\"" for ch in key_id):
-        raise CliError(f"--key-id {key_id!r}: use a name without spaces or quotes")
+    key_id = _key_id(args)
     private, public = generate_key()
     issuers = json.dumps({key_id: public})
     print("# clients and the gateway (keep the private key secret):")
@@ -482,15 +530,19 @@ async def _serve(args: argparse.Namespace) -> int:
         require_sdk()
     except ImportError as exc:
         raise CliError(str(exc)) from None
-    import uvicorn
 
     from a2a_temporal.protocol.gateway import create_gateway_app
 
     client = await _client(args)
+    return await _serve_app(create_gateway_app(client), args.host, args.port)
+
+
+async def _serve_app(app: Any, host: str, port: int) -> int:
+    """Serve an ASGI app with uvicorn until SIGINT or SIGTERM."""
+    import uvicorn
+
     configure_logging()
-    server = uvicorn.Server(
-        uvicorn.Config(create_gateway_app(client), host=args.host, port=args.port, log_level="info")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
     stop = stop_on_signals()
     serving = asyncio.create_task(server.serve())
     await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
@@ -522,6 +574,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return _schema(args)
     elif args.command == "identity-key":
         return _identity_key(args)
+    elif args.command == "encryption-key":
+        return _encryption_key(args)
+    elif args.command == "codec-server":
+        return await _codec_server(args)
     elif args.command == "serve":
         return await _serve(args)
     elif args.command == "agents":

@@ -7,7 +7,14 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from temporalio.contrib.aws.s3driver import S3StorageDriver
 from temporalio.contrib.pydantic import PydanticPayloadConverter
-from temporalio.converter import DataConverter, DefaultPayloadConverter, ExternalStorage
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    ExternalStorage,
+    PayloadCodec,
+)
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -18,6 +25,7 @@ from a2a_temporal._s3 import MinioStorageDriverClient, ObjectStore, minio_client
 from a2a_temporal.activities.push import PushActivities
 from a2a_temporal.activities.run_skill import SkillActivities
 from a2a_temporal.agent import A2AAgent
+from a2a_temporal.encryption import PAYLOAD_KEY_SECRET, AesGcmCodec, ChainedCodec
 from a2a_temporal.registry import AgentRegistry, new_worker_id, registrations_for
 from a2a_temporal.secrets import SecretResolver, require_secrets
 from a2a_temporal.settings import AgentSettings
@@ -86,12 +94,10 @@ class AgentPlugin(SimplePlugin):
         self.store = ObjectStore(minio_client(self.settings), self.settings.s3_bucket)
         self.registry = AgentRegistry(self.store, self.settings.registry_ttl)
         self.router = SkillRouter(self.agents, self.settings, self.registry)
+        resolver = SecretResolver(secrets, self.settings.secrets_dir)
+        self.encryption = payload_encryption(self.settings, resolver)
         self.skill_activities = SkillActivities(
-            self.agents,
-            self.store,
-            SecretResolver(secrets, self.settings.secrets_dir),
-            self.settings,
-            self.router,
+            self.agents, self.store, resolver, self.settings, self.router
         )
         super().__init__(
             "a2a_temporal.AgentPlugin",
@@ -123,19 +129,44 @@ class AgentPlugin(SimplePlugin):
             await next(worker)
 
     def _data_converter(self, existing: DataConverter | None) -> DataConverter:
-        return compose_data_converter(existing, self.store, self.settings.s3_bucket)
+        return compose_data_converter(
+            existing, self.store, self.settings.s3_bucket, encryption=self.encryption
+        )
+
+
+def payload_encryption(settings: AgentSettings, secrets: SecretResolver) -> AesGcmCodec | None:
+    """The payload encryption codec `settings` ask for (keys from `secrets`), or None.
+
+    Raises:
+        ValueError: A key is not in the secret store, or is not a 32-byte key.
+    """
+    active = settings.payload_encryption_key_id
+    if active is None:
+        return None
+    keys = {}
+    for key_id in dict.fromkeys([active, *settings.payload_decryption_key_ids]):
+        try:
+            keys[key_id] = secrets.resolve(f"{PAYLOAD_KEY_SECRET}{key_id}")
+        except KeyError as exc:
+            raise ValueError(f"payload encryption key {key_id!r}: {exc.args[0]}") from None
+    return AesGcmCodec(keys, active)
 
 
 def compose_data_converter(
-    existing: DataConverter | None, store: ObjectStore, bucket: str
+    existing: DataConverter | None,
+    store: ObjectStore,
+    bucket: str,
+    *,
+    encryption: PayloadCodec | None = None,
 ) -> DataConverter:
     """Add what agents need to the client's data converter, keeping the rest.
 
     Payloads are converted by pydantic (our workflows exchange pydantic
     models; a payload converter already pydantic-based is kept), then encoded
-    by the client's payload codec if it has one (e.g. encryption), then stored
-    in S3 when over 256 KiB unless external storage is already configured.
-    Its failure converter is kept too.
+    by the client's payload codec if it has one, then by `encryption`, then
+    stored in S3 when over 256 KiB unless external storage is already
+    configured. Its failure converter is kept too; with `encryption`, a default
+    one encodes failure messages and stack traces as well.
 
     Raises:
         ValueError: The client uses another custom payload converter.
@@ -153,8 +184,18 @@ def compose_data_converter(
     storage = base.external_storage or ExternalStorage(
         drivers=[S3StorageDriver(client=MinioStorageDriverClient(store), bucket=bucket)]
     )
+    codec = base.payload_codec
+    failures = base.failure_converter_class
+    if encryption is not None:
+        codec = ChainedCodec([codec, encryption]) if codec else encryption
+        if failures is DefaultFailureConverter:
+            failures = DefaultFailureConverterWithEncodedAttributes
     return dataclasses.replace(
-        base, payload_converter_class=converter_class, external_storage=storage
+        base,
+        payload_converter_class=converter_class,
+        external_storage=storage,
+        payload_codec=codec,
+        failure_converter_class=failures,
     )
 
 

@@ -17,7 +17,7 @@ from a2a_temporal.auth import DEFAULT_MAX_DELEGATION_DEPTH
 __all__ = ["ENV_PREFIX", "AgentSettings", "GatewayIdentity"]
 
 ENV_PREFIX = "A2A_TEMPORAL_"
-_JSON_FIELDS = {"gateway_tokens", "identity_issuers"}
+_JSON_FIELDS = {"gateway_tokens", "identity_issuers", "payload_decryption_key_ids"}
 
 
 class GatewayIdentity(BaseModel):
@@ -138,6 +138,18 @@ class AgentSettings(BaseModel):
         default=None,
         description="that key's Ed25519 private half (base64url); set, clients and the "
         "gateway sign every identity they start a task with",
+    )
+    payload_encryption_key_id: str | None = Field(
+        default=None,
+        description="set, every payload is sealed with AES-256-GCM under the key in secret "
+        "PAYLOAD_KEY_<id> (history and S3 hold ciphertext)",
+    )
+    payload_decryption_key_ids: list[str] = Field(
+        default_factory=list,
+        description="older key ids still opened (JSON list in the environment), for rotation",
+    )
+    codec_server_token: str | None = Field(
+        default=None, description="the bearer token `a2a-temporal codec-server` requires"
     )
     identity_ttl: timedelta = Field(
         default=timedelta(minutes=5),

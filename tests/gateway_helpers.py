@@ -30,17 +30,18 @@ async def gateway(client: TemporalA2AClient, **settings: Any) -> AsyncIterator[s
     configured = client.settings.model_copy(
         update={"gateway_tokens": {TOKEN: IDENTITY}, **settings}
     )
+    async with serving(create_gateway_app(client, configured)) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; yield its base URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_gateway_app(client, configured),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
-    serving = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve())
     async with asyncio.timeout(30):
         while not server.started:
             await asyncio.sleep(0.02)
@@ -48,7 +49,7 @@ async def gateway(client: TemporalA2AClient, **settings: Any) -> AsyncIterator[s
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await serving
+        await task
 
 
 @contextlib.asynccontextmanager

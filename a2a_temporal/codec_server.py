@@ -1,0 +1,72 @@
+"""A Temporal codec server: lets the Temporal UI show an operator decrypted payloads.
+
+It speaks the UI's codec protocol (`POST /decode` and `POST /encode` with a
+JSON `{"payloads": [...]}` body), answers CORS only for the UI's origin, and
+serves only requests carrying `Authorization: Bearer <token>`. Needs the
+server parts of the `a2a` extra (Starlette, uvicorn).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
+
+from google.protobuf import json_format
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.converter import PayloadCodec
+
+__all__ = ["create_codec_app"]
+
+Coding = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+
+
+def create_codec_app(codec: PayloadCodec, *, token: str, ui_origin: str) -> Starlette:
+    """The codec server's ASGI app.
+
+    Args:
+        codec: Decodes and encodes payloads (e.g. `AesGcmCodec`).
+        token: The bearer token a request must carry.
+        ui_origin: The Temporal UI's origin (e.g. `http://localhost:8233`), the only
+            one CORS lets in.
+    """
+    if not token:
+        raise ValueError("the codec server needs a token: it hands out decrypted payloads")
+
+    def route(coding: Coding) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return JSONResponse({"error": "send Authorization: Bearer <token>"}, 401)
+            try:
+                body = json_format.Parse(await request.body(), Payloads())
+            except json_format.ParseError as exc:
+                return JSONResponse({"error": f"expected {{'payloads': [...]}}: {exc}"}, 400)
+            try:
+                result = Payloads(payloads=await coding(list(body.payloads)))
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, 422)
+            return Response(json_format.MessageToJson(result), media_type="application/json")
+
+        return handle
+
+    return Starlette(
+        routes=[
+            Route("/decode", route(codec.decode), methods=["POST"]),
+            Route("/encode", route(codec.encode), methods=["POST"]),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=[ui_origin],
+                allow_methods=["POST"],
+                allow_headers=["authorization", "content-type", "x-namespace"],
+                allow_credentials=True,
+            )
+        ],
+    )
