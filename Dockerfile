@@ -1,4 +1,4 @@
-# The a2a-temporal worker image.
+# The a2a-temporal image: the worker by default, the A2A gateway with `a2a-temporal serve`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
@@ -9,7 +9,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY examples ./examples
 COPY worker.py ./
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir '.[a2a]'
 
 USER nobody
 CMD ["python", "worker.py"]
