@@ -6,10 +6,11 @@ import asyncio
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
+import structlog
 from pydantic import BaseModel
 
 from a2a_temporal._cancel import SkillTask
@@ -24,16 +25,18 @@ from a2a_temporal.auth import (
 )
 from a2a_temporal.discovery import DiscoveryClient
 from a2a_temporal.errors import CancelledByCaller, MissingScopes, SandboxUnavailable
+from a2a_temporal.grants import GRANT_KEY_SECRET, GrantRefused, WorkspaceRights, open_grant
 from a2a_temporal.names import new_task_id, validate_object_name
 from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
-from a2a_temporal.workspace import ReadOnlyWorkspace, WorkspaceClient
+from a2a_temporal.workspace import ScopedWorkspace, WorkspaceClient
 
 if TYPE_CHECKING:
     from a2a_temporal.client import A2AClient
 
 __all__ = ["ArtifactSource", "AuthT", "LocalRunContext", "RunContext", "seconds"]
 
+_log = structlog.get_logger("a2a_temporal.workspace")
 AuthT = TypeVar("AuthT", bound=BaseModel)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ArtifactSource = bytes | str | Path | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes]
@@ -57,7 +60,10 @@ class RunContext(ABC, Generic[AuthT]):
         workspace_access: WorkspaceAccess,
         agent: str = "local",
         max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
+        grant: Any = None,
     ) -> None:
+        self.grant = grant
+        self._rights: WorkspaceRights | GrantRefused | None = None
         self._task_id = task_id
         self._auth = auth
         self._agent = agent
@@ -110,18 +116,66 @@ class RunContext(ABC, Generic[AuthT]):
 
     @property
     def workspace(self) -> WorkspaceClient:
-        """The caller's workspace; `PermissionError` unless the agent declared access."""
+        """The caller's workspace, or the part of one a grant hands over.
+
+        Raises:
+            PermissionError: The agent declared no workspace access, or the grant
+                it was given is refused (an `error` event says why).
+        """
         if self._workspace_access == "none":
             raise PermissionError(
                 "this agent did not declare workspace access "
                 "(set workspace_access = 'read' or 'write' on the agent class)"
             )
-        workspace = self._open_workspace()
-        return ReadOnlyWorkspace(workspace) if self._workspace_access == "read" else workspace
+        if self._rights is None:
+            self._rights = self._check_grant()
+        if isinstance(self._rights, GrantRefused):
+            raise PermissionError(f"no workspace: {self._rights}")
+        return ScopedWorkspace(
+            self._open_workspace(self._rights.prefix),
+            self._rights,
+            self._grant_key,
+            read_only=self._workspace_access == "read",
+        )
+
+    def _check_grant(self) -> WorkspaceRights | GrantRefused:
+        own = WorkspaceRights(prefix=self._own_workspace_prefix())
+        if self.grant is None:
+            return own
+        actors = [str(actor) for actor in getattr(self.auth, "actors", ()) or ()]
+        try:
+            return open_grant(
+                self._grant_key(), self.grant, audience=self.agent, actors=actors, now=_now()
+            )
+        except GrantRefused as refused:
+            self._emit_now(
+                AgentEvent(
+                    "error",
+                    {"message": str(refused), "code": "grant_refused", "grant": refused.grant_id},
+                )
+            )
+            _log.warning("workspace grant refused", grant=refused.grant_id, reason=str(refused))
+            return refused
+
+    def _grant_key(self) -> bytes:
+        try:
+            return self.secret(GRANT_KEY_SECRET).encode()
+        except KeyError:
+            raise GrantRefused(
+                f"workspace grants need the {GRANT_KEY_SECRET} secret on this worker"
+            ) from None
+
+    def _own_workspace_prefix(self) -> str:
+        """Where the caller's own workspace is (empty where there is just one)."""
+        return ""
 
     @abstractmethod
-    def _open_workspace(self) -> WorkspaceClient:
-        """Return the workspace client of this runtime."""
+    def _open_workspace(self, prefix: str) -> WorkspaceClient:
+        """Return the workspace at `prefix` in this runtime."""
+
+    @abstractmethod
+    def _emit_now(self, event: AgentEvent) -> None:
+        """Queue `event` from synchronous code (it is sent like any other)."""
 
     @property
     @abstractmethod
@@ -234,6 +288,10 @@ class RunContext(ABC, Generic[AuthT]):
             raise MissingScopes(missing)
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def seconds(timeout: timedelta | float | None) -> float | None:
     """Normalise a timeout to seconds, rejecting non-positive values."""
     if timeout is None:
@@ -302,10 +360,10 @@ class LocalRunContext(RunContext[AuthT]):
             workspace_access=workspace_access,
             agent=agent,
             max_delegation_depth=max_delegation_depth,
+            grant=grant,
         )
         self.events: list[AgentEvent] = []
         self.artifacts: dict[str, bytes] = {}
-        self.grant = grant
         self._refs: dict[str, ArtifactRef] = {}
         self._secrets = dict(secrets or {})
         self._client = a2a
@@ -417,7 +475,10 @@ class LocalRunContext(RunContext[AuthT]):
         except KeyError:
             raise KeyError(f"secret {name!r} is not configured") from None
 
-    def _open_workspace(self) -> WorkspaceClient:
+    def _emit_now(self, event: AgentEvent) -> None:
+        self.events.append(event)
+
+    def _open_workspace(self, prefix: str) -> WorkspaceClient:
         if self._workspace is None:
             raise PermissionError(
                 "no workspace is provisioned for this run; the runtime must provide one "

@@ -114,8 +114,9 @@ class TemporalRunContext(RunContext[AuthT]):
         agent: str,
         grant: Any = None,
     ) -> None:
-        super().__init__(task_id=task_id, auth=auth, workspace_access=workspace_access, agent=agent)
-        self.grant = grant
+        super().__init__(
+            task_id=task_id, auth=auth, workspace_access=workspace_access, agent=agent, grant=grant
+        )
         self._client = client
         self._store = store
         self._link = link
@@ -191,8 +192,14 @@ class TemporalRunContext(RunContext[AuthT]):
         """Resolve `name` on this worker; the value never enters history."""
         return self._secrets.resolve(name)
 
-    def _open_workspace(self) -> WorkspaceClient:
-        return S3Workspace(self._store, workspace_prefix(self.auth))
+    def _own_workspace_prefix(self) -> str:
+        return workspace_prefix(self.auth)
+
+    def _open_workspace(self, prefix: str) -> WorkspaceClient:
+        return S3Workspace(self._store, prefix)
+
+    def _emit_now(self, event: AgentEvent) -> None:
+        self._publisher.publish(event)
 
     @property
     def sandbox(self) -> SandboxClient:

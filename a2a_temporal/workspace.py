@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
+from a2a_temporal.grants import WorkspaceRights, delegate
 from a2a_temporal.names import validate_object_name
 
-__all__ = ["InMemoryWorkspace", "ReadOnlyWorkspace", "WorkspaceClient"]
+__all__ = ["InMemoryWorkspace", "ScopedWorkspace", "WorkspaceClient"]
+
+_READ_ONLY = "this agent has read-only workspace access"
 
 
 class WorkspaceClient(ABC):
@@ -27,6 +32,21 @@ class WorkspaceClient(ABC):
     @abstractmethod
     async def delete(self, path: str) -> None:
         """Remove `path`; `FileNotFoundError` when absent."""
+
+    def delegate(
+        self,
+        *,
+        read: Sequence[str] = (),
+        write: Sequence[str] = (),
+        ttl: timedelta | float = 300.0,
+        audience: str | None = None,
+    ) -> str:
+        """A grant token for part of this workspace (pass it as `ctx.call(..., grant=)`).
+
+        Raises:
+            PermissionError: This workspace cannot hand out grants.
+        """
+        raise PermissionError("this workspace cannot hand out grants")
 
 
 class InMemoryWorkspace(WorkspaceClient):
@@ -68,24 +88,86 @@ class InMemoryWorkspace(WorkspaceClient):
             raise PermissionError("this agent has read-only workspace access")
 
 
-class ReadOnlyWorkspace(WorkspaceClient):
-    """A view of another workspace that refuses writes and deletes with `PermissionError`."""
+class ScopedWorkspace(WorkspaceClient):
+    """A workspace seen through rights: the agent's own access, or a grant's.
 
-    def __init__(self, inner: WorkspaceClient) -> None:
+    Args:
+        inner: The workspace the rights are about.
+        rights: What may be read and written.
+        grant_key: Returns the key grants are sealed with (`PermissionError` when
+            the runtime has none).
+        read_only: The agent declared read-only access.
+    """
+
+    def __init__(
+        self,
+        inner: WorkspaceClient,
+        rights: WorkspaceRights,
+        grant_key: Callable[[], bytes],
+        *,
+        read_only: bool,
+    ) -> None:
         self._inner = inner
+        self._rights = rights
+        self._grant_key = grant_key
+        self._read_only = read_only
+
+    def _readable(self, path: str) -> str:
+        key = validate_object_name(path, what="workspace path")
+        if not self._rights.can_read(key):
+            raise PermissionError(
+                f"grant {self._rights.grant_id} does not let this agent read {path!r}"
+            )
+        return key
+
+    def _writable(self, path: str) -> str:
+        key = validate_object_name(path, what="workspace path")
+        if self._read_only:
+            raise PermissionError(_READ_ONLY)
+        if not self._rights.can_write(key):
+            raise PermissionError(
+                f"grant {self._rights.grant_id} does not let this agent write {path!r}"
+            )
+        return key
 
     async def read(self, path: str) -> bytes:
-        """Return the bytes at `path`."""
-        return await self._inner.read(path)
+        """Return the bytes at `path`, if the rights let it be read."""
+        return await self._inner.read(self._readable(path))
 
     async def write(self, path: str, data: bytes) -> None:
-        """Refuse: this view is read-only."""
-        raise PermissionError("this agent has read-only workspace access")
+        """Store `data` at `path`, if the rights let it be written."""
+        await self._inner.write(self._writable(path), data)
 
     async def list(self, prefix: str = "") -> list[str]:
-        """Return the sorted paths under `prefix`."""
-        return await self._inner.list(prefix)
+        """Return the sorted readable paths under `prefix`."""
+        return [path for path in await self._inner.list(prefix) if self._rights.can_read(path)]
 
     async def delete(self, path: str) -> None:
-        """Refuse: this view is read-only."""
-        raise PermissionError("this agent has read-only workspace access")
+        """Remove `path`, if the rights let it be written."""
+        await self._inner.delete(self._writable(path))
+
+    def delegate(
+        self,
+        *,
+        read: Sequence[str] = (),
+        write: Sequence[str] = (),
+        ttl: timedelta | float = 300.0,
+        audience: str | None = None,
+    ) -> str:
+        """A grant of `read` globs and `write` prefixes, never wider than this workspace's own.
+
+        Raises:
+            GrantRefused: Wider than these rights, or write from a read-only agent.
+            PermissionError: The runtime has no grant key.
+        """
+        if write and self._read_only:
+            raise PermissionError(f"cannot delegate write: {_READ_ONLY}")
+        return delegate(
+            self._rights,
+            self._grant_key(),
+            read=list(read),
+            write=list(write),
+            ttl=ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl),
+            audience=audience,
+            now=datetime.now(UTC),
+        )
