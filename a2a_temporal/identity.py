@@ -1,21 +1,22 @@
-"""Signed caller identities: minted by clients and the gateway, verified by workers.
+"""Signed caller identities: minted by clients, the gateway and workers; verified by workers.
 
 An `IdentityEnvelope` is the caller's identity (`auth`) signed with Ed25519 by
 an issuer the workers trust, bound to one task id, one audience (the agent, or
 `pipeline`) and an expiry. It travels in the workflow input as data; a copy
-lifted from history can start no other task. A task's calls, and a pipeline's
-steps, carry their root's envelope unchanged: a worker accepts it for a run
-that Temporal says is a child of the task it was minted for (or of one of that
-task's own callees), whose identity only narrows the signed one.
+lifted from history can start no other task. A pipeline's steps carry its
+envelope (Temporal records the pipeline as their parent); each call a skill
+makes gets an envelope its worker mints for exactly that call (parent task,
+agent, skill, args), with the caller's identity narrowed.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -26,18 +27,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from a2a_temporal.auth import scope_list
+from a2a_temporal.auth import DelegationRefused, delegated_identity
 from a2a_temporal.models import PIPELINE_AUDIENCE, IdentityCheck
 from a2a_temporal.settings import AgentSettings
 
 __all__ = [
     "PIPELINE_AUDIENCE",
+    "CallMinter",
     "IdentityClaims",
     "IdentityEnvelope",
     "IdentityPolicy",
     "IdentityRefused",
     "IdentitySigner",
     "IdentityVerifier",
+    "call_digest",
     "generate_key",
     "identity_signer",
 ]
@@ -56,6 +59,9 @@ class IdentityClaims(BaseModel):
     audience: str = Field(description="the agent the task runs, or `pipeline`")
     task: str = Field(description="the task (or pipeline) id it is bound to")
     expires: datetime = Field(description="the latest time that task may start")
+    call: str | None = Field(
+        default=None, description="for a call's envelope: the digest of its agent, skill and args"
+    )
 
 
 class IdentityEnvelope(BaseModel):
@@ -105,12 +111,79 @@ class IdentitySigner:
         self.key_id = key_id
 
     def mint(
-        self, auth: Mapping[str, Any], *, audience: str, task: str, now: datetime, ttl: timedelta
+        self,
+        auth: Mapping[str, Any],
+        *,
+        audience: str,
+        task: str,
+        now: datetime,
+        ttl: timedelta,
+        call: str | None = None,
     ) -> IdentityEnvelope:
-        """Sign `auth` for `task` of `audience`, valid for starting until `now + ttl`."""
-        claims = IdentityClaims(auth=dict(auth), audience=audience, task=task, expires=now + ttl)
+        """Sign `auth` for `task` of `audience`, valid for starting until `now + ttl`.
+
+        With `call`, the envelope is for that call of `task` (its digest) instead.
+        """
+        claims = IdentityClaims(
+            auth=dict(auth), audience=audience, task=task, expires=now + ttl, call=call
+        )
         signature = self._key.sign(_canonical(claims))
         return IdentityEnvelope(key_id=self.key_id, claims=claims, signature=_b64encode(signature))
+
+
+def call_digest(agent: str, skill: str, args: Mapping[str, Any] | None) -> str:
+    """What a call's envelope is bound to: its agent, skill and args."""
+    canonical = json.dumps([agent, skill, args], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class CallMinter:
+    """Mints, on a worker, the envelope of each call a skill with a signed identity makes.
+
+    Args:
+        signer: The worker's issuer key; None mints nothing (calls go unsigned).
+        ttl: How long after minting the call may start.
+        max_depth: Longest actor chain allowed.
+    """
+
+    def __init__(self, signer: IdentitySigner | None, ttl: timedelta, max_depth: int) -> None:
+        self._signer = signer
+        self._ttl = ttl
+        self._max_depth = max_depth
+
+    def mint(
+        self,
+        verified: Mapping[str, Any] | None,
+        *,
+        caller_agent: str,
+        caller_task: str,
+        agent: str,
+        skill: str,
+        args: Mapping[str, Any] | None,
+        scopes: Sequence[str] | None,
+    ) -> dict[str, Any] | None:
+        """The callee's envelope: the caller's verified identity, narrowed, for this call only.
+
+        None when the caller's identity was not verified from an envelope (an
+        unsigned identity is never turned into a signed one), or nothing to sign.
+        """
+        if self._signer is None or not verified:
+            return None
+        try:
+            auth = delegated_identity(verified, caller_agent, scopes, self._max_depth)
+        except DelegationRefused:
+            return None  # the workflow refuses the call itself, saying why
+        if not auth:
+            return None
+        envelope = self._signer.mint(
+            auth,
+            audience=agent,
+            task=caller_task,
+            now=datetime.now(UTC),
+            ttl=self._ttl,
+            call=call_digest(agent, skill, args),
+        )
+        return envelope.model_dump(mode="json")
 
 
 def identity_signer(settings: AgentSettings) -> IdentitySigner | None:
@@ -164,70 +237,54 @@ class IdentityVerifier:
             ) from None
         return parsed.claims
 
-    def verify(
-        self,
-        envelope: Any,
-        auth: Mapping[str, Any] | None,
-        *,
-        task_id: str,
-        audience: str,
-        parent_id: str | None,
-        started_at: datetime,
-        max_depth: int,
-    ) -> dict[str, Any]:
-        """The identity a run may use: its signed one, or a narrowing of it for a child.
+    def verify(self, envelope: Any, check: IdentityCheck) -> dict[str, Any]:
+        """The identity a run may act as, if its envelope is good for this very run.
 
-        Args:
-            envelope: The envelope in the run's input.
-            auth: The identity the run's input claims.
-            task_id: The run's task (workflow) id.
-            audience: The agent it runs, or `pipeline`.
-            parent_id: The workflow that started it, as Temporal records it.
-            started_at: When the task (its first run) started.
-            max_depth: Longest actor chain allowed.
+        Three kinds of run are accepted: the task the envelope was minted for
+        (audience and expiry checked against the start Temporal recorded); a
+        step of the pipeline it was minted for (Temporal records the pipeline
+        as the step's parent); a call whose envelope the calling task's worker
+        minted for exactly that call (its parent, agent, skill and args).
 
         Raises:
             IdentityRefused: Saying which check failed.
         """
         claims = self.claims(envelope)
-        signed = claims.auth
-        if task_id == claims.task:
-            if claims.audience != audience:
-                raise IdentityRefused(f"identity minted for {claims.audience!r}, not {audience!r}")
-            if started_at > claims.expires:
+        if claims.task == check.task_id and claims.call is None:
+            self._check_audience_and_expiry(claims, check)
+        elif claims.audience == PIPELINE_AUDIENCE and claims.call is None:
+            if check.parent_id != claims.task:
                 raise IdentityRefused(
-                    f"identity expired at {claims.expires.isoformat()} before task "
-                    f"{task_id} started"
+                    f"identity bound to pipeline {claims.task!r}: run {check.task_id!r} is not "
+                    "one of its steps"
                 )
-            if auth is not None and dict(auth) != signed:
-                raise IdentityRefused("the run's auth differs from its signed identity")
-            return signed
-        descends = parent_id is not None and (
-            parent_id == claims.task or parent_id.startswith(f"{claims.task}/")
-        )
-        if not descends or not task_id.startswith(f"{parent_id}/"):
+        elif claims.call is not None and check.parent_id == claims.task:
+            self._check_audience_and_expiry(claims, check)
+            if claims.call != check.call_digest:
+                raise IdentityRefused(
+                    f"identity minted for another call of task {claims.task!r} (other agent, "
+                    "skill or args)"
+                )
+        else:
             raise IdentityRefused(
-                f"identity bound to task {claims.task!r}: run {task_id!r} is not a call or "
-                "step started under it"
+                f"identity bound to task {claims.task!r}: run {check.task_id!r} is neither that "
+                "task nor started by it"
             )
-        return _narrowing(signed, dict(auth or {}), max_depth)
+        if check.auth is not None and dict(check.auth) != claims.auth:
+            raise IdentityRefused("the run's auth differs from its signed identity")
+        return claims.auth
 
-
-def _narrowing(signed: dict[str, Any], claimed: dict[str, Any], max_depth: int) -> dict[str, Any]:
-    """`claimed` when it keeps `signed`'s subject and only narrows its scopes."""
-    fixed = {k: v for k, v in signed.items() if k not in ("scopes", "actors")}
-    if {k: v for k, v in claimed.items() if k not in ("scopes", "actors")} != fixed:
-        raise IdentityRefused("a call's identity changes more than its scopes and actors")
-    widened = set(scope_list(claimed.get("scopes"))) - set(scope_list(signed.get("scopes")))
-    if widened:
-        raise IdentityRefused(f"a call's identity adds scopes {sorted(widened)}")
-    root_actors = list(signed.get("actors") or ())
-    actors = list(claimed.get("actors") or ())
-    if actors[: len(root_actors)] != root_actors:
-        raise IdentityRefused("a call's actor chain does not extend its caller's")
-    if len(actors) > max_depth:
-        raise IdentityRefused(f"actor chain of {len(actors)} exceeds max_delegation_depth")
-    return claimed
+    @staticmethod
+    def _check_audience_and_expiry(claims: IdentityClaims, check: IdentityCheck) -> None:
+        if claims.audience != check.audience:
+            raise IdentityRefused(
+                f"identity minted for {claims.audience!r}, not {check.audience!r}"
+            )
+        expires = claims.expires if claims.expires.tzinfo else claims.expires.replace(tzinfo=UTC)
+        if not check.continued and check.started_at > expires:
+            raise IdentityRefused(
+                f"identity expired at {expires.isoformat()} before run {check.task_id} started"
+            )
 
 
 class IdentityPolicy:
@@ -236,13 +293,11 @@ class IdentityPolicy:
     Args:
         issuers: Trusted public keys by key id.
         require_signed: Refuse an identity (a non-empty `auth`) that comes unsigned.
-        max_depth: Longest actor chain allowed.
     """
 
-    def __init__(self, issuers: Mapping[str, str], *, require_signed: bool, max_depth: int) -> None:
+    def __init__(self, issuers: Mapping[str, str], *, require_signed: bool) -> None:
         self._verifier = IdentityVerifier(issuers)
         self._require_signed = require_signed
-        self._max_depth = max_depth
 
     def trusted_auth(self, check: IdentityCheck) -> dict[str, Any] | None:
         """The identity a run may act as.
@@ -257,12 +312,4 @@ class IdentityPolicy:
                     "trusted issuer (require_signed_identity)"
                 )
             return check.auth
-        return self._verifier.verify(
-            check.identity,
-            check.auth,
-            task_id=check.task_id,
-            audience=check.audience,
-            parent_id=check.parent_id,
-            started_at=check.started_at,
-            max_depth=self._max_depth,
-        )
+        return self._verifier.verify(check.identity, check)

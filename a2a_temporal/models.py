@@ -236,7 +236,6 @@ class CarriedRun(BaseModel):
     pushes: int = 0
     memo: dict[str, Any] = Field(default_factory=dict)
     asked: int = Field(default=0, description="questions announced on the stream so far")
-    started_at: datetime | None = None
 
 
 class SkillRunInput(BaseModel):
@@ -279,7 +278,8 @@ class RunSkillInput(BaseModel):
     resumed: bool = False
     attempts_before: int = 0
     parent_id: str | None = Field(default=None, description="the workflow that started the task")
-    started_at: datetime | None = Field(default=None, description="when the task first started")
+    started_at: datetime | None = Field(default=None, description="when this run started")
+    continued: bool = Field(default=False, description="this run continues an earlier one")
 
 
 class IdentityCheck(BaseModel):
@@ -291,8 +291,16 @@ class IdentityCheck(BaseModel):
     identity: dict[str, Any] | None = None
     task_id: str
     audience: str = Field(description="the agent the task runs, or `pipeline`")
-    parent_id: str | None = Field(default=None, description="the workflow that started it")
-    started_at: datetime = Field(description="when the task (its first run) started")
+    parent_id: str | None = Field(
+        default=None, description="the workflow that started it, as Temporal recorded it"
+    )
+    started_at: datetime = Field(description="when this run started, as Temporal recorded it")
+    continued: bool = Field(
+        default=False, description="this run continues an earlier one (checked when that started)"
+    )
+    call_digest: str | None = Field(
+        default=None, description="digest of the run's agent, skill and args"
+    )
 
 
 class SkillOutput(BaseModel):
@@ -344,6 +352,9 @@ class CallRequest(BaseModel):
     args: dict[str, Any] | None = None
     scopes: list[str] | None = Field(
         default=None, description="narrows the scopes the callee gets from the caller"
+    )
+    identity: dict[str, Any] | None = Field(
+        default=None, description="the callee's envelope, minted for this call by the worker"
     )
     grant: Any = None
     digest: str

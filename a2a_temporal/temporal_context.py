@@ -18,7 +18,7 @@ from collections.abc import (
 )
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import urllib3
 from minio.error import S3Error, ServerError
@@ -95,6 +95,19 @@ def args_digest(target: str, skill: str, args: Mapping[str, Any] | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+class CallIdentity(Protocol):
+    """Mints the envelope of one call (see `identity.CallMinter.mint`)."""
+
+    def __call__(
+        self,
+        *,
+        agent: str,
+        skill: str,
+        args: Mapping[str, Any] | None,
+        scopes: Sequence[str] | None,
+    ) -> dict[str, Any] | None: ...
+
+
 class TemporalRunContext(RunContext[AuthT]):
     """Runs a skill inside an activity: S3 artifacts, streamed events, calls as updates."""
 
@@ -112,6 +125,7 @@ class TemporalRunContext(RunContext[AuthT]):
         discovery: DiscoveryClient,
         router: SkillRouter,
         agent: str,
+        call_identity: CallIdentity,
         grant: Any = None,
     ) -> None:
         super().__init__(
@@ -124,6 +138,7 @@ class TemporalRunContext(RunContext[AuthT]):
         self._secrets = secrets
         self._discovery = discovery
         self._router = router
+        self._call_identity = call_identity
         self._artifacts: dict[str, ArtifactRef] = {}
         self._next_call = 0
         self._next_question = 0
@@ -237,12 +252,16 @@ class TemporalRunContext(RunContext[AuthT]):
         raw_args = to_jsonable_python(raw_args) if raw_args is not None else None
         digest = args_digest(target, skill, raw_args)
         route = await self._router.route(target, skill, raw_args, activity.info().task_queue)
+        narrowed = None if scopes is None else [scopes] if isinstance(scopes, str) else [*scopes]
         request = CallRequest(
             seq=seq,
             target=route.agent,
             skill=route.skill,
             args=route.args,
-            scopes=None if scopes is None else [scopes] if isinstance(scopes, str) else [*scopes],
+            scopes=narrowed,
+            identity=self._call_identity(
+                agent=route.agent, skill=route.skill, args=route.args, scopes=narrowed
+            ),
             grant=grant,
             digest=digest,
             resolution=route.resolution,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, NoReturn
@@ -25,7 +26,13 @@ from a2a_temporal._routing import RoutedDiscoveryClient, SkillRouter
 from a2a_temporal._s3 import ObjectStore
 from a2a_temporal.agent import A2AAgent, PreparedCall
 from a2a_temporal.errors import InfrastructureError, OutputNotSerializable, SkillRejected
-from a2a_temporal.identity import IdentityPolicy, IdentityRefused
+from a2a_temporal.identity import (
+    CallMinter,
+    IdentityPolicy,
+    IdentityRefused,
+    call_digest,
+    identity_signer,
+)
 from a2a_temporal.models import (
     AWAITING_INPUT_ERROR_TYPE,
     INFRASTRUCTURE_ERROR_TYPE,
@@ -89,9 +96,10 @@ class SkillActivities:
         self._router = router
         self._discovery = RoutedDiscoveryClient(router)
         self._identities = IdentityPolicy(
-            settings.identity_issuers,
-            require_signed=settings.require_signed_identity,
-            max_depth=settings.max_delegation_depth,
+            settings.identity_issuers, require_signed=settings.require_signed_identity
+        )
+        self._minter = CallMinter(
+            identity_signer(settings), settings.identity_ttl, settings.max_delegation_depth
         )
 
     def missing_secrets(self) -> dict[str, list[str]]:
@@ -124,13 +132,16 @@ class SkillActivities:
                     audience=task.agent,
                     parent_id=input.parent_id,
                     started_at=input.started_at or info.scheduled_time,
+                    continued=input.continued,
+                    call_digest=call_digest(task.agent, task.skill, task.args),
                 )
             )
             prepared = agent.prepare(task.skill, task.args, auth)
         except (SkillRejected, IdentityRefused) as exc:
             raise _rejected(self._secrets.redact(str(exc))) from None
         async with self._heartbeating():
-            attempt = _Attempt(self, input, task.options, prepared)
+            verified = auth if task.identity is not None else None
+            attempt = _Attempt(self, input, task.options, prepared, verified)
             return await attempt.run(activity.client())
 
     @activity.defn(name=LIST_ARTIFACTS_ACTIVITY)
@@ -183,11 +194,13 @@ class _Attempt:
         input: RunSkillInput,
         options: SkillOptions,
         prepared: PreparedCall,
+        verified: dict[str, Any] | None,
     ) -> None:
         self._owner = owner
         self._input = input
         self._options = options
         self._prepared = prepared
+        self._verified = verified
         self._runner: SkillTask[Any] | None = None
         info = activity.info()
         assert info.workflow_id is not None, "run_skill is only scheduled by SkillRunWorkflow"
@@ -237,6 +250,12 @@ class _Attempt:
                 router=self._owner._router,
                 agent=self._prepared.agent.name,
                 grant=self._input.task.grant,
+                call_identity=functools.partial(
+                    self._owner._minter.mint,
+                    self._verified,
+                    caller_agent=self._prepared.agent.name,
+                    caller_task=self._task_id,
+                ),
             )
             self._runner = SkillTask(self._prepared.invoke(ctx), name=self._task_id)
             try:

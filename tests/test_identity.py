@@ -11,17 +11,27 @@ from typing import Any
 
 import pytest
 
-from a2a_temporal import Pipeline
+from a2a_temporal import CallResult, Pipeline, TemporalA2AClient
 from a2a_temporal.cli import main
 from a2a_temporal.identity import (
     IdentityPolicy,
     IdentityRefused,
     IdentitySigner,
     IdentityVerifier,
+    call_digest,
     generate_key,
     identity_signer,
 )
-from a2a_temporal.models import IdentityCheck
+from a2a_temporal.models import (
+    CALLS_UPDATE,
+    AttemptToken,
+    CallBatch,
+    CallRequest,
+    CallStarted,
+    IdentityCheck,
+    Resolution,
+    SkillOptions,
+)
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.testing import DevStack, find_temporal_cli
 from tests.delegation_agents import DELEGATION_AGENTS
@@ -50,11 +60,10 @@ def _verify(envelope: Any, auth: Any = None, **where: Any) -> dict[str, Any]:
     values = {
         "task_id": "t/1",
         "audience": "relay_a",
-        "parent_id": None,
         "started_at": NOW + timedelta(seconds=1),
-        "max_depth": 8,
+        "auth": auth,
     } | where
-    return IdentityVerifier({"k1": PUBLIC}).verify(envelope, auth, **values)
+    return IdentityVerifier({"k1": PUBLIC}).verify(envelope, IdentityCheck(**values))
 
 
 def test_a_signed_identity_verifies_for_its_task_only() -> None:
@@ -85,29 +94,44 @@ def test_a_signed_identity_verifies_for_its_task_only() -> None:
     assert "differs from its signed identity" in messages["auth swapped"]
 
 
-def test_a_call_under_the_task_may_only_narrow() -> None:
-    envelope = _envelope()
-    child = {"task_id": "t/1/call-0", "parent_id": "t/1", "started_at": NOW + timedelta(days=1)}
+def test_calls_and_pipeline_steps_need_an_envelope_for_exactly_them() -> None:
+    args = {"hops": []}
     narrowed = {"subject": "ann", "scopes": [], "actors": ["relay_a"]}
-    assert _verify(envelope, narrowed, **child) == narrowed, "expiry bounds the root's start only"
-    grandchild = {"task_id": "t/1/call-0/call-2", "parent_id": "t/1/call-0"}
-    assert _verify(envelope, narrowed, **grandchild) == narrowed
-    for claimed, reason in [
-        ({**narrowed, "scopes": ["read", "admin"]}, "adds scopes ['admin']"),
-        ({**narrowed, "subject": "root"}, "changes more than its scopes"),
-        ({**narrowed, "actors": ["relay_a"] * 9}, "exceeds max_delegation_depth"),
+    call = _envelope(auth=narrowed, audience="relay_b", call=call_digest("relay_b", "whoami", args))
+    child = {
+        "task_id": "t/1/call-0",
+        "parent_id": "t/1",
+        "audience": "relay_b",
+        "call_digest": call_digest("relay_b", "whoami", args),
+    }
+    assert _verify(call, narrowed, **child) == narrowed
+    step = {"task_id": "p/1/a", "parent_id": "p/1", "started_at": NOW + timedelta(days=1)}
+    pipeline = _envelope(audience="pipeline", task="p/1")
+    assert _verify(pipeline, AUTH, **step) == AUTH, "steps are bound by the recorded parent"
+    expired = {"started_at": NOW + timedelta(days=1)}
+    assert _verify(_envelope(), AUTH, continued=True, **expired) == AUTH, "checked at its start"
+    for where, reason in [
+        ({"call_digest": call_digest("relay_b", "whoami", {"hops": [1]})}, "another call"),
+        ({"parent_id": "t/1/evil"}, "neither that task nor started by it"),
+        ({"audience": "relay_c"}, "minted for 'relay_b', not 'relay_c'"),
+        ({"started_at": NOW + timedelta(minutes=6)}, "expired"),
+        ({"auth": {**narrowed, "scopes": ["admin"]}}, "differs from its signed identity"),
     ]:
-        with pytest.raises(IdentityRefused, match=reason.replace("[", r"\[")):
-            _verify(envelope, claimed, **child)
+        with pytest.raises(IdentityRefused, match=reason):
+            _verify(call, **({"auth": narrowed} | child | where))
+    with pytest.raises(IdentityRefused, match="not one of its steps"):
+        _verify(pipeline, AUTH, **(step | {"parent_id": "p/2"}))
+    with pytest.raises(IdentityRefused, match="neither that task nor started by it"):
+        _verify(_envelope(), AUTH, task_id="t/1/call-0", parent_id="t/1")
 
 
 def test_the_policy_lets_anonymous_runs_through_and_refuses_unsigned_claims() -> None:
-    policy = IdentityPolicy({"k1": PUBLIC}, require_signed=True, max_depth=8)
+    policy = IdentityPolicy({"k1": PUBLIC}, require_signed=True)
     check = IdentityCheck(task_id="t/1", audience="relay_a", started_at=NOW)
     assert policy.trusted_auth(check) is None, "no identity claimed: nothing to verify"
     with pytest.raises(IdentityRefused, match="unsigned identity"):
         policy.trusted_auth(check.model_copy(update={"auth": AUTH}))
-    relaxed = IdentityPolicy({}, require_signed=False, max_depth=8)
+    relaxed = IdentityPolicy({}, require_signed=False)
     assert relaxed.trusted_auth(check.model_copy(update={"auth": AUTH})) == AUTH
 
 
@@ -130,6 +154,7 @@ async def test_signed_calls_run_and_unsigned_or_copied_identities_are_rejected(
             id=f"relay_a.whoami/{uuid.uuid4()}",
             task_queue=client.settings.task_queue,
         )
+        forged_call = await _child_of_a_forged_parent(client, signed.task_id, sent)
         env = {**os.environ, "TEMPORAL_ADDRESS": stack.temporal_address}
         root = {"subject": "root", "scopes": ["admin"]}
         forged = json.dumps({"agent": "relay_a", "skill": "admin_only", "auth": root})
@@ -169,6 +194,11 @@ async def test_signed_calls_run_and_unsigned_or_copied_identities_are_rejected(
     ], "signed calls attenuate exactly as unsigned ones do"
     assert copied["status"] == "rejected"
     assert "bound to task" in copied["error"]
+    assert (forged_call.status, forged_call.error) == (
+        "rejected",
+        f"identity bound to task {signed.task_id!r}: run {forged_call.task_id!r} is neither "
+        "that task nor started by it",
+    ), "a workflow started under the task's id, sent a calls update, gets nothing"
     assert code == 0, out
     assert '"status": "rejected"' in out and "unsigned identity" in out, out
     assert signed_pipeline.status == "completed"
@@ -178,6 +208,36 @@ async def test_signed_calls_run_and_unsigned_or_copied_identities_are_rejected(
         "unsigned identity: this worker only accepts identities signed by a trusted issuer "
         "(require_signed_identity)",
     )
+
+
+async def _child_of_a_forged_parent(
+    client: TemporalA2AClient, task_id: str, sent: dict[str, Any]
+) -> CallResult:
+    """What a namespace client without keys gets from a lifted envelope and a calls update.
+
+    It starts a run named under the task with the task's input (parked on a
+    queue nobody polls, so it stays open), then asks it to call a skill as the task's caller.
+    """
+    parked = {**sent["options"], "task_queue": "nobody-polls"}
+    parent = await client.temporal.start_workflow(
+        "a2a.SkillRun",
+        {**sent, "options": parked},
+        id=f"{task_id}/evil",
+        task_queue=client.settings.task_queue,
+    )
+    request = CallRequest(
+        seq=0,
+        target="relay_a",
+        skill="whoami",
+        identity=sent["identity"],
+        digest="forged",
+        resolution=Resolution(options=SkillOptions.model_validate(sent["options"])),
+    )
+    batch = CallBatch(token=AttemptToken(run=1, attempt=1), requests=[request])
+    await parent.execute_update(CALLS_UPDATE, batch, result_type=list[CallStarted])
+    result = await client.get_task(f"{task_id}/evil/call-0").result()
+    await parent.terminate("test over")
+    return result
 
 
 def test_identity_key_prints_a_pair_that_signs_and_verifies(

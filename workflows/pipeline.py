@@ -59,6 +59,7 @@ __all__ = ["PIPELINE_STATE_QUERY", "PipelineWorkflow"]
 
 PIPELINE_STATE_QUERY = "a2a.pipeline_state"
 _DONE = ("completed", "failed", "canceled", "skipped")
+_VERIFY_PATCH = "a2a-verify-identity"  # pipelines started before identity checks replay without
 _RETAINED_EVENTS = 5_000
 
 
@@ -134,11 +135,14 @@ class PipelineWorkflow:
         """Run the pipeline; returns its final state (never raises for step failures)."""
         if self._input is None or self._graph is None:
             return await self._close("rejected", self._input_error or "invalid input")
+        try:
+            refused = await self._verify_identity()
+        except asyncio.CancelledError:
+            return await self._close("canceled", "canceled by caller")
+        if refused is not None:
+            return await self._close("rejected", refused)
         if self._input.state is None:
             try:
-                refused = await self._verify_identity()
-                if refused is not None:
-                    return await self._close("rejected", refused)
                 problems = await self._resolve()
             except asyncio.CancelledError:
                 return await self._close("canceled", "canceled by caller")
@@ -173,11 +177,16 @@ class PipelineWorkflow:
         return await self._close("completed", None)
 
     async def _verify_identity(self) -> str | None:
-        """Why a worker refuses the pipeline's identity; None when it says who nobody is."""
+        """Why a worker refuses the pipeline's identity; None when trusted or nobody's.
+
+        Checked on every run Temporal did not start as a continuation (whatever
+        state its input carries), against the start Temporal recorded.
+        """
         assert self._input is not None
-        if not self._input.auth and self._input.identity is None:
-            return None
         info = workflow.info()
+        unclaimed = not self._input.auth and self._input.identity is None
+        if unclaimed or info.continued_run_id is not None or not workflow.patched(_VERIFY_PATCH):
+            return None
         check = IdentityCheck(
             auth=self._input.auth,
             identity=self._input.identity,

@@ -226,7 +226,6 @@ class SkillRunWorkflow:
         stream = carried.stream
         self._emitted = stream.base_offset + len(stream.log) if stream else 0
         self._asked = carried.asked
-        self._started_at = carried.started_at or workflow.info().workflow_start_time
         self._handing_over = False
         self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
         self._options: SkillOptions | None = self._task.options if self._task else None
@@ -336,7 +335,8 @@ class SkillRunWorkflow:
                 run=self._runs,
                 resumed=resumed,
                 parent_id=parent.workflow_id if (parent := workflow.info().parent) else None,
-                started_at=self._started_at,
+                started_at=workflow.info().workflow_start_time,
+                continued=workflow.info().continued_run_id is not None,
             ),
             result_type=SkillOutput,
             task_queue=options.task_queue,
@@ -662,7 +662,7 @@ class SkillRunWorkflow:
             skill=request.skill,
             args=request.args,
             auth=auth,
-            identity=caller.identity,
+            identity=request.identity,
             caller=info.workflow_id,
             grant=request.grant,
             options=options,
@@ -761,7 +761,6 @@ class SkillRunWorkflow:
             pushes=self._pushes,
             memo=self._memo,
             asked=self._asked,
-            started_at=self._started_at,
         )
         workflow.continue_as_new(task.model_copy(update={"options": options, "carried": carried}))
 

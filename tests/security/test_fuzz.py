@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import unicodedata
 from collections import Counter
@@ -13,10 +14,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from a2a_temporal.identity import IdentityRefused, IdentitySigner, IdentityVerifier, generate_key
+from a2a_temporal.grants import GrantRefused, WorkspaceRights, delegate, open_grant
+from a2a_temporal.identity import (
+    IdentityRefused,
+    IdentitySigner,
+    IdentityVerifier,
+    call_digest,
+    generate_key,
+)
+from a2a_temporal.models import IdentityCheck
 from a2a_temporal.names import validate_object_name
 
-CASES = 2_500  # per property; five properties: 12,500 generated cases
+CASES = 2_500  # per property; seven properties: 17,500 generated cases
 PRIVATE, PUBLIC = generate_key()
 SIGNER = IdentitySigner("k1", PRIVATE)
 VERIFIER = IdentityVerifier({"k1": PUBLIC})
@@ -45,9 +54,8 @@ def _mint(auth: dict[str, Any]) -> dict[str, Any]:
 
 
 def _root(envelope: Any, auth: Any = None) -> dict[str, Any]:
-    return VERIFIER.verify(
-        envelope, auth, task_id=TASK, audience="agent", parent_id=None, started_at=NOW, max_depth=8
-    )
+    check = IdentityCheck(auth=auth, task_id=TASK, audience="agent", started_at=NOW)
+    return VERIFIER.verify(envelope, check)
 
 
 class Tally:
@@ -121,24 +129,95 @@ def test_every_validly_signed_identity_verifies(auth: dict[str, Any]) -> None:
 
 
 @FUZZ
-@given(identities, scope_sets, st.text(max_size=12))
-def test_a_call_never_widens_or_changes_its_signed_identity(
-    auth: dict[str, Any], claimed_scopes: list[str], subject: str
+@given(
+    identities,
+    st.sampled_from(["helper", "other"]),
+    st.sampled_from([{"n": 1}, {"n": 2}, None]),
+    st.sampled_from([TASK, f"{TASK}/call-0", "elsewhere"]),
+    st.booleans(),
+)
+def test_a_call_envelope_works_only_for_the_call_it_was_minted_for(
+    auth: dict[str, Any], agent: str, args: Any, parent: str, same_auth: bool
 ) -> None:
-    claimed = {"subject": subject, "scopes": claimed_scopes, "actors": ["agent"]}
-    narrowing = subject == auth["subject"] and set(claimed_scopes) <= set(auth["scopes"])
-    where = {"task_id": f"{TASK}/call-0", "parent_id": TASK}
+    minted_for = {"agent": "helper", "args": {"n": 1}, "parent": TASK}
+    envelope = SIGNER.mint(
+        auth,
+        audience="helper",
+        task=TASK,
+        now=NOW,
+        ttl=timedelta(minutes=5),
+        call=call_digest("helper", "work", {"n": 1}),
+    ).model_dump(mode="json")
+    claimed = auth if same_auth else {**auth, "scopes": [*auth["scopes"], "admin"]}
+    check = IdentityCheck(
+        auth=claimed,
+        task_id=f"{parent}/call-0",
+        audience=agent,
+        parent_id=parent,
+        started_at=NOW,
+        call_digest=call_digest(agent, "work", args),
+    )
+    exact = same_auth and {"agent": agent, "args": args, "parent": parent} == minted_for
     try:
-        result = VERIFIER.verify(
-            _mint(auth), claimed, audience="agent", started_at=NOW, max_depth=8, **where
-        )
+        accepted = VERIFIER.verify(envelope, check)
     except IdentityRefused:
-        assert not narrowing, "a narrowing call was refused"
-        TALLY.record("call identities", "refused")
+        assert not exact, "the call it was minted for was refused"
+        TALLY.record("call envelopes", "refused")
         return
-    assert narrowing, f"{claimed} was accepted under {auth}"
-    assert result == claimed
-    TALLY.record("call identities", "accepted")
+    assert exact, f"accepted for {agent}, {args}, parent {parent}"
+    assert accepted == auth
+    TALLY.record("call envelopes", "accepted")
+
+
+GRANT_KEY = b"grant-key-for-fuzzing"
+GRANT = delegate(
+    WorkspaceRights(prefix="workspaces/ann/"),
+    GRANT_KEY,
+    read=["data/*.csv"],
+    write=["out/"],
+    ttl=timedelta(minutes=5),
+    audience="helper",
+    now=NOW,
+)
+
+
+def _open(token: Any) -> WorkspaceRights:
+    return open_grant(GRANT_KEY, token, audience="helper", actors=(), now=NOW)
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=80), json_values.map(lambda v: _b64json(v))))
+def test_arbitrary_grants_are_refused_with_the_documented_error(token: Any) -> None:
+    with pytest.raises(GrantRefused):
+        _open(token)
+    TALLY.record("arbitrary grants", "refused")
+
+
+@FUZZ
+@given(st.data(), json_values)
+def test_a_changed_grant_is_never_accepted(data: st.DataObject, new: Any) -> None:
+    decoded = json.loads(base64.urlsafe_b64decode(GRANT + "=" * (-len(GRANT) % 4)))
+    path = data.draw(st.sampled_from(list(_paths(decoded))))
+    changed = _replaced(decoded, path, new)
+    if json.dumps(changed, sort_keys=True) == json.dumps(decoded, sort_keys=True):
+        TALLY.record("changed grants", "unchanged")
+        return
+    try:
+        rights = _open(_b64json(changed))
+    except GrantRefused:
+        TALLY.record("changed grants", "refused")
+        return
+    original = _open(GRANT)
+    assert (rights.prefix, rights.read, rights.write) == (
+        original.prefix,
+        original.read,
+        original.write,
+    ), "a changed grant was accepted with other rights"
+    TALLY.record("changed grants", "equivalent, accepted")
+
+
+def _b64json(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 @FUZZ
