@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = ["MAX_MESSAGE_CHARS", "describe_exception", "safe_message"]
 
 MAX_MESSAGE_CHARS = 4000
 
 
-def safe_message(exc: BaseException, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """`str(exc)`, cut to `limit` characters; a note instead when it cannot be rendered."""
+def safe_message(
+    exc: BaseException,
+    limit: int = MAX_MESSAGE_CHARS,
+    clean: Callable[[str], str] | None = None,
+) -> str:
+    """`str(exc)` passed through `clean`, then cut to `limit` characters.
+
+    A note stands in when the message cannot be rendered.
+    """
     try:
         message = str(exc)
     except Exception as err:  # a broken __str__ must not lose the failure itself
         return f"<the message could not be rendered: {type(err).__name__}>"
+    if clean is not None:
+        message = clean(message)
     if len(message) > limit:
         return f"{message[:limit]}... [{len(message) - limit} more characters]"
     return message
 
 
-def describe_exception(exc: BaseException) -> str:
+def describe_exception(exc: BaseException, clean: Callable[[str], str] | None = None) -> str:
     """Render an exception as `Type: message` for a `CallResult.error`."""
-    message = safe_message(exc)
+    message = safe_message(exc, clean=clean)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

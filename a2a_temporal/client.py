@@ -141,6 +141,7 @@ class InMemoryA2AClient(A2AClient):
             grant=grant,
             agent=target,
             max_delegation_depth=self._max_delegation_depth,
+            identity=auth.model_dump(mode="json") if isinstance(auth, BaseModel) else auth,
         )
         self.contexts[task_id] = ctx
         task = asyncio.create_task(_run_attempts(prepared, ctx, self._secrets), name=task_id)
@@ -223,8 +224,8 @@ async def _run_attempts(
             if runner.caller_reason is not None and isinstance(exc, asyncio.CancelledError):
                 return _result(ctx, "canceled", error=CANCELED_BY_CALLER)
             if isinstance(exc, SkillRejected):
-                return _result(ctx, "rejected", error=redact(str(exc), secrets))
-            error = redact(describe_exception(exc), secrets)
+                return _result(ctx, "rejected", error=redact(str(exc), secrets.items()))
+            error = describe_exception(exc, clean=lambda text: redact(text, secrets.items()))
             if isinstance(exc, OutputNotSerializable):
                 return _result(ctx, "failed", error=error)
         if attempt == attempts:

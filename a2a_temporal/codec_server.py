@@ -2,8 +2,11 @@
 
 It speaks the UI's codec protocol (`POST /decode` and `POST /encode` with a
 JSON `{"payloads": [...]}` body), answers CORS only for the UI's origin, and
-serves only requests carrying `Authorization: Bearer <token>`. Needs the
-server parts of the `a2a` extra (Starlette, uvicorn).
+serves only requests carrying the token: as `Authorization: Bearer <token>`
+(scripts), or as the cookie an operator's browser gets from
+`GET /login?token=<token>` once (the UI sends it when its codec setting
+"include cross-origin credentials" is on). Needs the server parts of the `a2a`
+extra (Starlette, uvicorn).
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
-__all__ = ["create_codec_app"]
+__all__ = ["COOKIE", "MAX_BODY", "create_codec_app"]
+
+COOKIE = "a2a_codec"
+MAX_BODY = 8 * 2**20
 
 Coding = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 
@@ -37,14 +43,30 @@ def create_codec_app(codec: PayloadCodec, *, token: str, ui_origin: str) -> Star
     """
     if not token:
         raise ValueError("the codec server needs a token: it hands out decrypted payloads")
+    expected = token.encode()
+
+    def allowed(request: Request) -> bool:
+        header = request.headers.get("authorization", "").removeprefix("Bearer ")
+        cookie = request.cookies.get(COOKIE, "")
+        return any(hmac.compare_digest(given.encode(), expected) for given in (header, cookie))
+
+    async def login(request: Request) -> Response:
+        given = request.query_params.get("token", "")
+        if not hmac.compare_digest(given.encode(), expected):
+            return JSONResponse({"error": "wrong token"}, 401)
+        response = JSONResponse({"ok": f"this browser may now decode payloads for {ui_origin}"})
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return response
 
     def route(coding: Coding) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            if not allowed(request):
                 return JSONResponse({"error": "send Authorization: Bearer <token>"}, 401)
+            raw = await request.body()
+            if len(raw) > MAX_BODY:
+                return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, 413)
             try:
-                body = json_format.Parse(await request.body(), Payloads())
+                body = json_format.Parse(raw, Payloads())
             except json_format.ParseError as exc:
                 return JSONResponse({"error": f"expected {{'payloads': [...]}}: {exc}"}, 400)
             try:
@@ -57,6 +79,7 @@ def create_codec_app(codec: PayloadCodec, *, token: str, ui_origin: str) -> Star
 
     return Starlette(
         routes=[
+            Route("/login", login, methods=["GET"]),
             Route("/decode", route(codec.decode), methods=["POST"]),
             Route("/encode", route(codec.encode), methods=["POST"]),
         ],

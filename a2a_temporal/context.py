@@ -61,8 +61,10 @@ class RunContext(ABC, Generic[AuthT]):
         agent: str = "local",
         max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
         grant: Any = None,
+        identity: Mapping[str, Any] | None = None,
     ) -> None:
         self.grant = grant
+        self._identity = identity
         self._rights: WorkspaceRights | GrantRefused | None = None
         self._task_id = task_id
         self._auth = auth
@@ -208,7 +210,12 @@ class RunContext(ABC, Generic[AuthT]):
         """
         await self.check_cancelled()
         try:
-            auth = delegated_identity(self.auth, self.agent, scopes, self._max_delegation_depth)
+            auth = delegated_identity(
+                self.auth if self._identity is None else self._identity,
+                self.agent,
+                scopes,
+                self._max_delegation_depth,
+            )
         except DelegationRefused as exc:
             return CallResult(task_id=new_task_id(target, skill), status="rejected", error=str(exc))
         return await self._a2a_client().call(
@@ -328,6 +335,8 @@ class LocalRunContext(RunContext[AuthT]):
         workspace_access: What the agent declared; by default `write` when a
             workspace is given, else `none`.
         grant: The workspace grant the caller passed, if any.
+        identity: The identity the run was started with, as given (its actor chain
+            survives an `auth_model` without an `actors` field).
         agent: Name of the agent this context runs.
         max_delegation_depth: Longest actor chain a call may build.
 
@@ -351,6 +360,7 @@ class LocalRunContext(RunContext[AuthT]):
         grant: Any = None,
         agent: str = "local",
         max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
+        identity: Mapping[str, Any] | None = None,
     ) -> None:
         if workspace_access is None:
             workspace_access = "write" if workspace is not None else "none"
@@ -361,6 +371,7 @@ class LocalRunContext(RunContext[AuthT]):
             agent=agent,
             max_delegation_depth=max_delegation_depth,
             grant=grant,
+            identity=identity,
         )
         self.events: list[AgentEvent] = []
         self.artifacts: dict[str, bytes] = {}

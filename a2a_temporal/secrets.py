@@ -34,12 +34,12 @@ def require_secrets(missing: Mapping[str, list[str]]) -> None:
         )
 
 
-def redact(text: str, secrets: Mapping[str, str]) -> str:
+def redact(text: str, secrets: Iterable[tuple[str, str]]) -> str:
     """`text` with every secret value of `MIN_REDACTED_LENGTH`+ characters replaced by its name.
 
     Longer values go first, so a secret that contains another is replaced whole.
     """
-    for name, value in sorted(secrets.items(), key=lambda item: -len(item[1])):
+    for name, value in sorted(secrets, key=lambda item: -len(item[1])):
         if len(value) >= MIN_REDACTED_LENGTH and value in text:
             text = text.replace(value, f"[secret {name}]")
     return text
@@ -83,12 +83,12 @@ class SecretResolver:
         Known: the mapping's, every `A2A_SECRET_*` variable's, and any other
         secret resolved so far.
         """
-        known = {
-            name.removeprefix(SECRET_ENV_PREFIX): value
+        from_env = [
+            (name.removeprefix(SECRET_ENV_PREFIX), value)
             for name, value in self._environ.items()
             if name.startswith(SECRET_ENV_PREFIX)
-        }
-        return redact(text, {**known, **self._resolved, **self._mapping})
+        ]
+        return redact(text, [*from_env, *self._resolved.items(), *self._mapping.items()])
 
     def resolve(self, name: str) -> str:
         """Return secret `name`.

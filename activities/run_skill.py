@@ -338,7 +338,7 @@ class _Attempt:
 
     def _message(self, exc: BaseException) -> str:
         """The exception's message, bounded, with the worker's secret values taken out."""
-        return self._owner._secrets.redact(safe_message(exc))
+        return safe_message(exc, clean=self._owner._secrets.redact)
 
     def _raise_for(self, exc: BaseException) -> NoReturn:
         if isinstance(exc, AwaitingInput):

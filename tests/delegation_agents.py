@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from a2a_temporal import A2AAgent, RunContext, ScopedAuth, skill
 
@@ -80,4 +80,31 @@ class RelayD(Relay):
     name = "relay_d"
 
 
-DELEGATION_AGENTS = [Relay(), RelayB(), RelayC(), RelayD()]
+class Who(BaseModel):
+    """An identity model that keeps no actor chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str
+
+
+class Depth(BaseModel):
+    n: int
+
+
+class Recurser(A2AAgent):
+    """Calls itself `n` times; its auth model drops the chain, the runtime keeps it."""
+
+    name = "recurser"
+    auth_model = Who
+
+    @skill(retries=0)
+    async def down(self, ctx: RunContext[Who], args: Depth) -> list[str]:
+        """`ok` per level reached, then why the next call did not run."""
+        if args.n == 0:
+            return ["ok"]
+        result = await ctx.call(self.name, "down", args={"n": args.n - 1})
+        return ["ok", *(result.output if result.ok else [str(result.error)])]
+
+
+DELEGATION_AGENTS = [Relay(), RelayB(), RelayC(), RelayD(), Recurser()]

@@ -81,6 +81,24 @@ async def test_the_actor_chain_is_bounded(stack: DevStack) -> None:
     }
 
 
+async def test_the_chain_is_kept_for_auth_models_without_one(stack: DevStack) -> None:
+    who = {"subject": "ann"}
+    local = await InMemoryA2AClient(DELEGATION_AGENTS, max_delegation_depth=3).call(
+        "recurser", "down", args={"n": 10}, auth=who
+    )
+    async with running(stack, DELEGATION_AGENTS, max_delegation_depth=3) as client:
+        remote = await client.call("recurser", "down", args={"n": 10}, auth=who)
+    assert local.output == remote.output
+    assert remote.output == [
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "delegation depth 4 exceeds max_delegation_depth 3 "
+        "(actors: recurser -> recurser -> recurser -> recurser)",
+    ]
+
+
 def test_delegated_identity_only_narrows() -> None:
     assert delegated_identity(None, "a") is None
     assert delegated_identity({"subject": "s", "scopes": "x y"}, "a", ["y", "z"]) == {

@@ -88,6 +88,9 @@ async def test_history_and_bucket_hold_no_plaintext_and_the_codec_server_opens_i
             "/decode", json=body, headers={"Authorization": "Bearer t0k", "Origin": UI}
         )
         refused = await http.post("/decode", json=body, headers={"Authorization": "Bearer no"})
+        wrong_login = await http.get("/login", params={"token": "no"})
+        await http.get("/login", params={"token": "t0k"})
+        with_cookie = await http.post("/decode", json=body)
         preflight = {"Origin": UI, "Access-Control-Request-Method": "POST"}
         allowed = await http.options("/decode", headers=preflight)
         elsewhere = await http.options(
@@ -97,7 +100,8 @@ async def test_history_and_bucket_hold_no_plaintext_and_the_codec_server_opens_i
     assert decoded.headers["access-control-allow-origin"] == UI
     [opened] = decoded.json()["payloads"]
     assert json.loads(base64.b64decode(opened["data"]))["args"] == {"text": f"{MARKER} small"}
-    assert refused.status_code == 401
+    assert refused.status_code == wrong_login.status_code == 401
+    assert with_cookie.json() == decoded.json(), "the browser's cookie works like the token"
     assert allowed.headers.get("access-control-allow-origin") == UI
     assert "access-control-allow-origin" not in elsewhere.headers
 

@@ -573,13 +573,18 @@ class SkillRunWorkflow:
 
     @workflow.update(name=SETTLE_UPDATE)
     async def settle(self, asked_before: int) -> Settled:
-        """Wait until the task ends or asks its `asked_before + 1`th question; say where it is.
+        """Wait until the task ends, asks its `asked_before + 1`th question, or has one open.
 
         It also returns, unsettled, when this run hands over to its continuation:
         the caller asks again.
         """
         await workflow.wait_condition(
-            lambda: self._result is not None or self._asked > asked_before or self._handing_over
+            lambda: (
+                self._result is not None
+                or self._asked > asked_before
+                or bool(self._open_questions())
+                or self._handing_over
+            )
         )
         return Settled(state=self.state(), events=self._emitted, asked=self._asked)
 

@@ -131,7 +131,8 @@ class TaskReader:
                 if description.status != WorkflowExecutionStatus.RUNNING:
                     return None
                 continue  # it continued as new between our update and its close
-            if settled.state.result is not None or settled.asked > asked_before:
+            state = settled.state
+            if state.result is not None or settled.asked > asked_before or state.open_questions:
                 return settled
 
     async def records(
