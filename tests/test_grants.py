@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,8 @@ from tests.grant_agents import GRANT_AGENTS
 from tests.temporal_helpers import running
 
 KEY = "grant-key-for-tests-0123456789"
-ANN = ScopedAuth(subject="ann", scopes=("read",))
+OWNER = f"owner-{uuid.uuid4().hex[:8]}"  # a workspace no other test touches
+ANN = ScopedAuth(subject=OWNER, scopes=("read",))
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 EXPECTED = {
     "read data/a.csv": "a,1",
@@ -215,14 +217,9 @@ async def test_a_callee_gets_exactly_the_granted_part_in_process_and_on_temporal
     assert refused.startswith("no workspace: grant ") and "does not verify" in refused
     assert "is for agent 'someone-else', not 'helper'" in elsewhere.output["report"]["workspace"]
     s3 = stack.minio()
-    listed = s3.list_objects(stack.bucket, "workspaces/ann/", recursive=True)
-    keys = sorted(o.object_name or "" for o in listed)
-    assert keys == [
-        "workspaces/ann/data/a.csv",
-        "workspaces/ann/data/b.txt",
-        "workspaces/ann/out/result.txt",
-        "workspaces/ann/private/key.txt",
-    ]
+    listed = s3.list_objects(stack.bucket, f"workspaces/{OWNER}/", recursive=True)
+    keys = sorted((o.object_name or "").removeprefix(f"workspaces/{OWNER}/") for o in listed)
+    assert keys == ["data/a.csv", "data/b.txt", "out/result.txt", "private/key.txt"]
     [error] = [e.payload for e in callee_events if e.kind == "error"]
     assert error["code"] == "grant_refused" and error["grant"], "the refusal names the grant"
     assert error["message"] == refused.removeprefix("no workspace: ")
