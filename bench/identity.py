@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from a2a_temporal import ScopedAuth
 from a2a_temporal.identity import IdentitySigner, IdentityVerifier, generate_key
+from a2a_temporal.models import IdentityCheck
 from a2a_temporal.testing import DevStack
 from bench.agents import BENCH_AGENTS
 from bench.common import median, report
@@ -37,12 +38,7 @@ def micro(calls: int, private: str, public: str) -> None:
         middle = time.perf_counter()
         verifier.verify(
             envelope,
-            auth,
-            task_id=f"t/{i}",
-            audience="trivial",
-            parent_id=None,
-            started_at=now,
-            max_depth=8,
+            IdentityCheck(auth=auth, task_id=f"t/{i}", audience="trivial", started_at=now),
         )
         minted.append(middle - started)
         verified.append(time.perf_counter() - middle)
