@@ -1,10 +1,10 @@
-"""Signed identities: what signing and verifying cost, and what they add to a trivial skill.
+"""Signed identities and grants: what they cost, and what identities add to a trivial skill.
 
-Micro: one Ed25519 envelope minted, then verified (µs per call, median of
-`--micro` calls). End to end: a trivial skill called with a caller identity,
-p50 over `--runs`, on a worker that requires signed identities (its client
-signs) vs a worker that does not (the identity goes unsigned), interleaved in
-one run (target ratio <= 1.05).
+Micro: one Ed25519 envelope minted, then verified, and one workspace grant
+minted, then verified (µs per call, median of `--micro` calls). End to end:
+a trivial skill called with a caller identity, p50 over `--runs`, on a worker
+that requires signed identities (its client signs) vs a worker that does not
+(the identity goes unsigned), interleaved in one run (target ratio <= 1.05).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from a2a_temporal import ScopedAuth
+from a2a_temporal.grants import WorkspaceRights, delegate, open_grant
 from a2a_temporal.identity import IdentitySigner, IdentityVerifier, generate_key
 from a2a_temporal.models import IdentityCheck
 from a2a_temporal.testing import DevStack
@@ -45,6 +46,33 @@ def micro(calls: int, private: str, public: str) -> None:
     print(
         f"identity envelope, median of {calls}: mint {median(minted) * 1e6:.0f} µs, "
         f"verify {median(verified) * 1e6:.0f} µs"
+    )
+    grant_micro(calls)
+
+
+def grant_micro(calls: int) -> None:
+    key = b"bench-grant-key"
+    own = WorkspaceRights(prefix="workspaces/bench/")
+    now = datetime.now(UTC)
+    minted, opened = [], []
+    for _ in range(calls):
+        started = time.perf_counter()
+        token = delegate(
+            own,
+            key,
+            read=["data/*.csv"],
+            write=["out/"],
+            ttl=timedelta(minutes=5),
+            audience="helper",
+            now=now,
+        )
+        middle = time.perf_counter()
+        open_grant(key, token, audience="helper", actors=(), now=now)
+        minted.append(middle - started)
+        opened.append(time.perf_counter() - middle)
+    print(
+        f"workspace grant, median of {calls}: mint {median(minted) * 1e6:.0f} µs, "
+        f"verify {median(opened) * 1e6:.0f} µs"
     )
 
 
