@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -35,7 +36,7 @@ from a2a_temporal.models import (
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.testing import DevStack, find_temporal_cli
 from tests.delegation_agents import DELEGATION_AGENTS
-from tests.temporal_helpers import history, running
+from tests.temporal_helpers import history, running, skill_attempts
 from tests.test_delegation import ANN, CHAIN
 from tests.test_temporal_cli import temporal
 
@@ -233,6 +234,9 @@ async def _child_of_a_forged_parent(
         digest="forged",
         resolution=Resolution(options=SkillOptions.model_validate(sent["options"])),
     )
+    async with asyncio.timeout(30):  # until its first attempt is scheduled (on no worker)
+        while skill_attempts(await parent.fetch_history()) == 0:
+            await asyncio.sleep(0.05)
     batch = CallBatch(token=AttemptToken(run=1, attempt=1), requests=[request])
     await parent.execute_update(CALLS_UPDATE, batch, result_type=list[CallStarted])
     result = await client.get_task(f"{task_id}/evil/call-0").result()
