@@ -147,7 +147,11 @@ class RunContext(ABC, Generic[AuthT]):
         actors = [str(actor) for actor in getattr(self.auth, "actors", ()) or ()]
         try:
             return open_grant(
-                self._grant_key(), self.grant, audience=self.agent, actors=actors, now=_now()
+                self._grant_key(),
+                self.grant,
+                audience=self.agent,
+                actors=actors,
+                now=datetime.now(UTC),
             )
         except GrantRefused as refused:
             self._emit_now(
@@ -293,10 +297,6 @@ class RunContext(ABC, Generic[AuthT]):
         missing = missing_scopes(self.auth, scopes)
         if missing:
             raise MissingScopes(missing)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def seconds(timeout: timedelta | float | None) -> float | None:

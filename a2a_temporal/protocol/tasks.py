@@ -33,6 +33,7 @@ from a2a_temporal.types import ArtifactRef
 __all__ = ["ArtifactParts", "TaskInfo", "TaskReader"]
 
 SKILL_RUN_TYPE = "a2a.SkillRun"
+_HANDOVER_PAUSE = 0.05
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class TaskReader:
             state = settled.state
             if state.result is not None or settled.asked > asked_before or state.open_questions:
                 return settled
+            await asyncio.sleep(_HANDOVER_PAUSE)  # the run is handing over to its continuation
 
     async def records(
         self, task_id: str, after: int = 0, *, follow: bool
