@@ -38,7 +38,14 @@ if TYPE_CHECKING:
         StepState,
     )
     from a2a_temporal.plugin import AgentPlugin
-    from a2a_temporal.sandbox import SandboxClient, SandboxResult
+    from a2a_temporal.process_sandbox import ProcessSandbox
+    from a2a_temporal.sandbox import (
+        SandboxBackend,
+        SandboxClient,
+        SandboxResult,
+        SandboxSession,
+        SandboxSpec,
+    )
     from a2a_temporal.settings import AgentSettings
     from a2a_temporal.temporal_client import (
         PipelineHandle,
@@ -78,8 +85,12 @@ _EXPORTS = {
     "Step": "a2a_temporal.pipeline",
     "StepState": "a2a_temporal.pipeline",
     "AgentPlugin": "a2a_temporal.plugin",
+    "ProcessSandbox": "a2a_temporal.process_sandbox",
+    "SandboxBackend": "a2a_temporal.sandbox",
     "SandboxClient": "a2a_temporal.sandbox",
     "SandboxResult": "a2a_temporal.sandbox",
+    "SandboxSession": "a2a_temporal.sandbox",
+    "SandboxSpec": "a2a_temporal.sandbox",
     "AgentSettings": "a2a_temporal.settings",
     "PipelineHandle": "a2a_temporal.temporal_client",
     "TaskHandle": "a2a_temporal.temporal_client",
@@ -118,9 +129,13 @@ __all__ = [
     "PipelineError",
     "PipelineHandle",
     "PipelineState",
+    "ProcessSandbox",
     "RunContext",
+    "SandboxBackend",
     "SandboxClient",
     "SandboxResult",
+    "SandboxSession",
+    "SandboxSpec",
     "SandboxUnavailable",
     "ScopedAuth",
     "SkillCard",

@@ -499,13 +499,13 @@ class LocalRunContext(RunContext[AuthT]):
 
     @property
     def sandbox(self) -> SandboxClient:
-        """The sandbox given at construction."""
+        """The sandbox given at construction, working for this run."""
         if self._sandbox is None:
             raise SandboxUnavailable(
                 "no sandbox backend is configured for this run; the runtime must provide "
-                "one (LocalRunContext(sandbox=...))"
+                "one (LocalRunContext(sandbox=ProcessSandbox()))"
             )
-        return self._sandbox
+        return self._sandbox.bind(self)
 
     @property
     def discover(self) -> DiscoveryClient:

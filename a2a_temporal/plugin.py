@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
+import structlog
 from temporalio.contrib.aws.s3driver import S3StorageDriver
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import (
@@ -27,6 +28,8 @@ from a2a_temporal.activities.run_skill import SkillActivities
 from a2a_temporal.agent import A2AAgent
 from a2a_temporal.encryption import PAYLOAD_KEY_SECRET, AesGcmCodec, ChainedCodec
 from a2a_temporal.registry import AgentRegistry, new_worker_id, registrations_for
+from a2a_temporal.sandbox import SandboxBackend
+from a2a_temporal.sandbox_backends import sandbox_from_settings
 from a2a_temporal.secrets import SecretResolver, require_secrets
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.workflows.pipeline import PipelineWorkflow
@@ -34,6 +37,8 @@ from a2a_temporal.workflows.push_delivery import PushDeliveryWorkflow
 from a2a_temporal.workflows.skill_run import SkillRunWorkflow
 
 __all__ = ["AgentPlugin", "compose_data_converter"]
+
+_log = structlog.get_logger("a2a_temporal.sandbox")
 
 # Pure modules workflow code imports; passed through the sandbox (not re-imported per run).
 _PASSTHROUGH = (
@@ -73,6 +78,8 @@ class AgentPlugin(SimplePlugin):
         agents: Agent instances the workers host.
         settings: Addresses and timeouts; `AgentSettings.from_env()` when None.
         secrets: Secrets `ctx.secret` returns first (before env vars and the secrets dir).
+        sandbox: What `ctx.sandbox` runs code in; the backend `settings.sandbox` names
+            when None.
     """
 
     def __init__(
@@ -81,8 +88,10 @@ class AgentPlugin(SimplePlugin):
         settings: AgentSettings | None = None,
         *,
         secrets: Mapping[str, str] | None = None,
+        sandbox: SandboxBackend | None = None,
     ) -> None:
         self.settings = settings or AgentSettings.from_env()
+        self.sandbox = sandbox if sandbox is not None else sandbox_from_settings(self.settings)
         self.agents = list(agents)
         if any(agent.name == REMOTE_AGENT for agent in self.agents):
             raise ValueError(f"the agent name {REMOTE_AGENT!r} is reserved for remote A2A calls")
@@ -97,7 +106,7 @@ class AgentPlugin(SimplePlugin):
         resolver = SecretResolver(secrets, self.settings.secrets_dir)
         self.encryption = payload_encryption(self.settings, resolver)
         self.skill_activities = SkillActivities(
-            self.agents, self.store, resolver, self.settings, self.router
+            self.agents, self.store, resolver, self.settings, self.router, self.sandbox
         )
         super().__init__(
             "a2a_temporal.AgentPlugin",
@@ -118,7 +127,11 @@ class AgentPlugin(SimplePlugin):
         return config
 
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
-        """Publish this worker's agents in the registry while it runs."""
+        """Sweep sandboxes dead workers left; publish this worker's agents while it runs."""
+        if self.sandbox is not None:
+            swept = await self.sandbox.sweep()
+            if swept:
+                _log.info("sandbox_leftovers_removed", boxes=swept)
         if not self.agents:
             await next(worker)
             return

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -150,6 +150,29 @@ class AgentSettings(BaseModel):
     )
     codec_server_token: str | None = Field(
         default=None, description="the bearer token `a2a-temporal codec-server` requires"
+    )
+    sandbox: Literal["none", "process", "microsandbox"] = Field(
+        default="process",
+        description="what `ctx.sandbox` runs code in: confined subprocesses of the worker, "
+        "a microVM per session (extra `a2a-temporal[microsandbox]`, needs KVM), or nothing",
+    )
+    sandbox_dir: Path | None = Field(
+        default=None,
+        description="directory of the process sandbox's boxes (default <tmp>/a2a-temporal-sandbox)",
+    )
+    sandbox_output_limit: int = Field(
+        default=1024 * 1024,
+        ge=0,
+        description="bytes of stdout and of stderr a sandboxed command keeps (the rest is "
+        "dropped and the result marked truncated)",
+    )
+    sandbox_uid: int = Field(
+        default=65534, ge=1, description="user id sandboxed commands run as when the worker is root"
+    )
+    sandbox_gid: int = Field(
+        default=65534,
+        ge=1,
+        description="group id sandboxed commands run as when the worker is root",
     )
     identity_ttl: timedelta = Field(
         default=timedelta(minutes=5),

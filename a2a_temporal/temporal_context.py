@@ -37,7 +37,7 @@ from a2a_temporal.agent import WorkspaceAccess
 from a2a_temporal.client import A2AClient, describe_exception
 from a2a_temporal.context import ArtifactSource, AuthT, RunContext, seconds
 from a2a_temporal.discovery import DiscoveryClient
-from a2a_temporal.errors import CancelledByCaller, InfrastructureError, SandboxUnavailable
+from a2a_temporal.errors import CancelledByCaller, InfrastructureError
 from a2a_temporal.models import (
     ASK_UPDATE,
     AWAIT_ANSWER_UPDATE,
@@ -54,6 +54,7 @@ from a2a_temporal.models import (
 )
 from a2a_temporal.names import validate_object_name
 from a2a_temporal.sandbox import SandboxClient
+from a2a_temporal.sandbox_backends import no_sandbox
 from a2a_temporal.secrets import SecretResolver
 from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult, TaskStatus
 from a2a_temporal.workspace import WorkspaceClient
@@ -127,11 +128,13 @@ class TemporalRunContext(RunContext[AuthT]):
         agent: str,
         call_identity: CallIdentity,
         grant: Any = None,
+        sandbox: SandboxClient | None = None,
     ) -> None:
         super().__init__(
             task_id=task_id, auth=auth, workspace_access=workspace_access, agent=agent, grant=grant
         )
         self._client = client
+        self._sandbox = sandbox
         self._store = store
         self._link = link
         self._publisher = publisher
@@ -218,8 +221,10 @@ class TemporalRunContext(RunContext[AuthT]):
 
     @property
     def sandbox(self) -> SandboxClient:
-        """No sandbox backend is configured on Temporal workers yet."""
-        raise SandboxUnavailable("no sandbox backend is configured on this worker")
+        """The worker's sandbox backend (`AgentSettings.sandbox`), working for this run."""
+        if self._sandbox is None:
+            raise no_sandbox()
+        return self._sandbox.bind(self)
 
     @property
     def discover(self) -> DiscoveryClient:

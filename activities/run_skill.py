@@ -49,6 +49,7 @@ from a2a_temporal.models import (
     SkillOutput,
     SkillRef,
 )
+from a2a_temporal.sandbox import SandboxClient
 from a2a_temporal.secrets import SecretResolver
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal_context import (
@@ -79,6 +80,7 @@ class SkillActivities:
         secrets: Where `ctx.secret` looks.
         settings: The worker's settings (heartbeats, batching, history budget).
         router: Resolves the targets of `ctx.call`.
+        sandbox: What `ctx.sandbox` runs code in (None: `SandboxUnavailable`).
     """
 
     def __init__(
@@ -88,8 +90,10 @@ class SkillActivities:
         secrets: SecretResolver,
         settings: AgentSettings,
         router: SkillRouter,
+        sandbox: SandboxClient | None = None,
     ) -> None:
         self._agents = {agent.name: agent for agent in agents}
+        self._sandbox = sandbox
         self._store = store
         self._secrets = secrets
         self._settings = settings
@@ -250,6 +254,7 @@ class _Attempt:
                 router=self._owner._router,
                 agent=self._prepared.agent.name,
                 grant=self._input.task.grant,
+                sandbox=self._owner._sandbox,
                 call_identity=functools.partial(
                     self._owner._minter.mint,
                     self._verified,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from a2a_temporal import A2AAgent, NoAuth, Pipeline, RunContext, skill
 from examples.author import Author
+from examples.code_runner import CodeRunner
 
 PACKAGES = ("a2a_temporal", "workflows", "activities", "examples", "tests", "bench")
 
@@ -306,4 +307,5 @@ DEMO_AGENTS: list[A2AAgent] = [
     Coordinator(),
     Reviewer(),
     Author(),
+    CodeRunner(),
 ]

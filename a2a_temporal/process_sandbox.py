@@ -1,0 +1,333 @@
+"""The process sandbox: each command a confined subprocess of the worker, in a box directory.
+
+Confinement comes from the kernel's own tools (util-linux `unshare` and
+`prlimit`): a user, mount, PID and (with `network=False`) network namespace
+per command, so killing the command kills everything it started and it sees
+no network and no other process; rlimits on address space, CPU seconds, file
+size, processes and open files; a scrubbed environment; a fresh directory per
+session. A worker running as root runs commands as an unprivileged user.
+
+It is not a security boundary against a determined attacker: the commands
+share the worker's kernel and can read whatever files their user can read.
+Use the microsandbox backend (a microVM per session) for hostile code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import signal
+import stat
+import tempfile
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from a2a_temporal._box_files import list_box_files, read_box_file, remove_box_file, write_box_file
+from a2a_temporal._box_records import BoxRecord, kill_box_processes, remove_box, sweep_boxes
+from a2a_temporal.errors import SandboxUnavailable
+from a2a_temporal.sandbox import (
+    DEFAULT_OUTPUT_LIMIT,
+    WORKSPACE_DIR,
+    OutputSink,
+    SandboxBackend,
+    SandboxBox,
+    SandboxSpec,
+)
+
+__all__ = ["NOBODY", "ProcessSandbox", "default_sandbox_root"]
+
+NOBODY = (65534, 65534)
+_MIB = 1024 * 1024
+_PATH = "/usr/local/bin:/usr/bin:/bin"
+_DRAIN_AFTER_KILL = 1.0
+
+
+def default_sandbox_root() -> Path:
+    """Where boxes live unless configured: `<tmp>/a2a-temporal-sandbox`."""
+    return Path(tempfile.gettempdir()) / "a2a-temporal-sandbox"
+
+
+class ProcessSandbox(SandboxBackend):
+    """Runs commands as confined subprocesses of the worker (the local default backend).
+
+    Args:
+        root: Directory holding the boxes (and their records, for the sweeper).
+        output_limit: Bytes of stdout and of stderr kept per command.
+        run_as: (uid, gid) commands run as; required and `NOBODY` by default
+            when the worker runs as root, ignored otherwise.
+        namespaces: Use Linux namespaces (None: when the kernel allows them).
+    """
+
+    def __init__(
+        self,
+        *,
+        root: Path | None = None,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        run_as: tuple[int, int] = NOBODY,
+        namespaces: bool | None = None,
+    ) -> None:
+        super().__init__(output_limit=output_limit)
+        self.root = root or default_sandbox_root()
+        self.run_as = run_as if os.geteuid() == 0 else None
+        self._namespaces = namespaces
+        self._refusal: str | None = None
+        self._probe_lock = asyncio.Lock()
+
+    async def sweep(self) -> list[str]:
+        """Kill the processes and remove the boxes of workers that died; return their ids."""
+        return await asyncio.to_thread(sweep_boxes, self.root)
+
+    async def namespaces_refused(self) -> str | None:
+        """Why this kernel refuses the namespaces commands run in, or None when it allows them."""
+        async with self._probe_lock:
+            if self._namespaces is None:
+                self._refusal = await self._probe()
+                self._namespaces = self._refusal is None
+            elif not self._namespaces and self._refusal is None:
+                self._refusal = "namespaces are turned off for this sandbox"
+        return self._refusal
+
+    async def _probe(self) -> str | None:
+        await asyncio.to_thread(self._make_root)
+        try:
+            probe = await asyncio.create_subprocess_exec(
+                *_namespace_launcher(network=False),
+                "true",
+                cwd="/",
+                env={"PATH": _PATH},
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                **_user_options(self.run_as),
+            )
+        except OSError as exc:
+            return f"cannot start unshare: {exc}"
+        _, err = await probe.communicate()
+        if probe.returncode == 0:
+            return None
+        return err.decode(errors="replace").strip() or f"unshare exited {probe.returncode}"
+
+    def _make_root(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.root.stat().st_uid == os.geteuid():
+            self.root.chmod(0o711)
+        if self.run_as is None:
+            return
+        for folder in (self.root, *self.root.parents):
+            info = folder.stat()
+            if info.st_uid != self.run_as[0] and not info.st_mode & stat.S_IXOTH:
+                raise SandboxUnavailable(
+                    f"sandboxed commands run as uid {self.run_as[0]}, which cannot enter "
+                    f"{folder} (mode {stat.S_IMODE(info.st_mode):o}); choose a sandbox_dir "
+                    "every user can reach"
+                )
+
+    async def _open(self, spec: SandboxSpec) -> SandboxBox:
+        if spec.image is not None:
+            raise SandboxUnavailable(
+                f"the process sandbox runs commands on the worker's own system and cannot "
+                f"use image {spec.image!r}; use the microsandbox backend for images"
+            )
+        refusal = await self.namespaces_refused()
+        if not spec.network and refusal is not None:
+            raise SandboxUnavailable(
+                "network=False needs a network namespace, which this system refuses "
+                f"({refusal}); ask for network=True to run without network isolation"
+            )
+        await self.sweep()
+        record = BoxRecord(self.root, uuid.uuid4().hex)
+        await asyncio.to_thread(self._make_box, record)
+        return _ProcessBox(record, spec, self.run_as, namespaces=refusal is None)
+
+    def _make_box(self, record: BoxRecord) -> None:
+        self._make_root()
+        record.save()
+        record.box.mkdir(mode=0o700)
+        if self.run_as is not None:
+            os.chown(record.box, *self.run_as)
+
+
+def _user_options(run_as: tuple[int, int] | None) -> dict[str, Any]:
+    if run_as is None:
+        return {}
+    return {"user": run_as[0], "group": run_as[1], "extra_groups": []}
+
+
+def _namespace_launcher(*, network: bool) -> list[str]:
+    """`unshare` giving the command its own user, mount, PID (and network) namespaces."""
+    argv = ["unshare", "--user", "--map-current-user", "--mount", "--pid", "--fork"]
+    argv += ["--kill-child", "--mount-proc"]
+    if not network:
+        argv.append("--net")
+    return [*argv, "--"]
+
+
+def _limits_launcher(spec: SandboxSpec, timeout: float) -> list[str]:
+    """`prlimit` setting the command's rlimits from `spec`."""
+    return [
+        "prlimit",
+        f"--as={spec.memory_mib * _MIB}",
+        f"--cpu={math.ceil(timeout * spec.cpus)}",
+        f"--fsize={spec.max_file_mib * _MIB}",
+        f"--nproc={spec.max_processes}",
+        "--nofile=1024",
+        "--core=0",
+        "--",
+    ]
+
+
+class _ProcessBox(SandboxBox):
+    def __init__(
+        self,
+        record: BoxRecord,
+        spec: SandboxSpec,
+        run_as: tuple[int, int] | None,
+        *,
+        namespaces: bool,
+    ) -> None:
+        self._record = record
+        self._dir = str(record.box)
+        self._spec = spec
+        self._run_as = run_as
+        self._namespaces = namespaces
+        self._closed = False
+
+    def _environment(self) -> dict[str, str]:
+        base = {"PATH": _PATH, "HOME": self._dir, "TMPDIR": self._dir, "LANG": "C.UTF-8"}
+        return {**base, **self._spec.env}
+
+    def _launcher(self, timeout: float) -> list[str]:
+        isolation = _namespace_launcher(network=self._spec.network) if self._namespaces else []
+        return [*isolation, *_limits_launcher(self._spec, timeout)]
+
+    async def exec(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes | None,
+        timeout: float,
+        sink: OutputSink,
+    ) -> tuple[int, bool]:
+        """Run `argv` in the box; kill its whole process tree on timeout or cancel."""
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self._launcher(timeout),
+                *argv,
+                cwd=self._dir,
+                env=self._environment(),
+                stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+                **_user_options(self._run_as),
+            )
+        except FileNotFoundError as exc:
+            raise SandboxUnavailable(
+                f"the process sandbox needs util-linux's prlimit and unshare on PATH: {exc}"
+            ) from None
+        group = process.pid
+        self._record.add_group(group)
+        helpers = [
+            asyncio.create_task(_pump(process.stdout, "stdout", sink)),
+            asyncio.create_task(_pump(process.stderr, "stderr", sink)),
+        ]
+        if stdin is not None:
+            helpers.append(asyncio.create_task(_feed(process.stdin, stdin)))
+        timed_out = False
+        try:
+            try:
+                async with asyncio.timeout(timeout):
+                    await process.wait()
+            except TimeoutError:
+                timed_out = True
+        finally:
+            await _end(process, group, helpers)
+            self._record.drop_group(group)
+        return process.returncode if process.returncode is not None else -1, timed_out
+
+    async def workspace_ready(self) -> None:
+        """A `ro` box: make the copied workspace read-only for the sandboxed user."""
+        if self._spec.workspace == "ro":
+            await asyncio.to_thread(_seal, os.path.join(self._dir, WORKSPACE_DIR))
+
+    def _owner(self, path: str) -> tuple[int, int] | None:
+        read_only = self._spec.workspace == "ro" and path.startswith(f"{WORKSPACE_DIR}/")
+        return None if read_only else self._run_as
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        """Store `data` at `path` in the box."""
+        await asyncio.to_thread(write_box_file, self._dir, path, data, owner=self._owner(path))
+
+    async def read_file(self, path: str) -> bytes:
+        """Return the bytes at `path` in the box."""
+        return await asyncio.to_thread(read_box_file, self._dir, path)
+
+    async def list_files(self, prefix: str) -> list[str]:
+        """Return the files in the box under `prefix`."""
+        return await asyncio.to_thread(list_box_files, self._dir, prefix)
+
+    async def delete_file(self, path: str) -> None:
+        """Remove `path` from the box."""
+        await asyncio.to_thread(remove_box_file, self._dir, path)
+
+    async def close(self) -> None:
+        """Kill what still runs in the box and remove it."""
+        if self._closed:
+            return
+        self._closed = True
+        for group in self._record.groups:
+            _kill_group(group)
+        await asyncio.to_thread(kill_box_processes, self._record.box, set(self._record.groups))
+        await asyncio.to_thread(remove_box, self._record)
+
+
+def _seal(top: str) -> None:
+    if not os.path.isdir(top):
+        return
+    for parent, dirs, files in os.walk(top, topdown=False):
+        for name in files:
+            path = os.path.join(parent, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o444)
+        for name in dirs:
+            path = os.path.join(parent, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o555)
+    os.chmod(top, 0o555)
+
+
+def _kill_group(group: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
+
+
+async def _end(
+    process: asyncio.subprocess.Process, group: int, helpers: list[asyncio.Task[None]]
+) -> None:
+    """Kill whatever the command left (its namespace dies with it) and collect its output."""
+    _kill_group(group)
+    await process.wait()
+    _, late = await asyncio.wait(helpers, timeout=_DRAIN_AFTER_KILL)
+    for helper in late:
+        helper.cancel()
+    await asyncio.gather(*helpers, return_exceptions=True)
+
+
+async def _pump(
+    stream: asyncio.StreamReader | None, name: Literal["stdout", "stderr"], sink: OutputSink
+) -> None:
+    assert stream is not None
+    while chunk := await stream.read(64 * 1024):
+        await sink(name, chunk)
+
+
+async def _feed(stream: asyncio.StreamWriter | None, data: bytes) -> None:
+    assert stream is not None
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        stream.write(data)
+        await stream.drain()
+        stream.close()

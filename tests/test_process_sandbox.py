@@ -1,0 +1,385 @@
+"""The process sandbox on its own: limits, kills, environment, network, files and clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from a2a_temporal import (
+    InMemoryWorkspace,
+    LocalRunContext,
+    NoAuth,
+    ProcessSandbox,
+    SandboxSpec,
+    SandboxUnavailable,
+)
+from tests.sandbox_helpers import (
+    live_processes,
+    new_marker,
+    sandbox_root,
+    wait_for_processes,
+    wait_until_gone,
+)
+
+ROOT = os.geteuid() == 0
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    with sandbox_root() as path:
+        yield path
+        assert list(path.iterdir()) == [], "a box or its record was left behind"
+
+
+@pytest.fixture
+def sandbox(root: Path) -> ProcessSandbox:
+    return ProcessSandbox(root=root)
+
+
+async def test_a_command_gets_its_files_stdin_and_exit_code(sandbox: ProcessSandbox) -> None:
+    code = "import sys; print(open('in/data.txt').read() + sys.stdin.read()); sys.exit(3)"
+    result = await sandbox.run(
+        ["python3", "-c", code], files={"in/data.txt": b"file "}, stdin=b"stdin"
+    )
+    assert (result.exit_code, result.stdout, result.stderr) == (3, b"file stdin\n", b"")
+    assert not result.timed_out and not result.truncated
+    assert result.duration_s > 0
+
+
+async def test_a_session_keeps_files_between_commands(sandbox: ProcessSandbox) -> None:
+    async with sandbox.session() as box:
+        await box.write("script.py", b"open('made/out.txt', 'w').write('made inside')")
+        first = await box.run("mkdir made && python3 script.py")
+        assert first.exit_code == 0, first.stderr
+        assert await box.list() == ["made/out.txt", "script.py"]
+        assert await box.list("made/") == ["made/out.txt"]
+        assert await box.read("made/out.txt") == b"made inside"
+        with pytest.raises(FileNotFoundError, match="no file"):
+            await box.read("missing.txt")
+
+
+@pytest.mark.skipif(not ROOT, reason="commands change user only when the worker is root")
+async def test_a_root_worker_runs_commands_as_nobody(sandbox: ProcessSandbox) -> None:
+    result = await sandbox.run(["sh", "-c", "id -u; id -g; cat /etc/shadow"])
+    assert result.stdout.split() == [b"65534", b"65534"]
+    assert b"Permission denied" in result.stderr
+
+
+async def test_the_timeout_kills_children_that_ignore_sigterm(sandbox: ProcessSandbox) -> None:
+    marker = new_marker()
+    stubborn = (
+        "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "subprocess.Popen([sys.executable, '-c', "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)', "
+        f"'{marker}'], start_new_session=True); print('started', flush=True); time.sleep(600)"
+    )
+    result = await sandbox.run(["python3", "-c", stubborn, marker], timeout=2)
+    assert result.timed_out and result.exit_code == -signal.SIGKILL
+    assert result.stdout == b"started\n"
+    assert 2 <= result.duration_s < 10
+    await wait_until_gone(marker)
+
+
+async def test_a_fork_bomb_hits_the_process_limit_and_dies_with_its_timeout(
+    sandbox: ProcessSandbox,
+) -> None:
+    marker = new_marker()
+    bomb = "f() { f | f & }; f; sleep 600"
+    async with sandbox.session(SandboxSpec(max_processes=32)) as box:
+        result = await box.run(["bash", "-c", bomb, marker], timeout=3)
+        assert result.timed_out
+        assert b"Resource temporarily unavailable" in result.stderr
+        await wait_until_gone(marker)
+        after = await box.run(["python3", "-c", "print('still usable')"])
+    assert after.stdout == b"still usable\n"
+
+
+async def test_memory_beyond_the_limit_fails_inside_the_box(sandbox: ProcessSandbox) -> None:
+    grab = ["python3", "-c", "b = bytearray(300 * 1024 * 1024); print(len(b))"]
+    async with sandbox.session(SandboxSpec(memory_mib=128)) as small:
+        refused = await small.run(grab)
+    async with sandbox.session(SandboxSpec(memory_mib=1024)) as large:
+        allowed = await large.run(grab)
+    assert refused.exit_code == 1 and b"MemoryError" in refused.stderr
+    assert (allowed.exit_code, allowed.stdout) == (0, b"314572800\n")
+
+
+async def test_a_file_larger_than_allowed_is_cut_off(sandbox: ProcessSandbox) -> None:
+    write = "open('big', 'wb').write(b'x' * 3 * 1024 * 1024)"
+    async with sandbox.session(SandboxSpec(max_file_mib=1)) as box:
+        result = await box.run(["python3", "-c", write])
+        assert result.exit_code != 0
+        assert len(await box.read("big")) <= 1024 * 1024
+
+
+async def test_output_past_the_limit_is_dropped_and_flagged(root: Path) -> None:
+    sandbox = ProcessSandbox(root=root, output_limit=1000)
+    loud = await sandbox.run(
+        ["python3", "-c", "import sys; print('x' * 5000); sys.stderr.write('tail')"]
+    )
+    quiet = await sandbox.run(["python3", "-c", "print('y' * 10)"])
+    assert (loud.stdout, loud.stderr, loud.truncated) == (b"x" * 1000, b"tail", True)
+    assert (quiet.stdout, quiet.truncated) == (b"y" * 10 + b"\n", False)
+
+
+async def test_the_environment_holds_no_worker_secrets(
+    sandbox: ProcessSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = {
+        "A2A_SECRET_API_TOKEN": "planted-token-1",
+        "AWS_SECRET_ACCESS_KEY": "planted-aws-2",
+        "A2A_TEMPORAL_S3_SECRET_KEY": "planted-s3-3",
+        "TEMPORAL_ADDRESS": "planted-temporal:7233",
+    }
+    for name, value in planted.items():
+        monkeypatch.setenv(name, value)
+    marker = new_marker()
+    spec = SandboxSpec(env={"GREETING": "hello"})
+    async with sandbox.session(spec) as box:
+        printed = await box.run(["sh", "-c", "env; cat /proc/self/environ"])
+        waiting = asyncio.create_task(
+            box.run(["sh", "-c", 'sh -c "sleep 600" "$0"', marker], timeout=60)
+        )
+        pids = await wait_for_processes(marker)
+        seen_from_outside = b"".join(Path(f"/proc/{pid}/environ").read_bytes() for pid in pids)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    await wait_until_gone(marker)
+    for value in planted.values():
+        assert value.encode() not in printed.stdout
+        assert value.encode() not in seen_from_outside
+    assert b"GREETING=hello" in printed.stdout and b"GREETING=hello" in seen_from_outside
+    assert b"A2A_" not in printed.stdout and b"AWS_" not in printed.stdout
+
+
+@pytest.fixture
+async def listener() -> AsyncIterator[tuple[int, list[bytes]]]:
+    received: list[bytes] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.read(100))
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield port, received
+
+
+async def test_no_network_unless_asked_for(
+    sandbox: ProcessSandbox, listener: tuple[int, list[bytes]]
+) -> None:
+    port, received = listener
+    connect = (
+        "import socket, sys\n"
+        f"try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'hi')\n"
+        "except OSError as exc:\n    print(type(exc).__name__); sys.exit(1)\n"
+        "print('connected')"
+    )
+    async with sandbox.session(SandboxSpec()) as offline:
+        refused = await offline.run(["python3", "-c", connect])
+        links = await offline.run(["cat", "/proc/net/dev"])
+    async with sandbox.session(SandboxSpec(network=True)) as online:
+        allowed = await online.run(["python3", "-c", connect])
+    assert refused.exit_code == 1, refused.stdout
+    assert allowed.stdout == b"connected\n"
+    async with asyncio.timeout(5):
+        while not received:
+            await asyncio.sleep(0.02)
+    assert received == [b"hi"]
+    interfaces = [line.split(b":")[0].strip() for line in links.stdout.splitlines()[2:]]
+    assert interfaces == [b"lo"]
+
+
+async def test_without_namespaces_no_network_is_refused_not_pretended(root: Path) -> None:
+    sandbox = ProcessSandbox(root=root, namespaces=False)
+    with pytest.raises(SandboxUnavailable, match=r"network=False needs a network namespace"):
+        async with sandbox.session():
+            pass
+    marker = new_marker()
+    async with sandbox.session(SandboxSpec(network=True)) as box:
+        result = await box.run(["sh", "-c", 'sh -c "sleep 600" "$0" & wait', marker], timeout=1)
+    assert result.timed_out
+    await wait_until_gone(marker)
+
+
+async def test_a_cancelled_command_is_killed_and_its_box_removed(
+    sandbox: ProcessSandbox, root: Path
+) -> None:
+    marker = new_marker()
+
+    async def session() -> None:
+        async with sandbox.session() as box:
+            await box.run(["python3", "-c", "import time; time.sleep(600)", marker])
+
+    task = asyncio.create_task(session())
+    await wait_for_processes(marker)
+    assert len(list(root.glob("*.json"))) == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await wait_until_gone(marker)
+    assert list(root.iterdir()) == []
+
+
+async def test_the_sweeper_removes_what_a_killed_owner_left(root: Path) -> None:
+    marker = new_marker()
+    owner = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.sandbox_owner",
+        str(root),
+        env={**os.environ, "SANDBOX_MARKER": marker},
+    )
+    try:
+        await wait_for_processes(marker)
+    finally:
+        owner.kill()
+        await owner.wait()
+    assert live_processes(marker), "the sandboxed command outlives its killed owner"
+    boxes = [path.stem for path in root.glob("*.json")]
+    assert len(boxes) == 1
+    assert await ProcessSandbox(root=root).sweep() == boxes
+    await wait_until_gone(marker)
+    assert list(root.iterdir()) == []
+
+
+async def test_a_live_owners_box_is_not_swept(sandbox: ProcessSandbox, root: Path) -> None:
+    async with sandbox.session() as box:
+        await box.write("kept.txt", b"mine")
+        assert await ProcessSandbox(root=root).sweep() == []
+        assert await box.read("kept.txt") == b"mine"
+
+
+async def test_files_the_sandbox_links_or_pipes_are_not_followed(sandbox: ProcessSandbox) -> None:
+    async with sandbox.session() as box:
+        made = await box.run(
+            "ln -s /etc/passwd passwd && mkfifo pipe && mkdir real && ln -s /etc linked"
+        )
+        assert made.exit_code == 0, made.stderr
+        with pytest.raises(PermissionError, match="not a plain file"):
+            await box.read("passwd")
+        with pytest.raises(PermissionError, match="not a plain file"):
+            await box.read("pipe")
+        with pytest.raises(PermissionError, match="not a plain file"):
+            await box.read("linked/hostname")
+        with pytest.raises(PermissionError, match="not a plain file"):
+            await box.write("linked/planted", b"x")
+        with pytest.raises(PermissionError, match="not a plain file"):
+            await box.write("passwd", b"x")
+        assert await box.list() == []
+    assert not Path("/etc/planted").exists()
+
+
+@pytest.mark.parametrize("path", ["../escape", "/etc/passwd", "a/../../b", "bad\u202ename", ""])
+async def test_paths_outside_the_box_are_refused(sandbox: ProcessSandbox, path: str) -> None:
+    async with sandbox.session() as box:
+        with pytest.raises(ValueError, match="sandbox path"):
+            await box.write(path, b"x")
+        with pytest.raises(ValueError, match="sandbox path"):
+            await box.read(path)
+
+
+async def test_bad_requests_get_clear_errors(sandbox: ProcessSandbox) -> None:
+    with pytest.raises(SandboxUnavailable, match=r"cannot use image 'python:3\.11'"):
+        async with sandbox.session(SandboxSpec(image="python:3.11")):
+            pass
+    async with sandbox.session() as box:
+        with pytest.raises(ValueError, match="non-empty"):
+            await box.run([])
+        with pytest.raises(ValueError, match="timeout must be > 0"):
+            await box.run(["true"], timeout=0)
+        with pytest.raises(ValueError, match="stream=True needs a run"):
+            await box.run(["true"], stream=True)
+        missing = await box.run(["no-such-command-here"])
+    assert missing.exit_code != 0 and b"no-such-command-here" in missing.stderr
+    with pytest.raises(ValidationError, match="memory_mib"):
+        SandboxSpec(memory_mib=1)
+    with pytest.raises(ValidationError, match="not a usable environment variable"):
+        SandboxSpec(env={"A=B": "x"})
+    with pytest.raises(ValueError, match="needs a run's workspace"):
+        async with sandbox.session(SandboxSpec(workspace="ro")):
+            pass
+
+
+@pytest.mark.skipif(not ROOT, reason="only a root worker changes the commands' user")
+async def test_a_root_the_sandbox_user_cannot_reach_is_refused(tmp_path: Path) -> None:
+    tmp_path.chmod(0o700)
+    with pytest.raises(SandboxUnavailable, match="uid 65534, which cannot enter"):
+        async with ProcessSandbox(root=tmp_path / "boxes").session():
+            pass
+
+
+def _context(files: dict[str, bytes], sandbox: ProcessSandbox) -> LocalRunContext[NoAuth]:
+    return LocalRunContext(
+        auth=NoAuth(),
+        workspace=InMemoryWorkspace(files),
+        workspace_access="write",
+        sandbox=sandbox,
+    )
+
+
+async def test_a_read_only_workspace_is_copied_in_and_never_written_back(
+    sandbox: ProcessSandbox,
+) -> None:
+    files = {"notes/a.txt": b"alpha", "notes/b.txt": b"beta"}
+    ctx = _context(files, sandbox)
+    async with ctx.sandbox.session(SandboxSpec(workspace="ro")) as box:
+        seen = await box.run("cat workspace/notes/a.txt workspace/notes/b.txt")
+        changed = await box.run("echo changed > workspace/notes/a.txt")
+        added = await box.run("echo new > workspace/notes/c.txt")
+        listed = await box.list("workspace/")
+    assert seen.stdout == b"alphabeta"
+    assert changed.exit_code != 0 and b"Permission denied" in changed.stderr
+    assert added.exit_code != 0
+    assert listed == ["workspace/notes/a.txt", "workspace/notes/b.txt"]
+    assert await ctx.workspace.list() == ["notes/a.txt", "notes/b.txt"]
+    assert await ctx.workspace.read("notes/a.txt") == b"alpha"
+
+
+async def test_a_read_write_workspace_gets_changes_back_on_a_clean_exit(
+    sandbox: ProcessSandbox,
+) -> None:
+    ctx = _context({"a.txt": b"alpha", "b.txt": b"beta", "c.txt": b"gamma"}, sandbox)
+    async with ctx.sandbox.session(SandboxSpec(workspace="rw")) as box:
+        edited = await box.run(
+            "echo changed > workspace/a.txt && rm workspace/c.txt && mkdir workspace/new "
+            "&& echo made > workspace/new/d.txt"
+        )
+        assert edited.exit_code == 0, edited.stderr
+    assert await ctx.workspace.list() == ["a.txt", "b.txt", "new/d.txt"]
+    assert await ctx.workspace.read("a.txt") == b"changed\n"
+    assert await ctx.workspace.read("new/d.txt") == b"made\n"
+    with pytest.raises(RuntimeError, match="skill failed"):
+        async with ctx.sandbox.session(SandboxSpec(workspace="rw")) as box:
+            await box.run("echo lost > workspace/b.txt")
+            raise RuntimeError("skill failed")
+    assert await ctx.workspace.read("b.txt") == b"beta"
+
+
+async def test_live_output_arrives_as_events(sandbox: ProcessSandbox) -> None:
+    ctx = LocalRunContext(auth=NoAuth(), sandbox=sandbox)
+    script = (
+        "import sys\nfor i in range(3):\n    print(f'line {i}', flush=True)\n"
+        "    sys.stderr.write(f'step {i}\\n'); sys.stderr.flush()\nprint('é', end='')"
+    )
+    async with ctx.sandbox.session() as box:
+        result = await box.run(["python3", "-c", script], stream=True)
+    text = "".join(e.payload["text"] for e in ctx.events if e.kind == "text_delta")
+    progress = [e.payload["message"] for e in ctx.events if e.kind == "progress"]
+    assert text == result.stdout.decode() == "line 0\nline 1\nline 2\né"
+    assert progress == ["step 0", "step 1", "step 2"]
+
+
+async def test_no_sandbox_configured_says_how_to_get_one() -> None:
+    ctx = LocalRunContext(auth=NoAuth())
+    with pytest.raises(SandboxUnavailable, match="LocalRunContext"):
+        _ = ctx.sandbox
