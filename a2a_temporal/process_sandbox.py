@@ -1,11 +1,11 @@
 """The process sandbox: each command a confined subprocess of the worker, in a box directory.
 
-Confinement comes from the kernel's own tools (util-linux `unshare` and
-`prlimit`): a user, mount, PID and (with `network=False`) network namespace
-per command, so killing the command kills everything it started and it sees
-no network and no other process; rlimits on address space, CPU seconds, file
-size, processes and open files; a scrubbed environment; a fresh directory per
-session. A worker running as root runs commands as an unprivileged user.
+Confinement comes from the kernel's own tools (util-linux `setpriv`, `unshare`
+and `prlimit`): no way to gain privileges (setuid binaries stay unprivileged);
+a user, mount, PID and (with `network=False`) network namespace per command, so
+killing the command kills everything it started, and it sees no network and no
+other process; rlimits on address space, CPU seconds, file size, processes and
+open files; a scrubbed environment; a fresh directory per session. A worker running as root runs commands as an unprivileged user.
 
 It is not a security boundary against a determined attacker: the commands
 share the worker's kernel and can read whatever files their user can read.
@@ -24,7 +24,7 @@ import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from a2a_temporal._box_files import list_box_files, read_box_file, remove_box_file, write_box_file
 from a2a_temporal._box_records import BoxRecord, kill_box_processes, remove_box, sweep_boxes
@@ -95,6 +95,7 @@ class ProcessSandbox(SandboxBackend):
         await asyncio.to_thread(self._make_root)
         try:
             probe = await asyncio.create_subprocess_exec(
+                *_user_launcher(self.run_as),
                 *_namespace_launcher(network=False),
                 "true",
                 cwd="/",
@@ -102,7 +103,6 @@ class ProcessSandbox(SandboxBackend):
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.PIPE,
-                **_user_options(self.run_as),
             )
         except OSError as exc:
             return f"cannot start unshare: {exc}"
@@ -151,10 +151,16 @@ class ProcessSandbox(SandboxBackend):
             os.chown(record.box, *self.run_as)
 
 
-def _user_options(run_as: tuple[int, int] | None) -> dict[str, Any]:
-    if run_as is None:
-        return {}
-    return {"user": run_as[0], "group": run_as[1], "extra_groups": []}
+def _user_launcher(run_as: tuple[int, int] | None) -> list[str]:
+    """`setpriv` dropping to `run_as` (no supplementary groups) with no way to gain privileges.
+
+    Switching users in `setpriv` rather than in the worker's fork keeps the
+    spawn cheap (Python forks instead of vforking when it switches users itself).
+    """
+    argv = ["setpriv", "--no-new-privs"]
+    if run_as is not None:
+        argv += [f"--reuid={run_as[0]}", f"--regid={run_as[1]}", "--clear-groups"]
+    return [*argv, "--"]
 
 
 def _namespace_launcher(*, network: bool) -> list[str]:
@@ -202,7 +208,7 @@ class _ProcessBox(SandboxBox):
 
     def _launcher(self, timeout: float) -> list[str]:
         isolation = _namespace_launcher(network=self._spec.network) if self._namespaces else []
-        return [*isolation, *_limits_launcher(self._spec, timeout)]
+        return [*_user_launcher(self._run_as), *isolation, *_limits_launcher(self._spec, timeout)]
 
     async def exec(
         self,
@@ -223,11 +229,10 @@ class _ProcessBox(SandboxBox):
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
-                **_user_options(self._run_as),
             )
         except FileNotFoundError as exc:
             raise SandboxUnavailable(
-                f"the process sandbox needs util-linux's prlimit and unshare on PATH: {exc}"
+                f"the process sandbox needs util-linux's setpriv, unshare and prlimit: {exc}"
             ) from None
         group = process.pid
         self._record.add_group(group)

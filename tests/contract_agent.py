@@ -12,7 +12,6 @@ from a2a_temporal import (
     CallResult,
     MissingScopes,
     RunContext,
-    SandboxUnavailable,
     ScopedAuth,
     skill,
 )
@@ -55,11 +54,10 @@ class Conformant(A2AAgent):
             unknown_secret = str(exc)
         await ctx.workspace.write(f"{args.word}.txt", b"noted")
         listed = await ctx.workspace.list(args.word)
-        try:
-            _ = ctx.sandbox
-            sandbox = "available"
-        except SandboxUnavailable:
-            sandbox = "unavailable"
+        ran = await ctx.sandbox.run(
+            ["cat", "in.txt"], files={"in.txt": args.word.encode()}, stdin=None, timeout=30.0
+        )
+        sandbox = [ran.exit_code, ran.stdout.decode()]
         found = [card.name for card in await ctx.discover.find(tag="conformance")]
         echoed: CallResult = await ctx.call(
             "conformant", "echo", args={"word": args.word}, grant=None, timeout=60.0

@@ -11,10 +11,12 @@ from a2a_temporal import (
     InMemoryDiscoveryClient,
     InMemoryWorkspace,
     LocalRunContext,
+    ProcessSandbox,
     ScopedAuth,
 )
 from a2a_temporal.testing import DevStack
 from tests.contract_agent import Conformant, Job
+from tests.sandbox_helpers import sandbox_root
 from tests.temporal_helpers import running
 
 SECRETS = {"TOKEN": "t0k3n-value"}
@@ -45,41 +47,15 @@ EXPECTED_OUTPUT = {
     "token_length": len("t0k3n-value"),
     "unknown_secret": True,
     "listed": ["word.txt"],
-    "sandbox": "unavailable",
+    "sandbox": [0, "word"],
     "found": ["conformant"],
     "has_client": True,
 }
 
 
 async def test_the_contract_agent_runs_unchanged_on_every_runtime(stack: DevStack) -> None:
-    agent = Conformant()
-    seen = []
-
-    auth = _auth()
-    client = InMemoryA2AClient([agent], SECRETS)
-    ctx: LocalRunContext[ScopedAuth] = LocalRunContext(
-        auth=auth,
-        secrets=SECRETS,
-        workspace=InMemoryWorkspace(),
-        a2a=client,
-        discover=InMemoryDiscoveryClient([Conformant.card()]),
-    )
-    output = await agent.exercise(ctx, Job(word="word"))
-    seen.append(_comparable(output, auth, ctx.events))
-
-    auth = _auth()
-    result = await client.call("conformant", "exercise", args={"word": "word"}, auth=auth)
-    assert result.ok, result.error
-    seen.append(_comparable(result.output, auth, client.events(result.task_id)))
-
-    auth = _auth()
-    async with running(stack, [agent], secrets=SECRETS) as temporal:
-        handle = await temporal.start("conformant", "exercise", args={"word": "word"}, auth=auth)
-        events = [e async for e in handle.events()]
-        result = await handle.result()
-    assert result.ok, result.error
-    seen.append(_comparable(result.output, auth, events))
-
+    with sandbox_root() as root:
+        seen = await _three_runtimes(stack, ProcessSandbox(root=root))
     assert seen[0] == seen[1] == seen[2]
     output, events, text = seen[0]
     assert output == EXPECTED_OUTPUT
@@ -92,3 +68,37 @@ async def test_the_contract_agent_runs_unchanged_on_every_runtime(stack: DevStac
         "error",
     ]
     assert events[-1] == ("error", {"message": "a minor problem", "code": "E_MINOR"})
+
+
+async def _three_runtimes(stack: DevStack, sandbox: ProcessSandbox) -> list[Any]:
+    """Run the contract agent in a LocalRunContext, in-process by name, and on Temporal."""
+    agent = Conformant()
+    seen = []
+
+    auth = _auth()
+    client = InMemoryA2AClient([agent], SECRETS, sandbox=sandbox)
+    ctx: LocalRunContext[ScopedAuth] = LocalRunContext(
+        auth=auth,
+        secrets=SECRETS,
+        workspace=InMemoryWorkspace(),
+        sandbox=sandbox,
+        a2a=client,
+        discover=InMemoryDiscoveryClient([Conformant.card()]),
+    )
+    output = await agent.exercise(ctx, Job(word="word"))
+    seen.append(_comparable(output, auth, ctx.events))
+
+    auth = _auth()
+    result = await client.call("conformant", "exercise", args={"word": "word"}, auth=auth)
+    assert result.ok, result.error
+    seen.append(_comparable(result.output, auth, client.events(result.task_id)))
+
+    auth = _auth()
+    settings = {"sandbox_dir": str(sandbox.root)}
+    async with running(stack, [agent], secrets=SECRETS, **settings) as temporal:
+        handle = await temporal.start("conformant", "exercise", args={"word": "word"}, auth=auth)
+        events = [e async for e in handle.events()]
+        result = await handle.result()
+    assert result.ok, result.error
+    seen.append(_comparable(result.output, auth, events))
+    return seen
