@@ -5,7 +5,8 @@ and `prlimit`): no way to gain privileges (setuid binaries stay unprivileged);
 a user, mount, PID and (with `network=False`) network namespace per command, so
 killing the command kills everything it started, and it sees no network and no
 other process; rlimits on address space, CPU seconds, file size, processes and
-open files; a scrubbed environment; a fresh directory per session. A worker running as root runs commands as an unprivileged user.
+open files; a scrubbed environment; a fresh directory per session. A worker
+running as root runs commands as an unprivileged user.
 
 It is not a security boundary against a determined attacker: the commands
 share the worker's kernel and can read whatever files their user can read.
