@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         SandboxUnavailable,
         SkillRejected,
     )
+    from a2a_temporal.microsandbox_sandbox import MicrosandboxSandbox
     from a2a_temporal.pipeline import (
         Pipeline,
         PipelineError,
@@ -79,6 +80,7 @@ _EXPORTS = {
     "OutputNotSerializable": "a2a_temporal.errors",
     "SandboxUnavailable": "a2a_temporal.errors",
     "SkillRejected": "a2a_temporal.errors",
+    "MicrosandboxSandbox": "a2a_temporal.microsandbox_sandbox",
     "Pipeline": "a2a_temporal.pipeline",
     "PipelineError": "a2a_temporal.pipeline",
     "PipelineState": "a2a_temporal.pipeline",
@@ -121,6 +123,7 @@ __all__ = [
     "InMemoryWorkspace",
     "InfrastructureError",
     "LocalRunContext",
+    "MicrosandboxSandbox",
     "MissingScopes",
     "MissingSecrets",
     "NoAuth",

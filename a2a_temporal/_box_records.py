@@ -18,11 +18,17 @@ import stat
 from collections.abc import Collection
 from pathlib import Path
 
-__all__ = ["BoxRecord", "kill_box_processes", "remove_box", "sweep_boxes"]
+__all__ = [
+    "BoxRecord",
+    "kill_box_processes",
+    "process_start_time",
+    "remove_box",
+    "sweep_boxes",
+]
 
 
-def _start_time(pid: int) -> str | None:
-    """The start time of process `pid` in clock ticks (field 22 of its stat), or None."""
+def process_start_time(pid: int) -> str | None:
+    """When process `pid` started, in clock ticks (field 22 of its stat); None if it is gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -49,7 +55,11 @@ class BoxRecord:
 
     def save(self) -> None:
         """Write the record atomically, owned by this process."""
-        owner = {"pid": os.getpid(), "start": _start_time(os.getpid()), "groups": self.groups}
+        owner = {
+            "pid": os.getpid(),
+            "start": process_start_time(os.getpid()),
+            "groups": self.groups,
+        }
         partial = self.path.with_suffix(".json.partial")
         partial.write_text(json.dumps(owner))
         partial.replace(self.path)
@@ -106,7 +116,7 @@ def remove_box(record: BoxRecord) -> None:
 
 
 def _owner_alive(pid: int, start: str | None) -> bool:
-    return start is not None and _start_time(pid) == start
+    return start is not None and process_start_time(pid) == start
 
 
 def sweep_boxes(root: Path) -> list[str]:

@@ -25,9 +25,9 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
+from a2a_temporal._box_records import process_start_time
 from a2a_temporal.errors import SandboxUnavailable
 from a2a_temporal.sandbox import (
     DEFAULT_OUTPUT_LIMIT,
@@ -70,7 +70,6 @@ __all__ = [
     "image_reference",
     "may_hold",
     "new_sandbox_name",
-    "process_start_time",
     "spawn_failure",
     "start_error",
     "vm_log_detail",
@@ -86,7 +85,6 @@ _MIB = 1024 * 1024
 _DRAIN_AFTER_KILL = 5.0
 _SIGNALLED = -1
 """The exit code the guest agent reports for a process a signal ended."""
-_STOPPED = frozenset({"stopped", "crashed"})
 _LABEL_PID = "a2a-temporal.owner.pid"
 _LABEL_START = "a2a-temporal.owner.start"
 _LABEL_HOST = "a2a-temporal.owner.host"
@@ -223,8 +221,12 @@ def spawn_failure(message: str, error_number: int | None) -> tuple[int, bytes]:
 
     127 when the program does not exist, else 126, as a shell reports it.
     """
-    missing = error_number == errno.ENOENT or "No such file or directory" in message
+    missing = error_number == errno.ENOENT or _says_enoent(message)
     return (127 if missing else 126), f"cannot run the command: {message}\n".encode()
+
+
+def _says_enoent(text: str) -> bool:
+    return "No such file or directory" in text or "(os error 2)" in text
 
 
 def classify_error(exc: BaseException) -> ErrorKind:
@@ -236,9 +238,7 @@ def classify_error(exc: BaseException) -> ErrorKind:
     """
     code = getattr(exc, "code", "")
     text = str(exc)
-    if code == "path-not-found" or (
-        code == "filesystem-error" and ("No such file or directory" in text or "os error 2" in text)
-    ):
+    if code == "path-not-found" or (code == "filesystem-error" and _says_enoent(text)):
         return "not_found"
     if code in ("image-not-found", "image-pull-failed") or text.startswith("image error"):
         return "image"
@@ -262,8 +262,8 @@ def start_error(exc: BaseException, image: str, detail: str = "") -> SandboxUnav
     kind = classify_error(exc)
     if kind == "image":
         return SandboxUnavailable(
-            f"microsandbox cannot get image {image!r} (pull it on a host with registry "
-            f"access, e.g. `msb pull {image}`): {exc}"
+            f"microsandbox cannot get image {image!r} (the host needs registry access, or "
+            f"the image in its cache: `msb pull {image}`): {exc}"
         )
     if kind == "runtime":
         return SandboxUnavailable(f"the microsandbox runtime (msb, libkrunfw) is not usable: {exc}")
@@ -294,15 +294,6 @@ def may_hold(directory: str, prefix: str) -> bool:
     """Whether files under the box directory `directory` can start with `prefix`."""
     inside = f"{directory}/"
     return inside.startswith(prefix) or prefix.startswith(inside)
-
-
-def process_start_time(pid: int) -> str | None:
-    """Return when process `pid` started (field 22 of /proc/<pid>/stat), or None if it is gone."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw.rsplit(")", 1)[1].split()[19]
 
 
 @dataclass(frozen=True)
@@ -387,16 +378,23 @@ class MicrosandboxSandbox(SandboxBackend):
             sandbox = await msb.Sandbox.create(name, **create_args(spec, image, Owner.current()))
             await sandbox.fs.mkdir(GUEST_DIR)
         except msb.MicrosandboxError as exc:
-            detail = await _failure_detail(name)
-            await _shielded(_discard(name))
-            raise start_error(exc, image, detail) from exc
+            failure = exc
         except BaseException:
             await _shielded(_discard(name))
             raise
-        return _MicrosandboxBox(sandbox, name, spec)
+        else:
+            return _MicrosandboxBox(sandbox, name, spec)
+        try:
+            detail = await _failure_detail(name)
+        finally:
+            await _shielded(_discard(name))
+        raise start_error(failure, image, detail) from failure
 
     async def sweep(self) -> list[str]:
-        """Stop and remove the sandboxes of workers on this host that are gone; return names."""
+        """Stop and remove the sandboxes of workers on this host that are gone; return names.
+
+        A sandbox that cannot be removed now is left for the next sweep.
+        """
         import microsandbox as msb
 
         host = socket.gethostname()
@@ -445,9 +443,8 @@ async def _discard(name: str) -> None:
         handle = await msb.Sandbox.get(name)
     except msb.SandboxNotFoundError:
         return
-    if str(handle.status) not in _STOPPED:
-        with contextlib.suppress(msb.SandboxNotRunningError, msb.SandboxNotFoundError):
-            await handle.kill()
+    with contextlib.suppress(msb.SandboxNotRunningError, msb.SandboxNotFoundError):
+        await handle.kill()
     with contextlib.suppress(msb.SandboxNotFoundError):
         await msb.Sandbox.remove(name)
 

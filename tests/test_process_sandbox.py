@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from a2a_temporal import (
+    AgentSettings,
     InMemoryWorkspace,
     LocalRunContext,
     NoAuth,
@@ -20,6 +21,7 @@ from a2a_temporal import (
     SandboxSpec,
     SandboxUnavailable,
 )
+from a2a_temporal.sandbox_backends import sandbox_from_settings
 from tests.sandbox_helpers import (
     live_processes,
     new_marker,
@@ -383,3 +385,15 @@ async def test_no_sandbox_configured_says_how_to_get_one() -> None:
     ctx = LocalRunContext(auth=NoAuth())
     with pytest.raises(SandboxUnavailable, match="LocalRunContext"):
         _ = ctx.sandbox
+
+
+def test_settings_pick_the_backend(root: Path) -> None:
+    chosen = sandbox_from_settings(
+        AgentSettings(sandbox_dir=root, sandbox_output_limit=10, sandbox_uid=1234)
+    )
+    assert isinstance(chosen, ProcessSandbox)
+    assert (chosen.root, chosen.output_limit) == (root, 10)
+    assert chosen.run_as == ((1234, 65534) if ROOT else None)
+    assert sandbox_from_settings(AgentSettings(sandbox="none")) is None
+    with pytest.raises(ValueError, match="sandbox"):
+        AgentSettings.from_env({"A2A_TEMPORAL_SANDBOX": "docker"})

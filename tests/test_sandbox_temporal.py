@@ -90,6 +90,18 @@ async def test_a_snippet_runs_the_same_in_process_and_on_temporal(
     ]
 
 
+async def test_a_worker_without_a_sandbox_says_how_to_enable_one(stack: DevStack) -> None:
+    local = await InMemoryA2AClient(SANDBOX_AGENTS).call(
+        "code-runner", "run_python", args={"code": "print(1)"}
+    )
+    async with running(stack, SANDBOX_AGENTS, sandbox="none") as client:
+        remote = await client.call("code-runner", "run_python", args={"code": "print(1)"})
+    assert local.status == remote.status == "failed"
+    assert "SandboxUnavailable" in local.error and "LocalRunContext(sandbox=" in local.error
+    assert "SandboxUnavailable" in remote.error
+    assert "A2A_TEMPORAL_SANDBOX=process" in remote.error
+
+
 async def test_a_snippet_past_its_timeout_is_reported_not_hung(stack: DevStack, root: Path) -> None:
     async with running(stack, SANDBOX_AGENTS, sandbox_dir=str(root)) as client:
         result = await client.call(
