@@ -13,7 +13,7 @@ import os
 import stat
 from collections.abc import Iterator
 
-__all__ = ["list_box_files", "read_box_file", "remove_box_file", "write_box_file"]
+__all__ = ["list_box_files", "read_box_file", "write_box_file"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -52,6 +52,13 @@ def _refused(path: str, exc: OSError) -> OSError:
     return PermissionError(f"{path!r} in the sandbox is not a plain file or directory ({exc})")
 
 
+def _require_plain(fd: int, path: str) -> None:
+    """A regular file with one name (a hard link could be some file outside the box)."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        raise PermissionError(f"{path!r} in the sandbox is not a plain file")
+
+
 def write_box_file(
     root: str,
     path: str,
@@ -63,14 +70,14 @@ def write_box_file(
 ) -> None:
     """Store `data` at relative `path` under `root` (parents made; `owner` given to each)."""
     with _parent_dir(root, path, create=True, owner=owner, dir_mode=dir_mode) as (parent, name):
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
         try:
             fd = os.open(name, flags | os.O_CLOEXEC, mode, dir_fd=parent)
         except OSError as exc:
             raise _refused(path, exc) from None
         with os.fdopen(fd, "wb") as out:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise PermissionError(f"{path!r} in the sandbox is not a plain file")
+            _require_plain(fd, path)
+            os.ftruncate(fd, 0)
             if owner is not None:
                 os.fchown(fd, *owner)
             os.fchmod(fd, mode)
@@ -87,18 +94,8 @@ def read_box_file(root: str, path: str) -> bytes:
         except OSError as exc:
             raise _refused(path, exc) from None
         with os.fdopen(fd, "rb") as source:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise PermissionError(f"{path!r} in the sandbox is not a plain file")
+            _require_plain(fd, path)
             return source.read()
-
-
-def remove_box_file(root: str, path: str) -> None:
-    """Remove the file at relative `path` under `root` (nothing when absent)."""
-    with (
-        contextlib.suppress(FileNotFoundError),
-        _parent_dir(root, path, create=False, owner=None, dir_mode=0) as (parent, name),
-    ):
-        os.unlink(name, dir_fd=parent)
 
 
 def list_box_files(root: str, prefix: str) -> list[str]:

@@ -31,6 +31,7 @@ from a2a_temporal._box_records import process_start_time
 from a2a_temporal.errors import SandboxUnavailable
 from a2a_temporal.sandbox import (
     DEFAULT_OUTPUT_LIMIT,
+    MIB,
     OutputSink,
     SandboxBackend,
     SandboxBox,
@@ -81,7 +82,6 @@ MISSING_PACKAGE = (
     "the microsandbox sandbox backend needs the microsandbox package: "
     "pip install 'a2a-temporal[microsandbox]'"
 )
-_MIB = 1024 * 1024
 _DRAIN_AFTER_KILL = 5.0
 _SIGNALLED = -1
 """The exit code the guest agent reports for a process a signal ended."""
@@ -195,7 +195,7 @@ def exec_args(spec: SandboxSpec, stdin: bytes | None) -> ExecArgs:
         stdin=msb.Stdin.null() if stdin is None else msb.Stdin.bytes(stdin),
         rlimits=[
             msb.Rlimit.nproc(spec.max_processes),
-            msb.Rlimit.fsize(spec.max_file_mib * _MIB),
+            msb.Rlimit.fsize(spec.max_file_mib * MIB),
         ],
     )
 
@@ -524,17 +524,6 @@ class _MicrosandboxBox(SandboxBox):
         except msb.MicrosandboxError as exc:
             raise box_error(exc, prefix) from exc
         return sorted(found)
-
-    async def delete_file(self, path: str) -> None:
-        """Remove `path` under the guest's `/work` (nothing when absent)."""
-        import microsandbox as msb
-
-        try:
-            await self._fs.remove(guest_path(path))
-        except msb.MicrosandboxError as exc:
-            error = box_error(exc, path)
-            if not isinstance(error, FileNotFoundError):
-                raise error from exc
 
     async def close(self) -> None:
         """Kill the microVM and remove the sandbox; safe to call twice."""

@@ -2,11 +2,11 @@
 
 Confinement comes from the kernel's own tools (util-linux `setpriv`, `unshare`
 and `prlimit`): no way to gain privileges (setuid binaries stay unprivileged);
-a user, mount, PID and (with `network=False`) network namespace per command, so
-killing the command kills everything it started, and it sees no network and no
-other process; rlimits on address space, CPU seconds, file size, processes and
-open files; a scrubbed environment; a fresh directory per session. A worker
-running as root runs commands as an unprivileged user.
+a user, mount, PID, IPC and (with `network=False`) network namespace per
+command, so killing the command kills everything it started, and it sees no
+network and no other process; rlimits on address space, CPU seconds, file
+size, processes and open files; a scrubbed environment; a fresh directory per
+session. A worker running as root runs commands as an unprivileged user.
 
 It is not a security boundary against a determined attacker: the commands
 share the worker's kernel and can read whatever files their user can read.
@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import math
 import os
+import shutil
 import signal
 import stat
 import tempfile
@@ -27,11 +28,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from a2a_temporal._box_files import list_box_files, read_box_file, remove_box_file, write_box_file
+from a2a_temporal._box_files import list_box_files, read_box_file, write_box_file
 from a2a_temporal._box_records import BoxRecord, kill_box_processes, remove_box, sweep_boxes
 from a2a_temporal.errors import SandboxUnavailable
 from a2a_temporal.sandbox import (
     DEFAULT_OUTPUT_LIMIT,
+    MIB,
     WORKSPACE_DIR,
     OutputSink,
     SandboxBackend,
@@ -42,9 +44,10 @@ from a2a_temporal.sandbox import (
 __all__ = ["NOBODY", "ProcessSandbox", "default_sandbox_root"]
 
 NOBODY = (65534, 65534)
-_MIB = 1024 * 1024
 _PATH = "/usr/local/bin:/usr/bin:/bin"
-_DRAIN_AFTER_KILL = 1.0
+_TOOLS = ("setpriv", "unshare", "prlimit", "env")
+# Without namespaces a command's escaped children may hold its pipes open.
+_DRAIN_WITHOUT_NAMESPACES = 1.0
 
 
 def default_sandbox_root() -> Path:
@@ -56,10 +59,11 @@ class ProcessSandbox(SandboxBackend):
     """Runs commands as confined subprocesses of the worker (the local default backend).
 
     Args:
-        root: Directory holding the boxes (and their records, for the sweeper).
+        root: Directory holding the boxes (and their records, for the sweeper);
+            made if missing, else it must be this user's and writable by no one else.
         output_limit: Bytes of stdout and of stderr kept per command.
-        run_as: (uid, gid) commands run as; required and `NOBODY` by default
-            when the worker runs as root, ignored otherwise.
+        run_as: (uid, gid) commands run as when the worker runs as root
+            (ignored otherwise: commands then run as the worker's user).
         namespaces: Use Linux namespaces (None: when the kernel allows them).
     """
 
@@ -77,6 +81,7 @@ class ProcessSandbox(SandboxBackend):
         self._namespaces = namespaces
         self._refusal: str | None = None
         self._probe_lock = asyncio.Lock()
+        self._tools: dict[str, str] = {}
 
     async def sweep(self) -> list[str]:
         """Kill the processes and remove the boxes of workers that died; return their ids."""
@@ -92,30 +97,83 @@ class ProcessSandbox(SandboxBackend):
                 self._refusal = "namespaces are turned off for this sandbox"
         return self._refusal
 
+    def _tool_paths(self) -> dict[str, str]:
+        """Absolute paths of the launchers, looked up in a fixed PATH (never a spec's)."""
+        if not self._tools:
+            found = {name: shutil.which(name, path=_PATH) for name in _TOOLS}
+            missing = sorted(name for name, path in found.items() if path is None)
+            if missing:
+                raise SandboxUnavailable(
+                    f"the process sandbox needs util-linux's {', '.join(missing)} in {_PATH}"
+                )
+            self._tools = {name: path for name, path in found.items() if path is not None}
+        return self._tools
+
     async def _probe(self) -> str | None:
-        await asyncio.to_thread(self._make_root)
-        try:
-            probe = await asyncio.create_subprocess_exec(
-                *_user_launcher(self.run_as),
-                *_namespace_launcher(network=False),
-                "true",
-                cwd="/",
-                env={"PATH": _PATH},
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        except OSError as exc:
-            return f"cannot start unshare: {exc}"
+        tools = self._tool_paths()
+        probe = await asyncio.create_subprocess_exec(
+            *_user_launcher(tools, self.run_as),
+            *_namespace_launcher(tools, network=False),
+            tools["env"],
+            cwd="/",
+            env={"PATH": _PATH},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
         _, err = await probe.communicate()
         if probe.returncode == 0:
             return None
         return err.decode(errors="replace").strip() or f"unshare exited {probe.returncode}"
 
-    def _make_root(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        if self.root.stat().st_uid == os.geteuid():
+    async def _open(self, spec: SandboxSpec) -> SandboxBox:
+        if spec.image is not None:
+            raise SandboxUnavailable(
+                f"the process sandbox runs commands on the worker's own system and cannot "
+                f"use image {spec.image!r}; use the microsandbox backend for images"
+            )
+        tools = self._tool_paths()
+        refusal = await self.namespaces_refused()
+        if refusal is not None and self.run_as is None:
+            raise SandboxUnavailable(
+                f"the process sandbox cannot isolate commands here: no namespaces ({refusal}) "
+                "and the worker is not root, so commands would run as the worker's own user "
+                "and could read its environment; allow user namespaces, run the worker as "
+                "root (commands then run as sandbox_uid) or use the microsandbox backend"
+            )
+        if not spec.network and refusal is not None:
+            raise SandboxUnavailable(
+                "network=False needs a network namespace, which this system refuses "
+                f"({refusal}); ask for network=True to run without network isolation"
+            )
+        await self.sweep()
+        record = BoxRecord(self.root, uuid.uuid4().hex, self.run_as)
+        self._make_box(record)
+        return _ProcessBox(record, spec, tools, self.run_as, namespaces=refusal is None)
+
+    def _make_box(self, record: BoxRecord) -> None:
+        """Make the box directory and its record (quick, so not cancellable half-way)."""
+        self._check_root()
+        record.save()
+        record.box.mkdir(mode=0o700)
+        if self.run_as is not None:
+            os.chown(record.box, *self.run_as)
+
+    def _check_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, mode=0o711)
             self.root.chmod(0o711)
+        except FileExistsError:
+            info = self.root.lstat()
+            if (
+                not stat.S_ISDIR(info.st_mode)
+                or info.st_uid != os.geteuid()
+                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            ):
+                raise SandboxUnavailable(
+                    f"sandbox_dir {self.root} must be a directory of its own: owned by this "
+                    "user and writable by no one else"
+                ) from None
         if self.run_as is None:
             return
         for folder in (self.root, *self.root.parents):
@@ -127,59 +185,35 @@ class ProcessSandbox(SandboxBackend):
                     "every user can reach"
                 )
 
-    async def _open(self, spec: SandboxSpec) -> SandboxBox:
-        if spec.image is not None:
-            raise SandboxUnavailable(
-                f"the process sandbox runs commands on the worker's own system and cannot "
-                f"use image {spec.image!r}; use the microsandbox backend for images"
-            )
-        refusal = await self.namespaces_refused()
-        if not spec.network and refusal is not None:
-            raise SandboxUnavailable(
-                "network=False needs a network namespace, which this system refuses "
-                f"({refusal}); ask for network=True to run without network isolation"
-            )
-        await self.sweep()
-        record = BoxRecord(self.root, uuid.uuid4().hex)
-        await asyncio.to_thread(self._make_box, record)
-        return _ProcessBox(record, spec, self.run_as, namespaces=refusal is None)
 
-    def _make_box(self, record: BoxRecord) -> None:
-        self._make_root()
-        record.save()
-        record.box.mkdir(mode=0o700)
-        if self.run_as is not None:
-            os.chown(record.box, *self.run_as)
-
-
-def _user_launcher(run_as: tuple[int, int] | None) -> list[str]:
-    """`setpriv` dropping to `run_as` (no supplementary groups) with no way to gain privileges.
+def _user_launcher(tools: dict[str, str], run_as: tuple[int, int] | None) -> list[str]:
+    """`setpriv`: no new privileges, killed with the worker, as `run_as` when given.
 
     Switching users in `setpriv` rather than in the worker's fork keeps the
     spawn cheap (Python forks instead of vforking when it switches users itself).
     """
-    argv = ["setpriv", "--no-new-privs"]
+    argv = [tools["setpriv"], "--no-new-privs", "--pdeathsig=KILL"]
     if run_as is not None:
         argv += [f"--reuid={run_as[0]}", f"--regid={run_as[1]}", "--clear-groups"]
     return [*argv, "--"]
 
 
-def _namespace_launcher(*, network: bool) -> list[str]:
-    """`unshare` giving the command its own user, mount, PID (and network) namespaces."""
-    argv = ["unshare", "--user", "--map-current-user", "--mount", "--pid", "--fork"]
-    argv += ["--kill-child", "--mount-proc"]
+def _namespace_launcher(tools: dict[str, str], *, network: bool) -> list[str]:
+    """`unshare`: the command's own user, mount, PID, IPC (and network) namespaces."""
+    argv = [tools["unshare"], "--user", "--map-current-user", "--mount", "--pid", "--ipc"]
+    argv += ["--fork", "--kill-child", "--mount-proc"]
     if not network:
         argv.append("--net")
     return [*argv, "--"]
 
 
-def _limits_launcher(spec: SandboxSpec, timeout: float) -> list[str]:
+def _limits_launcher(tools: dict[str, str], spec: SandboxSpec, timeout: float) -> list[str]:
     """`prlimit` setting the command's rlimits from `spec`."""
     return [
-        "prlimit",
-        f"--as={spec.memory_mib * _MIB}",
+        tools["prlimit"],
+        f"--as={spec.memory_mib * MIB}",
         f"--cpu={math.ceil(timeout * spec.cpus)}",
-        f"--fsize={spec.max_file_mib * _MIB}",
+        f"--fsize={spec.max_file_mib * MIB}",
         f"--nproc={spec.max_processes}",
         "--nofile=1024",
         "--core=0",
@@ -192,6 +226,7 @@ class _ProcessBox(SandboxBox):
         self,
         record: BoxRecord,
         spec: SandboxSpec,
+        tools: dict[str, str],
         run_as: tuple[int, int] | None,
         *,
         namespaces: bool,
@@ -199,17 +234,25 @@ class _ProcessBox(SandboxBox):
         self._record = record
         self._dir = str(record.box)
         self._spec = spec
+        self._tools = tools
         self._run_as = run_as
         self._namespaces = namespaces
-        self._closed = False
-
-    def _environment(self) -> dict[str, str]:
-        base = {"PATH": _PATH, "HOME": self._dir, "TMPDIR": self._dir, "LANG": "C.UTF-8"}
-        return {**base, **self._spec.env}
 
     def _launcher(self, timeout: float) -> list[str]:
-        isolation = _namespace_launcher(network=self._spec.network) if self._namespaces else []
-        return [*_user_launcher(self._run_as), *isolation, *_limits_launcher(self._spec, timeout)]
+        """The chain a command runs under; its environment is set last, as the sandbox user."""
+        tools, spec = self._tools, self._spec
+        isolation = _namespace_launcher(tools, network=spec.network) if self._namespaces else []
+        environment = {"PATH": _PATH, "HOME": self._dir, "TMPDIR": self._dir, "LANG": "C.UTF-8"}
+        environment.update(spec.env)
+        return [
+            *_user_launcher(tools, self._run_as),
+            *isolation,
+            *_limits_launcher(tools, spec, timeout),
+            tools["env"],
+            "-i",
+            "--",
+            *(f"{name}={value}" for name, value in environment.items()),
+        ]
 
     async def exec(
         self,
@@ -220,21 +263,20 @@ class _ProcessBox(SandboxBox):
         sink: OutputSink,
     ) -> tuple[int, bool]:
         """Run `argv` in the box; kill its whole process tree on timeout or cancel."""
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *self._launcher(timeout),
-                *argv,
-                cwd=self._dir,
-                env=self._environment(),
-                stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,
-            )
-        except FileNotFoundError as exc:
-            raise SandboxUnavailable(
-                f"the process sandbox needs util-linux's setpriv, unshare and prlimit: {exc}"
-            ) from None
+        if self._record.closed:
+            raise RuntimeError("this sandbox session is closed")
+        if "=" in argv[0]:
+            raise ValueError(f"a program name cannot contain '=': {argv[0]!r}")
+        process = await asyncio.create_subprocess_exec(
+            *self._launcher(timeout),
+            *argv,
+            cwd=self._dir,
+            env={"PATH": _PATH},
+            stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
         group = process.pid
         self._record.add_group(group)
         helpers = [
@@ -251,7 +293,8 @@ class _ProcessBox(SandboxBox):
             except TimeoutError:
                 timed_out = True
         finally:
-            await _end(process, group, helpers)
+            drain = None if self._namespaces else _DRAIN_WITHOUT_NAMESPACES
+            await _end(process, group, helpers, drain)
             self._record.drop_group(group)
         return process.returncode if process.returncode is not None else -1, timed_out
 
@@ -276,18 +319,15 @@ class _ProcessBox(SandboxBox):
         """Return the files in the box under `prefix`."""
         return await asyncio.to_thread(list_box_files, self._dir, prefix)
 
-    async def delete_file(self, path: str) -> None:
-        """Remove `path` from the box."""
-        await asyncio.to_thread(remove_box_file, self._dir, path)
-
     async def close(self) -> None:
         """Kill what still runs in the box and remove it."""
-        if self._closed:
+        if self._record.closed:
             return
-        self._closed = True
+        self._record.closed = True
         for group in self._record.groups:
             _kill_group(group)
-        await asyncio.to_thread(kill_box_processes, self._record.box, set(self._record.groups))
+        if self._record.groups or not self._namespaces:
+            await asyncio.to_thread(kill_box_processes, self._record)
         await asyncio.to_thread(remove_box, self._record)
 
 
@@ -312,12 +352,19 @@ def _kill_group(group: int) -> None:
 
 
 async def _end(
-    process: asyncio.subprocess.Process, group: int, helpers: list[asyncio.Task[None]]
+    process: asyncio.subprocess.Process,
+    group: int,
+    helpers: list[asyncio.Task[None]],
+    drain: float | None,
 ) -> None:
-    """Kill whatever the command left (its namespace dies with it) and collect its output."""
+    """Kill whatever the command left and collect its output.
+
+    With namespaces everything the command started dies with it, so its pipes
+    reach end of file; without, output is awaited for `drain` seconds at most.
+    """
     _kill_group(group)
     await process.wait()
-    _, late = await asyncio.wait(helpers, timeout=_DRAIN_AFTER_KILL)
+    _, late = await asyncio.wait(helpers, timeout=drain)
     for helper in late:
         helper.cancel()
     await asyncio.gather(*helpers, return_exceptions=True)

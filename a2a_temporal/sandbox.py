@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from a2a_temporal.names import validate_object_name
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_OUTPUT_LIMIT",
+    "MIB",
     "WORKSPACE_DIR",
     "OutputSink",
     "SandboxBackend",
@@ -38,7 +41,10 @@ __all__ = [
     "box_path",
 ]
 
-DEFAULT_OUTPUT_LIMIT = 1024 * 1024
+MIB = 1024 * 1024
+DEFAULT_OUTPUT_LIMIT = MIB
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_log = structlog.get_logger("a2a_temporal.sandbox")
 WORKSPACE_DIR = "workspace"
 
 OutputSink = Callable[[Literal["stdout", "stderr"], bytes], Awaitable[None]]
@@ -86,7 +92,7 @@ class SandboxSpec(BaseModel):
     @classmethod
     def _plain_variables(cls, env: dict[str, str]) -> dict[str, str]:
         for name, value in env.items():
-            if not name or "=" in name or "\0" in name or "\0" in value:
+            if not _ENV_NAME.fullmatch(name) or "\0" in value:
                 raise ValueError(f"{name!r} is not a usable environment variable")
         return env
 
@@ -196,10 +202,6 @@ class SandboxBox(ABC):
     async def list_files(self, prefix: str) -> list[str]:
         """Return the sorted relative paths of regular files starting with `prefix`."""
 
-    @abstractmethod
-    async def delete_file(self, path: str) -> None:
-        """Remove the file at the checked relative `path` (nothing when absent)."""
-
     async def workspace_ready(self) -> None:  # noqa: B027 - optional hook
         """Called once the workspace is copied in (a `ro` box may lock it here)."""
 
@@ -261,9 +263,14 @@ class SandboxBackend(SandboxClient):
             await box.workspace_ready()
             yield _Session(box, spec, host, self.output_limit)
             if workspace is not None and spec.workspace == "rw":
-                await _copy_out(workspace, spec, box, copied)
-        finally:
-            await _shielded(box.close())
+                await _shielded(_copy_out(workspace, spec, box, copied))
+        except BaseException:
+            try:
+                await _shielded(box.close())
+            except Exception:
+                _log.exception("sandbox_close_failed")
+            raise
+        await _shielded(box.close())
 
 
 class _BoundSandbox(SandboxClient):
@@ -426,15 +433,26 @@ async def _copy_in(
 async def _copy_out(
     workspace: WorkspaceClient, spec: SandboxSpec, box: SandboxBox, copied: Mapping[str, bytes]
 ) -> None:
+    """Write back what changed: all of it, or (when a path may not be written) none of it."""
     inside = f"{WORKSPACE_DIR}/"
+    changed: dict[str, bytes] = {}
     present = set()
     for name in await box.list_files(inside + spec.workspace_prefix):
         path = name.removeprefix(inside)
         present.add(path)
         data = await box.read_file(name)
         if copied.get(path) != data:
-            await workspace.write(path, data)
-    for path in copied.keys() - present:
+            changed[path] = data
+    removed = sorted(copied.keys() - present)
+    refused = [path for path in [*changed, *removed] if not workspace.writable(path)]
+    if refused:
+        raise PermissionError(
+            f"the sandbox changed workspace files this run may not write, so none were "
+            f"written back: {', '.join(refused[:5])}"
+        )
+    for path, data in changed.items():
+        await workspace.write(path, data)
+    for path in removed:
         await workspace.delete(path)
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from a2a_temporal.agent import describe_errors
 from a2a_temporal.auth import DEFAULT_MAX_DELEGATION_DEPTH
+from a2a_temporal.sandbox import DEFAULT_OUTPUT_LIMIT
 
 __all__ = ["ENV_PREFIX", "AgentSettings", "GatewayIdentity"]
 
@@ -161,7 +162,7 @@ class AgentSettings(BaseModel):
         description="directory of the process sandbox's boxes (default <tmp>/a2a-temporal-sandbox)",
     )
     sandbox_output_limit: int = Field(
-        default=1024 * 1024,
+        default=DEFAULT_OUTPUT_LIMIT,
         ge=0,
         description="bytes of stdout and of stderr a sandboxed command keeps (the rest is "
         "dropped and the result marked truncated)",

@@ -33,6 +33,10 @@ class WorkspaceClient(ABC):
     async def delete(self, path: str) -> None:
         """Remove `path`; `FileNotFoundError` when absent."""
 
+    def writable(self, path: str) -> bool:
+        """Whether `write` and `delete` of `path` are allowed (they may still fail on I/O)."""
+        return True
+
     def delegate(
         self,
         *,
@@ -83,6 +87,10 @@ class InMemoryWorkspace(WorkspaceClient):
         if self.files.pop(key, None) is None:
             raise FileNotFoundError(f"workspace has no file {path!r}")
 
+    def writable(self, path: str) -> bool:
+        """False when this workspace is read-only."""
+        return not self.read_only
+
     def _check_writable(self) -> None:
         if self.read_only:
             raise PermissionError("this agent has read-only workspace access")
@@ -129,6 +137,11 @@ class ScopedWorkspace(WorkspaceClient):
                 f"grant {self._rights.grant_id} does not let this agent write {path!r}"
             )
         return key
+
+    def writable(self, path: str) -> bool:
+        """Whether the agent's access and the rights let `path` be written."""
+        key = validate_object_name(path, what="workspace path")
+        return not self._read_only and self._rights.can_write(key)
 
     async def read(self, path: str) -> bytes:
         """Return the bytes at `path`, if the rights let it be read."""

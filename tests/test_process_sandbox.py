@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ from a2a_temporal import (
     SandboxSpec,
     SandboxUnavailable,
 )
+from a2a_temporal._box_records import sweep_boxes
 from a2a_temporal.sandbox_backends import sandbox_from_settings
 from tests.sandbox_helpers import (
     live_processes,
@@ -232,13 +234,14 @@ async def test_a_cancelled_command_is_killed_and_its_box_removed(
     assert list(root.iterdir()) == []
 
 
-async def test_the_sweeper_removes_what_a_killed_owner_left(root: Path) -> None:
-    marker = new_marker()
+async def _killed_owner(root: Path, marker: str, *flags: str) -> None:
+    """Run `tests.sandbox_owner` until its command's child runs, then SIGKILL it."""
     owner = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.sandbox_owner",
         str(root),
+        *flags,
         env={**os.environ, "SANDBOX_MARKER": marker},
     )
     try:
@@ -246,12 +249,38 @@ async def test_the_sweeper_removes_what_a_killed_owner_left(root: Path) -> None:
     finally:
         owner.kill()
         await owner.wait()
-    assert live_processes(marker), "the sandboxed command outlives its killed owner"
+
+
+async def test_a_killed_owners_commands_die_with_it_and_the_sweeper_removes_the_box(
+    root: Path,
+) -> None:
+    marker = new_marker()
+    await _killed_owner(root, marker)
+    await wait_until_gone(marker)
     boxes = [path.stem for path in root.glob("*.json")]
-    assert len(boxes) == 1
+    assert len(boxes) == 1 and (root / boxes[0]).is_dir()
     assert await ProcessSandbox(root=root).sweep() == boxes
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.skipif(not ROOT, reason="without namespaces only a root worker may run commands")
+async def test_without_namespaces_the_sweeper_kills_what_escaped_the_group(root: Path) -> None:
+    marker = new_marker()
+    await _killed_owner(root, marker, "--no-namespaces")
+    assert live_processes(marker), "a child in a session of its own outlives its owner"
+    assert len(await ProcessSandbox(root=root).sweep()) == 1
     await wait_until_gone(marker)
     assert list(root.iterdir()) == []
+
+
+def test_the_sweeper_leaves_foreign_and_broken_files_alone(root: Path) -> None:
+    (root / "notes.json").write_text("{}")
+    (root / f"{'a' * 32}.json").write_text("[1, 2]")
+    (root / f"{'b' * 32}.json").write_text('{"pid": "x"}')
+    assert sweep_boxes(root) == []
+    assert len(list(root.iterdir())) == 3
+    for path in root.iterdir():
+        path.unlink()
 
 
 async def test_a_live_owners_box_is_not_swept(sandbox: ProcessSandbox, root: Path) -> None:
@@ -365,6 +394,70 @@ async def test_a_read_write_workspace_gets_changes_back_on_a_clean_exit(
             await box.run("echo lost > workspace/b.txt")
             raise RuntimeError("skill failed")
     assert await ctx.workspace.read("b.txt") == b"beta"
+
+
+async def test_changes_a_run_may_not_write_are_all_refused_none_written(
+    sandbox: ProcessSandbox,
+) -> None:
+    ctx = LocalRunContext(
+        auth=NoAuth(),
+        workspace=InMemoryWorkspace({"a.txt": b"alpha"}),
+        workspace_access="read",
+        sandbox=sandbox,
+    )
+    with pytest.raises(PermissionError, match=r"none were written back: a\.txt, b\.txt"):
+        async with ctx.sandbox.session(SandboxSpec(workspace="rw")) as box:
+            await box.run("echo changed > workspace/a.txt; echo new > workspace/b.txt")
+    assert await ctx.workspace.list() == ["a.txt"]
+    assert await ctx.workspace.read("a.txt") == b"alpha"
+
+
+async def test_a_session_cancelled_while_opening_leaves_nothing(
+    sandbox: ProcessSandbox, root: Path
+) -> None:
+    async def open_and_run() -> None:
+        async with sandbox.session() as box:
+            await box.run(["true"])
+
+    for delay in (0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02):
+        task = asyncio.create_task(open_and_run())
+        await asyncio.sleep(delay)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert list(root.iterdir()) == [], f"left behind when cancelled after {delay}s"
+
+
+@pytest.mark.skipif(not ROOT, reason="needs root to run the check as another user")
+async def test_a_worker_that_cannot_isolate_commands_refuses_to_run_them() -> None:
+    script = (
+        "import asyncio, tempfile, pathlib\n"
+        "from a2a_temporal import ProcessSandbox, SandboxSpec, SandboxUnavailable\n"
+        "async def main(root):\n"
+        "    try:\n"
+        "        async with ProcessSandbox(root=root, namespaces=False).session(\n"
+        "                SandboxSpec(network=True)):\n"
+        "            print('ran')\n"
+        "    except SandboxUnavailable as exc:\n"
+        "        print(exc)\n"
+        "with tempfile.TemporaryDirectory() as folder:\n"
+        "    asyncio.run(main(pathlib.Path(folder) / 'boxes'))\n"
+    )
+    as_nobody = await asyncio.create_subprocess_exec(
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--",
+        sys.executable,
+        "-c",
+        script,
+        cwd=Path(__file__).parent.parent,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await as_nobody.communicate()
+    assert b"cannot isolate commands here" in out, out
+    assert b"the worker is not root" in out
 
 
 async def test_live_output_arrives_as_events(sandbox: ProcessSandbox) -> None:
