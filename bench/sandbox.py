@@ -1,10 +1,11 @@
 """The process sandbox's cost: a session around `python -c 'print(1)'` vs a bare subprocess.
 
 Prints p50 of (1) a bare `asyncio` subprocess, (2) the same under `prlimit`,
-(3) under `setpriv` + `unshare` + `prlimit` (the sandbox's user switch and
-namespaces), (4) a whole `ProcessSandbox` session: create the box, run,
-destroy. Then, on the dev stack, how long after a cancel request the sandboxed
-process of a running task is gone.
+(3) under the sandbox's launchers `setpriv` + `unshare` + `prlimit` + `env`
+(user switch, namespaces, rlimits, clean environment), (4) a whole
+`ProcessSandbox` session: create the box, run, destroy. Then, on the dev
+stack, how long after a cancel request the sandboxed process of a running task
+is gone.
 """
 
 from __future__ import annotations
@@ -49,8 +50,14 @@ async def _timed(action: Callable[[], Awaitable[None]]) -> float:
 
 async def local(runs: int, root: Path) -> None:
     sandbox = ProcessSandbox(root=root)
-    limits = _limits_launcher(SandboxSpec(), 300.0)
-    isolated = [*_user_launcher(sandbox.run_as), *_namespace_launcher(network=False), *limits]
+    tools = sandbox._tool_paths()
+    limits = _limits_launcher(tools, SandboxSpec(), 300.0)
+    isolated = [
+        *_user_launcher(tools, sandbox.run_as),
+        *_namespace_launcher(tools, network=False),
+        *limits,
+        *[tools["env"], "-i", "--", f"PATH={PATH}"],
+    ]
 
     async def session() -> None:
         result = await sandbox.run(COMMAND)
@@ -59,7 +66,7 @@ async def local(runs: int, root: Path) -> None:
     variants: dict[str, Callable[[], Awaitable[None]]] = {
         "bare subprocess": lambda: _bare([], root),
         "prlimit": lambda: _bare(limits, root),
-        "setpriv + unshare + prlimit": lambda: _bare(isolated, root),
+        "setpriv + unshare + prlimit + env": lambda: _bare(isolated, root),
         "ProcessSandbox session": session,
     }
     timings: dict[str, list[float]] = {name: [] for name in variants}
@@ -75,7 +82,7 @@ async def local(runs: int, root: Path) -> None:
     bare, limited, isolated_p50, whole = (pct(values, 0.5) for values in timings.values())
     print(
         f"session create + run + destroy vs bare subprocess: ratio {whole / bare:.2f}; "
-        f"rlimits add {limited - bare:.1f} ms, user switch + namespaces "
+        f"rlimits add {limited - bare:.1f} ms, user switch + namespaces + env "
         f"{isolated_p50 - limited:.1f} ms, the box (directory, record, sweep, output pumps) "
         f"{whole - isolated_p50:.1f} ms"
     )
