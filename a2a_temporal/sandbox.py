@@ -210,7 +210,25 @@ class SandboxBox(ABC):
         """Kill whatever still runs and remove the box; safe to call twice."""
 
 
-class SandboxBackend(SandboxClient):
+class _SessionRuns(SandboxClient):
+    """A sandbox whose one-shot `run` is a session of its own."""
+
+    async def run(
+        self,
+        command: Sequence[str],
+        *,
+        files: Mapping[str, bytes] | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> SandboxResult:
+        """Run `command` once in a fresh box holding `files`."""
+        async with self.session() as box:
+            for path, data in (files or {}).items():
+                await box.write(path, data)
+            return await box.run(command, stdin=stdin, timeout=timeout)
+
+
+class SandboxBackend(_SessionRuns):
     """A sandbox built from boxes: sessions, one-shot runs, caps, events and workspace.
 
     Args:
@@ -241,17 +259,6 @@ class SandboxBackend(SandboxClient):
         """Open a box with no run attached (no events, no workspace)."""
         return self._session(spec or SandboxSpec(), None)
 
-    async def run(
-        self,
-        command: Sequence[str],
-        *,
-        files: Mapping[str, bytes] | None = None,
-        stdin: bytes | None = None,
-        timeout: float | None = None,
-    ) -> SandboxResult:
-        """Run `command` once in a fresh box holding `files`."""
-        return await _run_once(self.session(), command, files, stdin, timeout)
-
     @contextlib.asynccontextmanager
     async def _session(
         self, spec: SandboxSpec, host: SandboxHost | None
@@ -273,7 +280,7 @@ class SandboxBackend(SandboxClient):
         await _shielded(box.close())
 
 
-class _BoundSandbox(SandboxClient):
+class _BoundSandbox(_SessionRuns):
     """A backend seen from one run."""
 
     def __init__(self, backend: SandboxBackend, host: SandboxHost) -> None:
@@ -285,30 +292,6 @@ class _BoundSandbox(SandboxClient):
     ) -> contextlib.AbstractAsyncContextManager[SandboxSession]:
         """Open a box whose live output and workspace are the run's."""
         return self._backend._session(spec or SandboxSpec(), self._host)
-
-    async def run(
-        self,
-        command: Sequence[str],
-        *,
-        files: Mapping[str, bytes] | None = None,
-        stdin: bytes | None = None,
-        timeout: float | None = None,
-    ) -> SandboxResult:
-        """Run `command` once in a fresh box holding `files`."""
-        return await _run_once(self.session(), command, files, stdin, timeout)
-
-
-async def _run_once(
-    opening: contextlib.AbstractAsyncContextManager[SandboxSession],
-    command: Sequence[str],
-    files: Mapping[str, bytes] | None,
-    stdin: bytes | None,
-    timeout: float | None,
-) -> SandboxResult:
-    async with opening as box:
-        for path, data in (files or {}).items():
-            await box.write(path, data)
-        return await box.run(command, stdin=stdin, timeout=timeout)
 
 
 class _Session(SandboxSession):

@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -28,64 +28,56 @@ def new_marker() -> str:
     return f"marker-{uuid.uuid4().hex}"
 
 
-def live_processes(marker: str) -> list[int]:
-    """Pids of running (not zombie) processes whose command line holds `marker`."""
+def _running(wanted: Callable[[str], bool]) -> list[int]:
+    """Pids of running (not zombie) processes other than this one for which `wanted(pid)`."""
     found = []
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            command = Path(f"/proc/{entry.name}/cmdline").read_bytes()
             state = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z" and wanted(entry.name):
+                found.append(int(entry.name))
         except OSError:
             continue
-        if marker.encode() in command and state != "Z" and int(entry.name) != os.getpid():
-            found.append(int(entry.name))
     return found
 
 
-async def wait_for_processes(marker: str, limit: float = 20.0) -> list[int]:
-    """Wait until a process carrying `marker` runs; return the pids."""
+async def _wait(check: Callable[[], bool], limit: float) -> None:
+    """Wait until `check()` holds (a readiness check bounded by `limit` seconds)."""
     async with asyncio.timeout(limit):
-        while not (pids := live_processes(marker)):
+        while not check():
             await asyncio.sleep(0.05)
-    return pids
 
 
-async def wait_until_gone(marker: str, limit: float = 10.0) -> None:
-    """Wait until no process carries `marker` (a readiness check bounded by `limit`)."""
-    async with asyncio.timeout(limit):
-        while live_processes(marker):
-            await asyncio.sleep(0.05)
+def live_processes(marker: str) -> list[int]:
+    """Pids of running processes whose command line holds `marker`."""
+    return _running(lambda pid: marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes())
 
 
 def processes_in(root: Path) -> list[int]:
     """Pids of running processes whose working directory is inside `root`."""
     inside = str(root) + "/"
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(f"/proc/{entry.name}/cwd")
-            state = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if cwd.startswith(inside) and state != "Z":
-            found.append(int(entry.name))
-    return found
+    return _running(lambda pid: os.readlink(f"/proc/{pid}/cwd").startswith(inside))
+
+
+async def wait_for_processes(marker: str, limit: float = 20.0) -> list[int]:
+    """Wait until a process carrying `marker` runs; return the pids."""
+    await _wait(lambda: bool(live_processes(marker)), limit)
+    return live_processes(marker)
+
+
+async def wait_until_gone(marker: str, limit: float = 10.0) -> None:
+    """Wait until no process carries `marker`."""
+    await _wait(lambda: not live_processes(marker), limit)
 
 
 async def wait_for_processes_in(root: Path, limit: float = 30.0) -> list[int]:
     """Wait until some process runs inside `root`; return the pids."""
-    async with asyncio.timeout(limit):
-        while not (pids := processes_in(root)):
-            await asyncio.sleep(0.05)
-    return pids
+    await _wait(lambda: bool(processes_in(root)), limit)
+    return processes_in(root)
 
 
 async def wait_until_empty(root: Path, limit: float = 10.0) -> None:
     """Wait until no process runs inside `root` and it holds no box."""
-    async with asyncio.timeout(limit):
-        while processes_in(root) or any(root.iterdir()):
-            await asyncio.sleep(0.05)
+    await _wait(lambda: not processes_in(root) and not any(root.iterdir()), limit)
