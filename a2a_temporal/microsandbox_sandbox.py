@@ -71,6 +71,7 @@ __all__ = [
     "image_reference",
     "may_hold",
     "new_sandbox_name",
+    "parent_dirs",
     "spawn_failure",
     "start_error",
     "vm_log_detail",
@@ -290,6 +291,12 @@ def guest_path(path: str) -> str:
     return f"{GUEST_DIR}/{path}"
 
 
+def parent_dirs(path: str) -> list[str]:
+    """The guest directories `path` needs, outermost first (`a/b/c` -> `/work/a`, `/work/a/b`)."""
+    parts = path.split("/")[:-1]
+    return [guest_path("/".join(parts[: depth + 1])) for depth in range(len(parts))]
+
+
 def may_hold(directory: str, prefix: str) -> bool:
     """Whether files under the box directory `directory` can start with `prefix`."""
     inside = f"{directory}/"
@@ -499,8 +506,9 @@ class _MicrosandboxBox(SandboxBox):
 
         target = guest_path(path)
         try:
-            if "/" in path:
-                await self._fs.mkdir(posixpath.dirname(target))
+            for parent in parent_dirs(path):
+                if not await self._fs.exists(parent):
+                    await self._fs.mkdir(parent)
             await self._fs.write(target, data)
         except msb.MicrosandboxError as exc:
             raise box_error(exc, path) from exc

@@ -29,6 +29,7 @@ from a2a_temporal.microsandbox_sandbox import (
     image_reference,
     may_hold,
     new_sandbox_name,
+    parent_dirs,
     spawn_failure,
     start_error,
     vm_log_detail,
@@ -355,3 +356,8 @@ async def test_a_real_microvm_session(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert await _sandboxes_named(prefix) == []
     assert await backend.sweep() == []
+
+
+def test_a_file_path_needs_each_of_its_directories_outermost_first() -> None:
+    assert parent_dirs("file.txt") == []
+    assert parent_dirs("a/b/c.txt") == ["/work/a", "/work/a/b"]
