@@ -2,9 +2,11 @@
 
 Each box `<root>/<id>/` has a record `<root>/<id>.json` beside it naming the
 owning process (pid and start time, so a reused pid is not mistaken for the
-owner), the user its commands run as and the process groups of the commands
-running in it. A sweep kills the processes still inside those boxes and
-removes the boxes whose owner is gone.
+owner), the user its commands run as, whether they run in namespaces and the
+process groups of the commands running in it, and an environment file
+`<root>/<id>.env`. A sweep kills the processes still inside those boxes and
+removes the boxes whose owner is gone. Only a root directory no one else may
+write is swept (see `trusted_root`): a record is an instruction to kill.
 """
 
 from __future__ import annotations
@@ -20,14 +22,39 @@ from pathlib import Path
 
 __all__ = [
     "BoxRecord",
+    "UntrustedRoot",
     "kill_box_processes",
     "process_start_time",
     "remove_box",
     "sweep_boxes",
+    "trusted_root",
 ]
 
 _RECORD_NAME = re.compile(r"[0-9a-f]{32}\.json")
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_SHARED = stat.S_IRGRP | stat.S_IWGRP | stat.S_IROTH | stat.S_IWOTH
+
+
+class UntrustedRoot(Exception):
+    """The box root exists but is not a directory of this user's own."""
+
+
+def trusted_root(root: Path) -> bool:
+    """Whether `root` exists as this user's directory that no one else may list or write.
+
+    Raises:
+        UntrustedRoot: It exists but someone else owns it, or others may list or write it.
+    """
+    try:
+        info = root.lstat()
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & _SHARED:
+        raise UntrustedRoot(
+            f"sandbox_dir {root} must be a directory of its own: owned by this user, and "
+            "neither listable nor writable by anyone else"
+        )
+    return True
 
 
 def process_start_time(pid: int) -> str | None:
@@ -42,10 +69,14 @@ def process_start_time(pid: int) -> str | None:
 class BoxRecord:
     """The record of one box: its owner, its commands' user and their process groups."""
 
-    def __init__(self, root: Path, box_id: str, run_as: tuple[int, int] | None) -> None:
+    def __init__(
+        self, root: Path, box_id: str, run_as: tuple[int, int] | None, *, namespaces: bool
+    ) -> None:
         self.box = root / box_id
         self.path = root / f"{box_id}.json"
+        self.environment = root / f"{box_id}.env"
         self.uid = run_as[0] if run_as is not None else os.geteuid()
+        self.namespaces = namespaces
         self.groups: list[int] = []
         self.closed = False
 
@@ -54,7 +85,12 @@ class BoxRecord:
         if self.closed:
             return
         pid = os.getpid()
-        owner = {"pid": pid, "start": process_start_time(pid), "uid": self.uid}
+        owner = {
+            "pid": pid,
+            "start": process_start_time(pid),
+            "uid": self.uid,
+            "namespaces": self.namespaces,
+        }
         partial = self.path.with_suffix(".partial")
         partial.write_text(json.dumps({**owner, "groups": self.groups}))
         partial.replace(self.path)
@@ -82,11 +118,13 @@ def _process(pid: str) -> tuple[int, int, str] | None:
 
 
 def kill_box_processes(record: BoxRecord) -> int:
-    """SIGKILL every process working inside the box, or in one of its groups as its user.
+    """SIGKILL the box user's processes working inside the box (without namespaces: in its groups).
 
-    The launcher of each command never leaves the box, and with namespaces the
-    whole command dies with it; the group check catches processes that left
-    the box where there are no namespaces. Returns how many were signalled.
+    Each command's launcher stays in the box for the command's life, and with
+    namespaces the whole command dies with it. Without namespaces (only on a
+    root worker, whose commands run as another user) a process of the box's
+    user in one of its groups is killed too, even if it left the box. Returns
+    how many were signalled.
     """
     inside = str(record.box)
     killed = 0
@@ -98,28 +136,35 @@ def kill_box_processes(record: BoxRecord) -> int:
             continue
         group, uid, cwd = found
         in_box = cwd == inside or cwd.startswith(inside + "/")
-        if in_box or (group in record.groups and uid == record.uid):
-            with contextlib.suppress(ProcessLookupError):
+        escaped = not record.namespaces and group in record.groups
+        if uid == record.uid and (in_box or escaped):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(int(entry.name), signal.SIGKILL)
                 killed += 1
     return killed
 
 
 def _make_removable(top: Path) -> None:
-    """Give this user rwx on every directory of the box (read-only copies included)."""
-    pending = [os.open(top, _DIR_FLAGS)]
+    """Give this user rwx on every directory of the box (read-only copies included).
+
+    Each directory is reached without following links and changed through an
+    `O_PATH` handle, one at a time (a box may hold thousands of directories).
+    """
+    pending = [str(top)]
     while pending:
-        fd = pending.pop()
+        folder = pending.pop()
         try:
-            os.fchmod(fd, stat.S_IRWXU)
-            for entry in os.scandir(fd):
-                if entry.is_dir(follow_symlinks=False):
-                    with contextlib.suppress(OSError):
-                        pending.append(os.open(entry.name, _DIR_FLAGS, dir_fd=fd))
+            fd = os.open(folder, _PATH_FLAGS)
+        except OSError:
+            continue
+        try:
+            os.chmod(f"/proc/self/fd/{fd}", stat.S_IRWXU)
         except OSError:
             pass
         finally:
             os.close(fd)
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            pending += [entry.path for entry in entries if entry.is_dir(follow_symlinks=False)]
 
 
 def remove_box(record: BoxRecord) -> None:
@@ -129,42 +174,48 @@ def remove_box(record: BoxRecord) -> None:
         with contextlib.suppress(OSError):
             _make_removable(box)
         shutil.rmtree(box, ignore_errors=True)
+    record.environment.unlink(missing_ok=True)
+    record.path.with_suffix(".partial").unlink(missing_ok=True)
     if not os.path.lexists(box):
         record.path.unlink(missing_ok=True)
 
 
-def _dead_owner(raw: str) -> tuple[int, list[int]] | None:
-    """(uid, groups) from a record whose owner is gone; None for a live owner or a bad record."""
+def _dead_owner(root: Path, box_id: str, raw: str) -> BoxRecord | None:
+    """The record of a box whose owner is gone; None for a live owner or a bad record."""
     try:
         owner = json.loads(raw)
         pid, start, uid = int(owner["pid"]), owner["start"], int(owner["uid"])
         groups = [int(group) for group in owner["groups"]]
+        namespaces = bool(owner["namespaces"])
     except (ValueError, TypeError, KeyError):
         return None
     if start is not None and process_start_time(pid) == start:
         return None
-    return uid, groups
+    record = BoxRecord(root, box_id, None, namespaces=namespaces)
+    record.uid, record.groups = uid, groups
+    return record
 
 
 def sweep_boxes(root: Path) -> list[str]:
     """Kill the processes and remove the boxes of owners that are no longer running.
 
     Returns the ids of the boxes removed; files that are not records are left alone.
+
+    Raises:
+        UntrustedRoot: `root` is someone else's or others may list or write it.
     """
     swept: list[str] = []
-    if not root.is_dir():
+    if not trusted_root(root):
         return swept
     for path in sorted(root.iterdir()):
         if not _RECORD_NAME.fullmatch(path.name):
             continue
         try:
-            dead = _dead_owner(path.read_text())
+            record = _dead_owner(root, path.stem, path.read_text())
         except OSError:
             continue
-        if dead is None:
+        if record is None:
             continue
-        record = BoxRecord(root, path.stem, None)
-        record.uid, record.groups = dead
         kill_box_processes(record)
         remove_box(record)
         swept.append(path.stem)

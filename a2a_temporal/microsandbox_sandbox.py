@@ -507,8 +507,7 @@ class _MicrosandboxBox(SandboxBox):
         target = guest_path(path)
         try:
             for parent in parent_dirs(path):
-                if not await self._fs.exists(parent):
-                    await self._fs.mkdir(parent)
+                await _ensure_dir(self._fs, parent)
             await self._fs.write(target, data)
         except msb.MicrosandboxError as exc:
             raise box_error(exc, path) from exc
@@ -539,6 +538,19 @@ class _MicrosandboxBox(SandboxBox):
             return
         self._closed = True
         await _discard(self._name)
+
+
+async def _ensure_dir(fs: SandboxFsOps, directory: str) -> None:
+    """Make `directory` unless it exists (also when another write made it meanwhile)."""
+    import microsandbox as msb
+
+    if await fs.exists(directory):
+        return
+    try:
+        await fs.mkdir(directory)
+    except msb.MicrosandboxError:
+        if not await fs.exists(directory):
+            raise
 
 
 async def _walk(fs: SandboxFsOps, directory: str, prefix: str, found: list[str]) -> None:

@@ -27,6 +27,7 @@ from a2a_temporal.activities.push import PushActivities
 from a2a_temporal.activities.run_skill import SkillActivities
 from a2a_temporal.agent import A2AAgent
 from a2a_temporal.encryption import PAYLOAD_KEY_SECRET, AesGcmCodec, ChainedCodec
+from a2a_temporal.errors import SandboxUnavailable
 from a2a_temporal.registry import AgentRegistry, new_worker_id, registrations_for
 from a2a_temporal.sandbox import SandboxBackend
 from a2a_temporal.sandbox_backends import sandbox_from_settings
@@ -129,9 +130,13 @@ class AgentPlugin(SimplePlugin):
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
         """Sweep sandboxes dead workers left; publish this worker's agents while it runs."""
         if self.sandbox is not None:
-            swept = await self.sandbox.sweep()
-            if swept:
-                _log.info("sandbox_leftovers_removed", boxes=swept)
+            try:
+                swept = await self.sandbox.sweep()
+            except SandboxUnavailable as exc:
+                _log.warning("sandbox_not_swept", reason=str(exc))
+            else:
+                if swept:
+                    _log.info("sandbox_leftovers_removed", boxes=swept)
         if not self.agents:
             await next(worker)
             return

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import math
 import os
+import shlex
 import shutil
 import signal
 import stat
@@ -29,7 +30,14 @@ from pathlib import Path
 from typing import Literal
 
 from a2a_temporal._box_files import list_box_files, read_box_file, write_box_file
-from a2a_temporal._box_records import BoxRecord, kill_box_processes, remove_box, sweep_boxes
+from a2a_temporal._box_records import (
+    BoxRecord,
+    UntrustedRoot,
+    kill_box_processes,
+    remove_box,
+    sweep_boxes,
+    trusted_root,
+)
 from a2a_temporal.errors import SandboxUnavailable
 from a2a_temporal.sandbox import (
     DEFAULT_OUTPUT_LIMIT,
@@ -45,9 +53,12 @@ __all__ = ["NOBODY", "ProcessSandbox", "default_sandbox_root"]
 
 NOBODY = (65534, 65534)
 _PATH = "/usr/local/bin:/usr/bin:/bin"
-_TOOLS = ("setpriv", "unshare", "prlimit", "env")
-# Without namespaces a command's escaped children may hold its pipes open.
-_DRAIN_WITHOUT_NAMESPACES = 1.0
+_TOOLS = ("setpriv", "unshare", "prlimit", "sh")
+# How long a command's output is still read after it ended: with namespaces its
+# pipes close when it dies, unless something outside was handed them.
+_DRAIN = {True: 10.0, False: 1.0}
+# The last launcher: export the box's environment from its file, then run the command.
+_WITH_ENVIRONMENT = '. "$1" && shift && exec "$@"'
 
 
 def default_sandbox_root() -> Path:
@@ -84,8 +95,15 @@ class ProcessSandbox(SandboxBackend):
         self._tools: dict[str, str] = {}
 
     async def sweep(self) -> list[str]:
-        """Kill the processes and remove the boxes of workers that died; return their ids."""
-        return await asyncio.to_thread(sweep_boxes, self.root)
+        """Kill the processes and remove the boxes of workers that died; return their ids.
+
+        Raises:
+            SandboxUnavailable: The root is not a directory of this user's own.
+        """
+        try:
+            return await asyncio.to_thread(sweep_boxes, self.root)
+        except UntrustedRoot as exc:
+            raise SandboxUnavailable(str(exc)) from None
 
     async def namespaces_refused(self) -> str | None:
         """Why this kernel refuses the namespaces commands run in, or None when it allows them."""
@@ -114,7 +132,9 @@ class ProcessSandbox(SandboxBackend):
         probe = await asyncio.create_subprocess_exec(
             *_user_launcher(tools, self.run_as),
             *_namespace_launcher(tools, network=False),
-            tools["env"],
+            tools["sh"],
+            "-c",
+            ":",
             cwd="/",
             env={"PATH": _PATH},
             stdin=asyncio.subprocess.DEVNULL,
@@ -146,34 +166,38 @@ class ProcessSandbox(SandboxBackend):
                 "network=False needs a network namespace, which this system refuses "
                 f"({refusal}); ask for network=True to run without network isolation"
             )
-        await self.sweep()
-        record = BoxRecord(self.root, uuid.uuid4().hex, self.run_as)
-        self._make_box(record)
-        return _ProcessBox(record, spec, tools, self.run_as, namespaces=refusal is None)
-
-    def _make_box(self, record: BoxRecord) -> None:
-        """Make the box directory and its record (quick, so not cancellable half-way)."""
         self._check_root()
+        await self.sweep()
+        record = BoxRecord(self.root, uuid.uuid4().hex, self.run_as, namespaces=refusal is None)
+        self._make_box(record, spec)
+        return _ProcessBox(record, spec, tools, self.run_as)
+
+    def _make_box(self, record: BoxRecord, spec: SandboxSpec) -> None:
+        """Make the box directory, its record and its environment (quick: not cancellable)."""
         record.save()
         record.box.mkdir(mode=0o700)
+        environment = {"PATH": _PATH, "HOME": str(record.box), "TMPDIR": str(record.box)}
+        environment.update({"LANG": "C.UTF-8", **spec.env})
+        write_box_file(
+            str(self.root),
+            record.environment.name,
+            "".join(f"export {k}={shlex.quote(v)}\n" for k, v in environment.items()).encode(),
+            owner=self.run_as,
+            mode=0o400,
+        )
         if self.run_as is not None:
             os.chown(record.box, *self.run_as)
 
     def _check_root(self) -> None:
+        """Make the root, or check that an existing one is this user's own; then reachability."""
         try:
             self.root.mkdir(parents=True, mode=0o711)
             self.root.chmod(0o711)
         except FileExistsError:
-            info = self.root.lstat()
-            if (
-                not stat.S_ISDIR(info.st_mode)
-                or info.st_uid != os.geteuid()
-                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-            ):
-                raise SandboxUnavailable(
-                    f"sandbox_dir {self.root} must be a directory of its own: owned by this "
-                    "user and writable by no one else"
-                ) from None
+            try:
+                trusted_root(self.root)
+            except UntrustedRoot as exc:
+                raise SandboxUnavailable(str(exc)) from None
         if self.run_as is None:
             return
         for folder in (self.root, *self.root.parents):
@@ -228,30 +252,33 @@ class _ProcessBox(SandboxBox):
         spec: SandboxSpec,
         tools: dict[str, str],
         run_as: tuple[int, int] | None,
-        *,
-        namespaces: bool,
     ) -> None:
         self._record = record
         self._dir = str(record.box)
         self._spec = spec
         self._tools = tools
         self._run_as = run_as
-        self._namespaces = namespaces
 
     def _launcher(self, timeout: float) -> list[str]:
-        """The chain a command runs under; its environment is set last, as the sandbox user."""
+        """The chain a command runs under.
+
+        The launchers run with a fixed environment (`PATH` only: nothing of the
+        spec reaches `setpriv`, which runs as root); the box's environment is
+        read from its file by the last one, as the sandbox user, so its values
+        appear on no command line.
+        """
         tools, spec = self._tools, self._spec
-        isolation = _namespace_launcher(tools, network=spec.network) if self._namespaces else []
-        environment = {"PATH": _PATH, "HOME": self._dir, "TMPDIR": self._dir, "LANG": "C.UTF-8"}
-        environment.update(spec.env)
+        namespaces = self._record.namespaces
+        isolation = _namespace_launcher(tools, network=spec.network) if namespaces else []
         return [
             *_user_launcher(tools, self._run_as),
             *isolation,
             *_limits_launcher(tools, spec, timeout),
-            tools["env"],
-            "-i",
-            "--",
-            *(f"{name}={value}" for name, value in environment.items()),
+            tools["sh"],
+            "-c",
+            _WITH_ENVIRONMENT,
+            "a2a-sandbox",
+            str(self._record.environment),
         ]
 
     async def exec(
@@ -265,8 +292,6 @@ class _ProcessBox(SandboxBox):
         """Run `argv` in the box; kill its whole process tree on timeout or cancel."""
         if self._record.closed:
             raise RuntimeError("this sandbox session is closed")
-        if "=" in argv[0]:
-            raise ValueError(f"a program name cannot contain '=': {argv[0]!r}")
         process = await asyncio.create_subprocess_exec(
             *self._launcher(timeout),
             *argv,
@@ -293,8 +318,7 @@ class _ProcessBox(SandboxBox):
             except TimeoutError:
                 timed_out = True
         finally:
-            drain = None if self._namespaces else _DRAIN_WITHOUT_NAMESPACES
-            await _end(process, group, helpers, drain)
+            await _end(process, group, helpers, _DRAIN[self._record.namespaces])
             self._record.drop_group(group)
         return process.returncode if process.returncode is not None else -1, timed_out
 
@@ -326,7 +350,7 @@ class _ProcessBox(SandboxBox):
         self._record.closed = True
         for group in self._record.groups:
             _kill_group(group)
-        if self._record.groups or not self._namespaces:
+        if self._record.groups or not self._record.namespaces:
             await asyncio.to_thread(kill_box_processes, self._record)
         await asyncio.to_thread(remove_box, self._record)
 
@@ -355,13 +379,9 @@ async def _end(
     process: asyncio.subprocess.Process,
     group: int,
     helpers: list[asyncio.Task[None]],
-    drain: float | None,
+    drain: float,
 ) -> None:
-    """Kill whatever the command left and collect its output.
-
-    With namespaces everything the command started dies with it, so its pipes
-    reach end of file; without, output is awaited for `drain` seconds at most.
-    """
+    """Kill whatever the command left and collect its output (for `drain` seconds at most)."""
     _kill_group(group)
     await process.wait()
     _, late = await asyncio.wait(helpers, timeout=drain)

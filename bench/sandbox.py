@@ -1,8 +1,8 @@
 """The process sandbox's cost: a session around `python -c 'print(1)'` vs a bare subprocess.
 
 Prints p50 of (1) a bare `asyncio` subprocess, (2) the same under `prlimit`,
-(3) under the sandbox's launchers `setpriv` + `unshare` + `prlimit` + `env`
-(user switch, namespaces, rlimits, clean environment), (4) a whole
+(3) under the sandbox's launchers `setpriv` + `unshare` + `prlimit` + `sh`
+(user switch, namespaces, rlimits, the environment file), (4) a whole
 `ProcessSandbox` session: create the box, run, destroy. Then, on the dev
 stack, how long after a cancel request the sandboxed process of a running task
 is gone.
@@ -19,7 +19,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from a2a_temporal import ProcessSandbox, SandboxSpec
-from a2a_temporal.process_sandbox import _limits_launcher, _namespace_launcher, _user_launcher
+from a2a_temporal.process_sandbox import (
+    _WITH_ENVIRONMENT,
+    _limits_launcher,
+    _namespace_launcher,
+    _user_launcher,
+)
 from a2a_temporal.testing import DevStack
 from bench.common import pct
 from examples.code_runner import CodeRunner
@@ -56,7 +61,7 @@ async def local(runs: int, root: Path) -> None:
         *_user_launcher(tools, sandbox.run_as),
         *_namespace_launcher(tools, network=False),
         *limits,
-        *[tools["env"], "-i", "--", f"PATH={PATH}"],
+        *[tools["sh"], "-c", _WITH_ENVIRONMENT, "bench", "/dev/null"],
     ]
 
     async def session() -> None:
@@ -66,7 +71,7 @@ async def local(runs: int, root: Path) -> None:
     variants: dict[str, Callable[[], Awaitable[None]]] = {
         "bare subprocess": lambda: _bare([], root),
         "prlimit": lambda: _bare(limits, root),
-        "setpriv + unshare + prlimit + env": lambda: _bare(isolated, root),
+        "setpriv + unshare + prlimit + sh": lambda: _bare(isolated, root),
         "ProcessSandbox session": session,
     }
     timings: dict[str, list[float]] = {name: [] for name in variants}
@@ -82,7 +87,7 @@ async def local(runs: int, root: Path) -> None:
     bare, limited, isolated_p50, whole = (pct(values, 0.5) for values in timings.values())
     print(
         f"session create + run + destroy vs bare subprocess: ratio {whole / bare:.2f}; "
-        f"rlimits add {limited - bare:.1f} ms, user switch + namespaces + env "
+        f"rlimits add {limited - bare:.1f} ms, user switch + namespaces + sh "
         f"{isolated_p50 - limited:.1f} ms, the box (directory, record, sweep, output pumps) "
         f"{whole - isolated_p50:.1f} ms"
     )

@@ -164,6 +164,21 @@ async def test_the_environment_holds_no_worker_secrets(
     assert b"A2A_" not in printed.stdout and b"AWS_" not in printed.stdout
 
 
+async def test_the_specs_environment_is_on_no_command_line(sandbox: ProcessSandbox) -> None:
+    marker = new_marker()
+    secret = f"secret-{marker}"
+    async with sandbox.session(SandboxSpec(env={"TOKEN": secret})) as box:
+        waiting = asyncio.create_task(
+            box.run(["sh", "-c", 'echo "$TOKEN"; sh -c "sleep 600" "$0"', marker], timeout=60)
+        )
+        await wait_for_processes(marker)
+        on_command_lines = live_processes(secret)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    assert on_command_lines == []
+
+
 @pytest.fixture
 async def listener() -> AsyncIterator[tuple[int, list[bytes]]]:
     received: list[bytes] = []
@@ -273,6 +288,21 @@ async def test_without_namespaces_the_sweeper_kills_what_escaped_the_group(root:
     assert list(root.iterdir()) == []
 
 
+async def test_a_root_others_may_write_or_list_is_neither_used_nor_swept() -> None:
+    with sandbox_root() as root:
+        forged = root / f"{'c' * 32}.json"
+        forged.write_text('{"pid": 1, "start": null, "uid": 0, "groups": [1], "namespaces": false}')
+        (root / ("c" * 32)).mkdir()
+        root.chmod(0o755)
+        sandbox = ProcessSandbox(root=root)
+        with pytest.raises(SandboxUnavailable, match="must be a directory of its own"):
+            await sandbox.sweep()
+        with pytest.raises(SandboxUnavailable, match="must be a directory of its own"):
+            async with sandbox.session():
+                pass
+        assert forged.exists() and (root / ("c" * 32)).is_dir()
+
+
 def test_the_sweeper_leaves_foreign_and_broken_files_alone(root: Path) -> None:
     (root / "notes.json").write_text("{}")
     (root / f"{'a' * 32}.json").write_text("[1, 2]")
@@ -308,6 +338,29 @@ async def test_files_the_sandbox_links_or_pipes_are_not_followed(sandbox: Proces
             await box.write("passwd", b"x")
         assert await box.list() == []
     assert not Path("/etc/planted").exists()
+
+
+async def test_hard_links_are_not_read(sandbox: ProcessSandbox) -> None:
+    async with sandbox.session() as box:
+        await box.write("own.txt", b"mine")
+        linked = await box.run("ln own.txt twin.txt")
+        assert linked.exit_code == 0, linked.stderr
+        with pytest.raises(PermissionError, match="not a plain file"):
+            await box.read("twin.txt")
+
+
+async def test_a_box_the_command_locked_and_linked_out_of_is_still_removed(
+    sandbox: ProcessSandbox, root: Path
+) -> None:
+    etc_mode = Path("/etc").stat().st_mode
+    async with sandbox.session() as box:
+        made = await box.run(
+            "mkdir -p locked/inner && touch locked/inner/f && chmod 000 locked/inner locked "
+            "&& ln -s /etc etc-link && ln -s /etc locked-link"
+        )
+        assert made.exit_code == 0, made.stderr
+    assert list(root.iterdir()) == []
+    assert Path("/etc").stat().st_mode == etc_mode
 
 
 @pytest.mark.parametrize("path", ["../escape", "/etc/passwd", "a/../../b", "bad\u202ename", ""])
