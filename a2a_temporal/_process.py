@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["ManagedProcess", "free_port", "port_is_open"]
+__all__ = ["ManagedProcess", "free_port", "port_is_open", "signal_group"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -111,14 +111,15 @@ class ManagedProcess:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        _signal_group(process.pid, signal.SIGTERM)
+        signal_group(process.pid, signal.SIGTERM)
         try:
             await asyncio.wait_for(asyncio.to_thread(process.wait), grace)
         except TimeoutError:
-            _signal_group(process.pid, signal.SIGKILL)
+            signal_group(process.pid, signal.SIGKILL)
             await asyncio.to_thread(process.wait)
 
 
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)
+def signal_group(group: int, sig: signal.Signals) -> None:
+    """Send `sig` to process group `group`; nothing if it is gone or no longer ours."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, sig)

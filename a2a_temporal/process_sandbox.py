@@ -38,6 +38,7 @@ from a2a_temporal._box_records import (
     sweep_boxes,
     trusted_root,
 )
+from a2a_temporal._process import signal_group
 from a2a_temporal.errors import SandboxUnavailable
 from a2a_temporal.sandbox import (
     DEFAULT_OUTPUT_LIMIT,
@@ -349,7 +350,7 @@ class _ProcessBox(SandboxBox):
             return
         self._record.closed = True
         for group in self._record.groups:
-            _kill_group(group)
+            signal_group(group, signal.SIGKILL)
         if self._record.groups or not self._record.namespaces:
             await asyncio.to_thread(kill_box_processes, self._record)
         await asyncio.to_thread(remove_box, self._record)
@@ -370,11 +371,6 @@ def _seal(top: str) -> None:
     os.chmod(top, 0o555)
 
 
-def _kill_group(group: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGKILL)
-
-
 async def _end(
     process: asyncio.subprocess.Process,
     group: int,
@@ -382,7 +378,7 @@ async def _end(
     drain: float,
 ) -> None:
     """Kill whatever the command left and collect its output (for `drain` seconds at most)."""
-    _kill_group(group)
+    signal_group(group, signal.SIGKILL)
     await process.wait()
     _, late = await asyncio.wait(helpers, timeout=drain)
     for helper in late:
