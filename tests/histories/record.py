@@ -1,0 +1,344 @@
+"""Record workflow histories for the upgrade-safety replay test (`tests/test_histories.py`).
+
+Each scenario runs on a fresh dev stack and saves the histories of the
+workflows it started as `tests/histories/<scenario>.<part>.json`. Checked-in
+histories are never rewritten: a workflow change must replay every one of
+them. When a change is deliberate, put it behind `workflow.patched`, add a
+scenario (a new name) that takes the new path and record just that one:
+
+    .venv/bin/python -m tests.histories.record NEW_SCENARIO
+
+`--force` re-records existing files (only for a history that was never on main).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from a2a_temporal import (
+    A2AAgent,
+    CallResult,
+    NoAuth,
+    Pipeline,
+    RunContext,
+    ScopedAuth,
+    TemporalA2AClient,
+    skill,
+)
+from a2a_temporal.identity import generate_key
+from a2a_temporal.models import PushTarget
+from a2a_temporal.testing import DevStack
+from tests.a2a_peer import PeerServer
+from tests.agents import Approver, Chooser, Delay, Flaky, Mathy, Slow, Splitter
+from tests.gateway_helpers import serving
+from tests.remote_agents import Relay
+from tests.temporal_helpers import wait_started
+
+HERE = Path(__file__).resolve().parent
+
+
+class Topic(BaseModel):
+    topic: str
+
+
+class Tour(A2AAgent):
+    """Calls, events, an artifact and a question in one skill: most of what a task records."""
+
+    name = "tour"
+    auth_model = ScopedAuth
+
+    @skill(retries=1)
+    async def visit(self, ctx: RunContext[ScopedAuth], args: Topic) -> dict[str, object]:
+        """Call the splitter twice around a question; stream and store what happened."""
+        await ctx.emit_progress(f"visiting {args.topic}")
+        split = await ctx.call("splitter", "split", args={"text": f"all about {args.topic}"})
+        for word in ("one ", "two ", "three "):
+            await ctx.emit_text_delta(word)
+        verdict = await ctx.ask(f"go on with {args.topic}?")
+        upper = await ctx.call("splitter", "upper", args={"text": verdict})
+        await ctx.write_artifact("visit.txt", f"{split.output} {upper.output}".encode())
+        return {"words": split.output, "verdict": upper.output}
+
+
+Scenario = Callable[["Recorder"], Awaitable[None]]
+
+
+class Recorder:
+    """Runs scenarios on one stack and keeps the ids of the workflows to save."""
+
+    def __init__(self, stack: DevStack, client: TemporalA2AClient) -> None:
+        self.stack = stack
+        self.client = client
+        self.saved: dict[str, str] = {}
+
+    def keep(self, name: str, workflow_id: str) -> None:
+        self.saved[name] = workflow_id
+
+    async def finished(self, workflow_id: str) -> None:
+        await self.client.temporal.get_workflow_handle(workflow_id).result()
+
+
+async def task_with_calls(rec: Recorder) -> None:
+    handle = await rec.client.start(
+        "tour", "visit", args={"topic": "rivers"}, auth=ScopedAuth(subject="ann")
+    )
+    async for event in handle.events():
+        if event.kind == "question":
+            await handle.answer(str(event.payload["id"]), "yes")
+            break
+    result = await handle.result()
+    assert result.ok, result.error
+    rec.keep("parent", handle.task_id)
+    rec.keep("child", f"{handle.task_id}/call-0")
+
+
+async def question_parked_and_continued(rec: Recorder) -> None:
+    async with rec.stack.worker(
+        [Tour(), Splitter()],
+        task_queue=f"h-{uuid.uuid4().hex[:8]}",
+        input_park_after="PT0.2S",
+        continue_as_new_after=20,
+    ) as client:
+        handle = await client.start(
+            "tour", "visit", args={"topic": "hills"}, auth=ScopedAuth(subject="bo")
+        )
+        async for event in handle.events():
+            if event.kind == "question":
+                question_id = str(event.payload["id"])
+                while (await handle.state()).parked_on != question_id:
+                    await asyncio.sleep(0.05)
+                await handle.answer(question_id, "sure")
+                break
+        result = await handle.result()
+        assert result.ok, result.error
+        assert (await handle.state()).continued >= 1, "the task continued as new"
+    rec.keep("task", handle.task_id)
+
+
+async def retried_then_failed(rec: Recorder) -> None:
+    retried = await rec.client.call("flaky", "work")
+    assert retried.ok, retried.error
+    rec.keep("retried", retried.task_id)
+    async with rec.stack.worker([Flaky(failures=9)], task_queue=f"h-{uuid.uuid4().hex[:8]}") as c:
+        failed = await c.call("flaky", "work")
+    assert failed.status == "failed"
+    rec.keep("failed", failed.task_id)
+
+
+async def rejected_and_raw_start(rec: Recorder) -> None:
+    rejected = await rec.client.call("splitter", "split", args={"text": 3})
+    assert rejected.status == "rejected"
+    rec.keep("bad_args", rejected.task_id)
+    task_id = f"raw/{uuid.uuid4()}"
+    await rec.client.temporal.start_workflow(
+        "a2a.SkillRun",
+        {"agent": "splitter", "skill": "upper", "args": {"text": "raw"}},
+        id=task_id,
+        task_queue=rec.client.settings.task_queue,
+    )
+    await rec.finished(task_id)
+    rec.keep("raw_start", task_id)
+
+
+async def canceled_and_timed_out(rec: Recorder) -> None:
+    canceled = await rec.client.start("slow", "delegate", args=Delay(seconds=60))
+    await wait_started(rec.client, f"{canceled.task_id}/call-0")
+    await canceled.cancel()
+    assert (await canceled.result()).status == "canceled"
+    rec.keep("canceled", canceled.task_id)
+    rec.keep("canceled_child", f"{canceled.task_id}/call-0")
+    timed_out = await rec.client.call("slow", "delegate", args=Delay(seconds=60), timeout=1)
+    assert timed_out.status == "canceled"
+    rec.keep("timed_out", timed_out.task_id)
+
+
+async def superseded_call(rec: Recorder) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        result = await rec.client.call("chooser", "pick_freely", args={"path": work})
+    assert result.ok, result.error
+    rec.keep("supersede", result.task_id)
+
+
+async def pipeline_with_map_and_failure(rec: Recorder) -> None:
+    mapped = Pipeline.parse(
+        {
+            "name": "squares",
+            "steps": [
+                {"id": "nums", "agent": "mathy", "skill": "numbers", "args": {"n": 8}},
+                {
+                    "id": "square",
+                    "agent": "mathy",
+                    "skill": "square",
+                    "map": "${steps.nums.output.values}",
+                    "args": {"value": "${item}"},
+                    "concurrency": 2,
+                },
+                {
+                    "id": "sum",
+                    "agent": "mathy",
+                    "skill": "total",
+                    "args": {"values": "${steps.square.output}"},
+                },
+            ],
+        }
+    )
+    completed = await rec.client.start_pipeline(mapped, continue_as_new_after=40)
+    assert (await completed.result()).status == "completed"
+    rec.keep("map", completed.pipeline_id)
+    failing = Pipeline.parse(
+        {
+            "name": "failing",
+            "steps": [
+                {"id": "bad", "agent": "mathy", "skill": "fail", "args": {"value": 1}},
+                {"id": "after", "agent": "mathy", "skill": "square", "depends_on": ["bad"],
+                 "args": {"value": 2}},
+            ],
+        }
+    )  # fmt: skip
+    failed = await rec.client.start_pipeline(failing)
+    assert (await failed.result()).status == "failed"
+    rec.keep("failure", failed.pipeline_id)
+
+
+async def signed_pipeline(rec: Recorder) -> None:
+    key_id, (private, public) = "rec-1", generate_key()
+    async with rec.stack.worker(
+        [Splitter()],
+        task_queue=f"h-{uuid.uuid4().hex[:8]}",
+        require_signed_identity=True,
+        identity_issuers={key_id: public},
+        identity_key_id=key_id,
+        identity_signing_key=private,
+    ) as client:
+        pipeline = Pipeline.parse(
+            {"steps": [{"id": "up", "agent": "splitter", "skill": "upper", "args": {"text": "s"}}]}
+        )
+        handle = await client.start_pipeline(pipeline, auth=ScopedAuth(subject="cy"))
+        assert (await handle.result()).status == "completed"
+    rec.keep("pipeline", handle.pipeline_id)
+    rec.keep("step", f"{handle.pipeline_id}/up")
+
+
+async def push_delivery(rec: Recorder) -> None:
+    received: list[object] = []
+
+    async def hook(request: Request) -> Response:
+        received.append(await request.json())
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    async with serving(app) as url:
+        handle = await rec.client.start(
+            "splitter",
+            "upper",
+            args={"text": "push"},
+            push=[PushTarget(id="hook-1", url=f"{url}/hook", token="tok")],
+        )
+        assert (await handle.result()).ok
+        await rec.finished(f"{handle.task_id}/push-1")
+    assert received, "the webhook heard about the task"
+    rec.keep("task", handle.task_id)
+    rec.keep("delivery", f"{handle.task_id}/push-1")
+
+
+async def remote_call(rec: Recorder) -> None:
+    async with PeerServer().serving() as peer:
+        handle = await rec.client.start("relay", "ask_remote", args={"url": peer.url("asker")})
+        async for event in handle.events():
+            if event.kind == "question":
+                await rec.client.get_task(str(event.payload["task_id"])).answer(
+                    str(event.payload["id"]), "green"
+                )
+                break
+        result: CallResult = await handle.result()
+    assert result.ok, result.error
+    rec.keep("caller", handle.task_id)
+    rec.keep("remote", f"{handle.task_id}/call-0")
+
+
+async def question_answers_and_timeouts(rec: Recorder) -> None:
+    answered = await rec.client.start("approver", "order")
+    async for event in answered.events():
+        if event.kind == "question":
+            await answered.answer(str(event.payload["id"]), {"item": "tea", "qty": 2})
+            break
+    assert (await answered.result()).ok
+    rec.keep("collect", answered.task_id)
+    timed_out = await rec.client.call("approver", "impatient")
+    assert timed_out.status == "failed"
+    rec.keep("timeout", timed_out.task_id)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "task_with_calls": task_with_calls,
+    "question_parked_and_continued": question_parked_and_continued,
+    "retried_then_failed": retried_then_failed,
+    "rejected_and_raw_start": rejected_and_raw_start,
+    "canceled_and_timed_out": canceled_and_timed_out,
+    "superseded_call": superseded_call,
+    "pipeline_with_map_and_failure": pipeline_with_map_and_failure,
+    "signed_pipeline": signed_pipeline,
+    "push_delivery": push_delivery,
+    "remote_call": remote_call,
+    "question_answers_and_timeouts": question_answers_and_timeouts,
+}
+
+
+@contextlib.asynccontextmanager
+async def recording() -> AsyncIterator[Recorder]:
+    agents = [Tour(), Splitter(), Flaky(), Slow(), Chooser(), Mathy(), Relay(), Approver()]
+    async with DevStack(ui=False) as stack, stack.worker(agents) as client:
+        yield Recorder(stack, client)
+
+
+async def record(names: list[str], force: bool) -> None:
+    async with recording() as rec:
+        for name in names:
+            rec.saved.clear()
+            await SCENARIOS[name](rec)
+            for part, workflow_id in rec.saved.items():
+                await save(rec.client, f"{name}.{part}", workflow_id, force)
+
+
+async def save(client: TemporalA2AClient, stem: str, workflow_id: str, force: bool) -> None:
+    """Save every run of `workflow_id` (continue-as-new makes several), oldest first."""
+    query = f'WorkflowId = "{workflow_id}"'
+    runs = [execution.run_id async for execution in client.temporal.list_workflows(query)]
+    runs.reverse()
+    for number, run_id in enumerate(runs, start=1):
+        path = HERE / (f"{stem}.json" if len(runs) == 1 else f"{stem}.run{number}.json")
+        if path.exists() and not force:
+            raise SystemExit(f"{path.name} exists; histories on main are never rewritten")
+        handle = client.temporal.get_workflow_handle(workflow_id, run_id=run_id)
+        history = json.loads((await handle.fetch_history()).to_json())
+        path.write_text(json.dumps({"workflow_id": workflow_id, "history": history}) + "\n")
+        print(f"recorded {path.relative_to(HERE.parent.parent)}", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("scenarios", nargs="*", help="scenario names (default: all)")
+    parser.add_argument("--force", action="store_true", help="overwrite existing histories")
+    args = parser.parse_args()
+    unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(unknown)} (known: {', '.join(SCENARIOS)})")
+    asyncio.run(record(args.scenarios or list(SCENARIOS), args.force))
+
+
+if __name__ == "__main__":
+    main()
