@@ -32,7 +32,6 @@ from starlette.routing import Route
 from a2a_temporal import (
     A2AAgent,
     CallResult,
-    NoAuth,
     Pipeline,
     RunContext,
     ScopedAuth,
