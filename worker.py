@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 
-from a2a_temporal.runner import (
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.worker.run import (
     configure_logging,
     exit_process,
     load_agents,
     run_worker,
     stop_on_signals,
 )
-from a2a_temporal.settings import AgentSettings
 
 DEFAULT_AGENTS = "examples.agents:DEMO_AGENTS"
 

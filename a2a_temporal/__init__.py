@@ -1,8 +1,11 @@
 """Durable multi-agent work on Temporal: the public API.
 
 Names are imported on first use: Temporal's workflow sandbox re-imports this
-package for every workflow run, and its workflow code needs only the pure
-modules, not the clients, activities and S3 code behind these names.
+package for every workflow run, and a client that only starts tasks should
+not load the worker, the sandbox or the gateway behind other names. The
+subpackages say what lives where: `core` (runtime-agnostic), `temporal` (the
+Temporal runtime), `worker` (`AgentPlugin`), `protocol` (A2A), `trust`,
+`sandbox` and `cli`.
 """
 
 from __future__ import annotations
@@ -11,100 +14,116 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from a2a_temporal.agent import (
+    from a2a_temporal.core.agent import (
         A2AAgent,
         AgentCard,
         SkillCard,
         skill,
     )
-    from a2a_temporal.auth import NoAuth, ScopedAuth
-    from a2a_temporal.client import A2AClient, InMemoryA2AClient
-    from a2a_temporal.context import LocalRunContext, RunContext
-    from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient, UnknownAgent
+    from a2a_temporal.core.auth import NoAuth, ScopedAuth
+    from a2a_temporal.core.client import A2AClient, InMemoryA2AClient
+    from a2a_temporal.core.context import RunContext
+    from a2a_temporal.core.discovery import DiscoveryClient, InMemoryDiscoveryClient
+    from a2a_temporal.core.local_context import LocalRunContext
+    from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult
+    from a2a_temporal.core.workspace import InMemoryWorkspace, WorkspaceClient
     from a2a_temporal.errors import (
+        CallMismatch,
         CancelledByCaller,
+        DelegationRefused,
+        GrantRefused,
+        IdentityRefused,
         InfrastructureError,
         MissingScopes,
         MissingSecrets,
         OutputNotSerializable,
+        PipelineError,
+        RemoteError,
         SandboxUnavailable,
         SkillRejected,
+        TaskIdInUse,
+        UnknownAgent,
+        UnknownTask,
     )
-    from a2a_temporal.microsandbox_sandbox import MicrosandboxSandbox
-    from a2a_temporal.pipeline import (
-        Pipeline,
-        PipelineError,
-        PipelineState,
-        Step,
-        StepState,
-    )
-    from a2a_temporal.plugin import AgentPlugin
-    from a2a_temporal.process_sandbox import ProcessSandbox
-    from a2a_temporal.sandbox import (
+    from a2a_temporal.sandbox.interface import (
         SandboxBackend,
         SandboxClient,
         SandboxResult,
         SandboxSession,
         SandboxSpec,
     )
-    from a2a_temporal.settings import AgentSettings
-    from a2a_temporal.temporal_client import (
-        PipelineHandle,
-        TaskHandle,
-        TaskIdInUse,
-        TemporalA2AClient,
-        UnknownTask,
+    from a2a_temporal.sandbox.microsandbox import MicrosandboxSandbox
+    from a2a_temporal.sandbox.process import ProcessSandbox
+    from a2a_temporal.settings import AgentSettings, GatewayIdentity
+    from a2a_temporal.temporal.client import TemporalA2AClient
+    from a2a_temporal.temporal.handles import PipelineHandle, TaskHandle
+    from a2a_temporal.temporal.models import PushTarget
+    from a2a_temporal.temporal.pipeline import (
+        Pipeline,
+        PipelineState,
+        Step,
+        StepState,
     )
-    from a2a_temporal.temporal_context import TemporalRunContext
-    from a2a_temporal.types import AgentEvent, ArtifactRef, CallResult
-    from a2a_temporal.workspace import InMemoryWorkspace, WorkspaceClient
+    from a2a_temporal.testing import DevStack
+    from a2a_temporal.worker.plugin import AgentPlugin
 
 _EXPORTS = {
-    "A2AAgent": "a2a_temporal.agent",
-    "AgentCard": "a2a_temporal.agent",
-    "SkillCard": "a2a_temporal.agent",
-    "skill": "a2a_temporal.agent",
-    "NoAuth": "a2a_temporal.auth",
-    "ScopedAuth": "a2a_temporal.auth",
-    "A2AClient": "a2a_temporal.client",
-    "InMemoryA2AClient": "a2a_temporal.client",
-    "LocalRunContext": "a2a_temporal.context",
-    "RunContext": "a2a_temporal.context",
-    "DiscoveryClient": "a2a_temporal.discovery",
-    "InMemoryDiscoveryClient": "a2a_temporal.discovery",
-    "UnknownAgent": "a2a_temporal.discovery",
+    # Agents, skills and the context they run in
+    "A2AAgent": "a2a_temporal.core.agent",
+    "AgentCard": "a2a_temporal.core.agent",
+    "SkillCard": "a2a_temporal.core.agent",
+    "skill": "a2a_temporal.core.agent",
+    "NoAuth": "a2a_temporal.core.auth",
+    "ScopedAuth": "a2a_temporal.core.auth",
+    "RunContext": "a2a_temporal.core.context",
+    "LocalRunContext": "a2a_temporal.core.local_context",
+    "AgentEvent": "a2a_temporal.core.types",
+    "ArtifactRef": "a2a_temporal.core.types",
+    "CallResult": "a2a_temporal.core.types",
+    "InMemoryWorkspace": "a2a_temporal.core.workspace",
+    "WorkspaceClient": "a2a_temporal.core.workspace",
+    "DiscoveryClient": "a2a_temporal.core.discovery",
+    "InMemoryDiscoveryClient": "a2a_temporal.core.discovery",
+    # Clients and the plugin
+    "A2AClient": "a2a_temporal.core.client",
+    "InMemoryA2AClient": "a2a_temporal.core.client",
+    "TemporalA2AClient": "a2a_temporal.temporal.client",
+    "PipelineHandle": "a2a_temporal.temporal.handles",
+    "TaskHandle": "a2a_temporal.temporal.handles",
+    "PushTarget": "a2a_temporal.temporal.models",
+    "Pipeline": "a2a_temporal.temporal.pipeline",
+    "PipelineState": "a2a_temporal.temporal.pipeline",
+    "Step": "a2a_temporal.temporal.pipeline",
+    "StepState": "a2a_temporal.temporal.pipeline",
+    "AgentPlugin": "a2a_temporal.worker.plugin",
+    "AgentSettings": "a2a_temporal.settings",
+    "GatewayIdentity": "a2a_temporal.settings",
+    # Running code
+    "SandboxBackend": "a2a_temporal.sandbox.interface",
+    "SandboxClient": "a2a_temporal.sandbox.interface",
+    "SandboxResult": "a2a_temporal.sandbox.interface",
+    "SandboxSession": "a2a_temporal.sandbox.interface",
+    "SandboxSpec": "a2a_temporal.sandbox.interface",
+    "ProcessSandbox": "a2a_temporal.sandbox.process",
+    "MicrosandboxSandbox": "a2a_temporal.sandbox.microsandbox",
+    # Errors and testing
+    "CallMismatch": "a2a_temporal.errors",
     "CancelledByCaller": "a2a_temporal.errors",
+    "DelegationRefused": "a2a_temporal.errors",
+    "GrantRefused": "a2a_temporal.errors",
+    "IdentityRefused": "a2a_temporal.errors",
     "InfrastructureError": "a2a_temporal.errors",
     "MissingScopes": "a2a_temporal.errors",
     "MissingSecrets": "a2a_temporal.errors",
     "OutputNotSerializable": "a2a_temporal.errors",
+    "PipelineError": "a2a_temporal.errors",
+    "RemoteError": "a2a_temporal.errors",
     "SandboxUnavailable": "a2a_temporal.errors",
     "SkillRejected": "a2a_temporal.errors",
-    "MicrosandboxSandbox": "a2a_temporal.microsandbox_sandbox",
-    "Pipeline": "a2a_temporal.pipeline",
-    "PipelineError": "a2a_temporal.pipeline",
-    "PipelineState": "a2a_temporal.pipeline",
-    "Step": "a2a_temporal.pipeline",
-    "StepState": "a2a_temporal.pipeline",
-    "AgentPlugin": "a2a_temporal.plugin",
-    "ProcessSandbox": "a2a_temporal.process_sandbox",
-    "SandboxBackend": "a2a_temporal.sandbox",
-    "SandboxClient": "a2a_temporal.sandbox",
-    "SandboxResult": "a2a_temporal.sandbox",
-    "SandboxSession": "a2a_temporal.sandbox",
-    "SandboxSpec": "a2a_temporal.sandbox",
-    "AgentSettings": "a2a_temporal.settings",
-    "PipelineHandle": "a2a_temporal.temporal_client",
-    "TaskHandle": "a2a_temporal.temporal_client",
-    "TaskIdInUse": "a2a_temporal.temporal_client",
-    "TemporalA2AClient": "a2a_temporal.temporal_client",
-    "UnknownTask": "a2a_temporal.temporal_client",
-    "TemporalRunContext": "a2a_temporal.temporal_context",
-    "AgentEvent": "a2a_temporal.types",
-    "ArtifactRef": "a2a_temporal.types",
-    "CallResult": "a2a_temporal.types",
-    "InMemoryWorkspace": "a2a_temporal.workspace",
-    "WorkspaceClient": "a2a_temporal.workspace",
+    "TaskIdInUse": "a2a_temporal.errors",
+    "UnknownAgent": "a2a_temporal.errors",
+    "UnknownTask": "a2a_temporal.errors",
+    "DevStack": "a2a_temporal.testing",
 }
 
 __all__ = [
@@ -115,9 +134,15 @@ __all__ = [
     "AgentPlugin",
     "AgentSettings",
     "ArtifactRef",
+    "CallMismatch",
     "CallResult",
     "CancelledByCaller",
+    "DelegationRefused",
+    "DevStack",
     "DiscoveryClient",
+    "GatewayIdentity",
+    "GrantRefused",
+    "IdentityRefused",
     "InMemoryA2AClient",
     "InMemoryDiscoveryClient",
     "InMemoryWorkspace",
@@ -133,6 +158,8 @@ __all__ = [
     "PipelineHandle",
     "PipelineState",
     "ProcessSandbox",
+    "PushTarget",
+    "RemoteError",
     "RunContext",
     "SandboxBackend",
     "SandboxClient",
@@ -148,7 +175,6 @@ __all__ = [
     "TaskHandle",
     "TaskIdInUse",
     "TemporalA2AClient",
-    "TemporalRunContext",
     "UnknownAgent",
     "UnknownTask",
     "WorkspaceClient",

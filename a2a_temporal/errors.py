@@ -1,17 +1,30 @@
-"""Exceptions raised to skills and callers."""
+"""Every exception the product raises to skills, callers and operators, in one place.
+
+Pure: imports nothing of the package, so every layer (workflow code included)
+can raise and catch these.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 __all__ = [
+    "CallMismatch",
     "CancelledByCaller",
+    "DelegationRefused",
+    "GrantRefused",
+    "IdentityRefused",
     "InfrastructureError",
     "MissingScopes",
     "MissingSecrets",
     "OutputNotSerializable",
+    "PipelineError",
+    "RemoteError",
     "SandboxUnavailable",
     "SkillRejected",
+    "TaskIdInUse",
+    "UnknownAgent",
+    "UnknownTask",
 ]
 
 
@@ -39,6 +52,30 @@ class MissingScopes(SkillRejected, PermissionError):
         super().__init__(f"missing scopes: {', '.join(missing)}")
 
 
+class DelegationRefused(ValueError):
+    """A call would pass an identity on further than `max_delegation_depth` allows."""
+
+
+class IdentityRefused(ValueError):
+    """A run's signed identity cannot be trusted; the message says why."""
+
+
+class GrantRefused(PermissionError):
+    """A workspace grant cannot be used or made; the message says why, naming the grant id.
+
+    Attributes:
+        grant_id: The grant's id, when the grant could be read.
+    """
+
+    def __init__(self, message: str, grant_id: str | None = None) -> None:
+        super().__init__(message)
+        self.grant_id = grant_id
+
+
+class CallMismatch(Exception):
+    """A re-run made another call at some position than the earlier attempt did."""
+
+
 class InfrastructureError(RuntimeError):
     """The runtime's own I/O failed (S3 or Temporal unreachable), not the skill's logic.
 
@@ -57,3 +94,23 @@ class OutputNotSerializable(TypeError):
 
 class SandboxUnavailable(RuntimeError):
     """No sandbox backend is configured for this run."""
+
+
+class UnknownAgent(LookupError):
+    """No agent of that name is known."""
+
+
+class UnknownTask(LookupError):
+    """No task (workflow) with that id exists."""
+
+
+class TaskIdInUse(ValueError):
+    """A task or pipeline with that id was already started (ids are never reused)."""
+
+
+class PipelineError(ValueError):
+    """A pipeline spec or one of its references is invalid."""
+
+
+class RemoteError(Exception):
+    """A remote A2A agent refused the request or answered with something unusable."""

@@ -11,13 +11,13 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from a2a_temporal.agent import describe_errors
-from a2a_temporal.auth import DEFAULT_MAX_DELEGATION_DEPTH
-from a2a_temporal.sandbox import DEFAULT_OUTPUT_LIMIT
+from a2a_temporal.core.auth import DEFAULT_MAX_DELEGATION_DEPTH
+from a2a_temporal.core.describe import describe_validation_error
 
-__all__ = ["ENV_PREFIX", "AgentSettings", "GatewayIdentity"]
+__all__ = ["ENV_PREFIX", "SANDBOX_OUTPUT_LIMIT", "AgentSettings", "GatewayIdentity"]
 
 ENV_PREFIX = "A2A_TEMPORAL_"
+SANDBOX_OUTPUT_LIMIT = 2**20
 _JSON_FIELDS = {"gateway_tokens", "identity_issuers", "payload_decryption_key_ids"}
 
 
@@ -162,7 +162,7 @@ class AgentSettings(BaseModel):
         description="directory of the process sandbox's boxes (default <tmp>/a2a-temporal-sandbox)",
     )
     sandbox_output_limit: int = Field(
-        default=DEFAULT_OUTPUT_LIMIT,
+        default=SANDBOX_OUTPUT_LIMIT,
         ge=0,
         description="bytes of stdout and of stderr a sandboxed command keeps (the rest is "
         "dropped and the result marked truncated)",
@@ -216,4 +216,4 @@ class AgentSettings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            raise ValueError(f"invalid settings: {describe_errors(exc)}") from None
+            raise ValueError(f"invalid settings: {describe_validation_error(exc)}") from None

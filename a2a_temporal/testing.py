@@ -20,14 +20,14 @@ from minio import Minio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from a2a_temporal import search_attributes
 from a2a_temporal._process import ManagedProcess, free_port
-from a2a_temporal._s3 import ObjectStore
-from a2a_temporal.agent import A2AAgent
-from a2a_temporal.plugin import AgentPlugin
-from a2a_temporal.registry import AgentRegistry
+from a2a_temporal.core.agent import A2AAgent
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.temporal_client import TemporalA2AClient
+from a2a_temporal.temporal import wire
+from a2a_temporal.temporal.client import TemporalA2AClient
+from a2a_temporal.temporal.registry import AgentRegistry
+from a2a_temporal.temporal.storage import ObjectStore
+from a2a_temporal.worker.plugin import AgentPlugin
 
 __all__ = ["DevStack", "ManagedProcess", "find_temporal_cli"]
 
@@ -274,7 +274,7 @@ class DevStack:
             "--log-level", "warn",
         ]  # fmt: skip
         argv += ["--ui-port", str(self.ports["ui"])] if self.ui else ["--headless"]
-        for key in search_attributes.ALL:
+        for key in wire.SEARCH_ATTRIBUTES:
             argv += ["--search-attribute", f"{key.name}=Keyword"]
         return argv
 

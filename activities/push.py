@@ -8,11 +8,11 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from a2a_temporal._s3 import ObjectStore
-from a2a_temporal.models import PushDelivery
-from a2a_temporal.protocol import EXTRA_HINT
+from a2a_temporal._extras import A2A_EXTRA_HINT
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.workflows.push_delivery import DELIVER_PUSH_ACTIVITY, PUSH_REFUSED_ERROR_TYPE
+from a2a_temporal.temporal.models import PushDelivery
+from a2a_temporal.temporal.storage import ObjectStore
+from a2a_temporal.temporal.wire import DELIVER_PUSH_ACTIVITY, PUSH_REFUSED_ERROR_TYPE
 
 __all__ = ["PushActivities"]
 
@@ -44,7 +44,7 @@ class PushActivities:
             from a2a_temporal.protocol.tasks import ArtifactParts, TaskReader
         except ImportError:
             raise ApplicationError(
-                f"push notifications need the A2A extra on workers: {EXTRA_HINT}",
+                f"push notifications need the A2A extra on workers: {A2A_EXTRA_HINT}",
                 type=PUSH_REFUSED_ERROR_TYPE,
                 non_retryable=True,
             ) from None

@@ -16,55 +16,54 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.service import RPCError
 
-from a2a_temporal._attempt import AttemptLink, Superseded
-from a2a_temporal._cancel import SkillTask
-from a2a_temporal._event_replay import EventReplay
-from a2a_temporal._events import EventPublisher, sent_events
-from a2a_temporal._failures import safe_message
-from a2a_temporal._pacing import Pacing
-from a2a_temporal._routing import RoutedDiscoveryClient, SkillRouter
-from a2a_temporal._s3 import ObjectStore
-from a2a_temporal.agent import A2AAgent, PreparedCall
-from a2a_temporal.errors import InfrastructureError, OutputNotSerializable, SkillRejected
-from a2a_temporal.identity import (
-    CallMinter,
-    IdentityPolicy,
+from a2a_temporal.core._cancel import SkillTask
+from a2a_temporal.core.agent import A2AAgent, PreparedCall
+from a2a_temporal.core.describe import safe_message
+from a2a_temporal.core.secrets import SecretResolver
+from a2a_temporal.errors import (
+    CallMismatch,
     IdentityRefused,
-    call_digest,
-    identity_signer,
+    InfrastructureError,
+    OutputNotSerializable,
+    SkillRejected,
 )
-from a2a_temporal.models import (
-    AWAITING_INPUT_ERROR_TYPE,
-    INFRASTRUCTURE_ERROR_TYPE,
-    REJECTED_ERROR_TYPE,
-    SKILL_ERROR_TYPE,
-    SUPERSEDED_ERROR_TYPE,
-    TASK_CANCELED_ERROR_TYPE,
+from a2a_temporal.sandbox.interface import SandboxClient
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal._attempt import AttemptLink, AwaitingInput, Superseded
+from a2a_temporal.temporal._event_replay import EventReplay
+from a2a_temporal.temporal._events import EventPublisher, sent_events
+from a2a_temporal.temporal._pacing import Pacing
+from a2a_temporal.temporal.artifacts import list_task_artifacts, storage_errors
+from a2a_temporal.temporal.context import TemporalRunContext
+from a2a_temporal.temporal.journal import JournalUpdate, JournalView
+from a2a_temporal.temporal.journal_store import JournalStore
+from a2a_temporal.temporal.models import (
+    AttemptInput,
     AttemptToken,
-    IdentityCheck,
+    JournalRef,
     Resolution,
-    RunSkillInput,
     SkillFailure,
     SkillOptions,
     SkillOutput,
     SkillRef,
 )
-from a2a_temporal.sandbox import SandboxClient
-from a2a_temporal.secrets import SecretResolver
-from a2a_temporal.settings import AgentSettings
-from a2a_temporal.temporal_context import (
-    AwaitingInput,
-    CallMismatch,
-    TemporalRunContext,
-    list_task_artifacts,
-    storage_errors,
-)
-from a2a_temporal.workflows.skill_run import (
+from a2a_temporal.temporal.routing import RoutedDiscoveryClient, SkillRouter
+from a2a_temporal.temporal.storage import ObjectStore
+from a2a_temporal.temporal.wire import (
+    ARCHIVE_JOURNAL_ACTIVITY,
+    AWAITING_INPUT_ERROR_TYPE,
+    INFRASTRUCTURE_ERROR_TYPE,
     LIST_ARTIFACTS_ACTIVITY,
+    REJECTED_ERROR_TYPE,
     RESOLVE_ACTIVITY,
     RUN_SKILL_ACTIVITY,
+    SKILL_ERROR_TYPE,
+    SUPERSEDED_ERROR_TYPE,
+    TASK_CANCELED_ERROR_TYPE,
     VERIFY_IDENTITY_ACTIVITY,
 )
+from a2a_temporal.trust.claims import IdentityCheck
+from a2a_temporal.trust.identity import CallMinter, IdentityPolicy, call_digest, identity_signer
 
 __all__ = ["SkillActivities"]
 
@@ -112,10 +111,16 @@ class SkillActivities:
 
     def definitions(self) -> list[Any]:
         """The activity callables to register on a worker."""
-        return [self.run_skill, self.list_artifacts, self.resolve_skills, self.verify_identity]
+        return [
+            self.run_skill,
+            self.list_artifacts,
+            self.resolve_skills,
+            self.verify_identity,
+            self.archive_journal,
+        ]
 
     @activity.defn(name=RUN_SKILL_ACTIVITY)
-    async def run_skill(self, input: RunSkillInput) -> SkillOutput:
+    async def run_skill(self, input: AttemptInput) -> SkillOutput:
         """Run one attempt of a skill."""
         info = activity.info()
         task = input.task
@@ -153,6 +158,16 @@ class SkillActivities:
         """List every artifact a task stored, across all its attempts."""
         with storage_errors():
             return await list_task_artifacts(self._store, task_id)
+
+    @activity.defn(name=ARCHIVE_JOURNAL_ACTIVITY)
+    async def archive_journal(self, update: JournalUpdate) -> JournalRef:
+        """Store a task's journal with one run's records added, before it continues as new."""
+        journals = JournalStore(self._store, activity.client().data_converter)
+        try:
+            return await journals.extend(update)
+        except FileNotFoundError:
+            missing = update.previous.key if update.previous else "?"
+            raise _infrastructure(f"the task's journal {missing} is missing") from None
 
     @activity.defn(name=VERIFY_IDENTITY_ACTIVITY)
     async def verify_identity(self, check: IdentityCheck) -> str | None:
@@ -195,7 +210,7 @@ class _Attempt:
     def __init__(
         self,
         owner: SkillActivities,
-        input: RunSkillInput,
+        input: AttemptInput,
         options: SkillOptions,
         prepared: PreparedCall,
         verified: dict[str, Any] | None,
@@ -229,10 +244,13 @@ class _Attempt:
             budget_events=self._owner._settings.history_budget,
         )
 
+        journal = await self._read_journal(client)
+        start = self._input.journal.events if self._input.journal else 0
+
         async def load_replay() -> EventReplay:
             await link.ready()
             stream = WorkflowStreamClient.create(client, self._task_id)
-            return EventReplay(await sent_events(stream))
+            return EventReplay(await sent_events(stream, journal.events, start))
 
         publisher = EventPublisher(
             link,
@@ -255,6 +273,8 @@ class _Attempt:
                 agent=self._prepared.agent.name,
                 grant=self._input.task.grant,
                 sandbox=self._owner._sandbox,
+                journal=journal,
+                on_divergence=self._options.on_divergence,
                 call_identity=functools.partial(
                     self._owner._minter.mint,
                     self._verified,
@@ -275,6 +295,19 @@ class _Attempt:
                 else ctx.artifact_refs
             )
         return SkillOutput(output=output, artifacts=artifacts)
+
+    async def _read_journal(self, client: Client) -> JournalView:
+        """What this attempt replays from the task's journal (nothing before its first one)."""
+        ref = self._input.journal
+        if ref is None:
+            return JournalView()
+        try:
+            journal = await JournalStore(self._owner._store, client.data_converter).read(ref)
+        except FileNotFoundError:
+            raise InfrastructureError(
+                f"the task's journal {ref.key} is missing from the bucket"
+            ) from None
+        return JournalView(journal, ref)
 
     def _cancel_by_caller(self) -> None:
         if self._runner is not None:

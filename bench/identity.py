@@ -15,10 +15,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from a2a_temporal import ScopedAuth
-from a2a_temporal.grants import WorkspaceRights, delegate, open_grant
-from a2a_temporal.identity import IdentitySigner, IdentityVerifier, generate_key
-from a2a_temporal.models import IdentityCheck
+from a2a_temporal.core.grants import WorkspaceRights, delegate, open_grant
 from a2a_temporal.testing import DevStack
+from a2a_temporal.trust.claims import IdentityCheck
+from a2a_temporal.trust.identity import IdentitySigner, IdentityVerifier, generate_key
 from bench.agents import BENCH_AGENTS
 from bench.common import median, report
 

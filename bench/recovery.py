@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from a2a_temporal import Pipeline
-from a2a_temporal.testing import DevStack, ManagedProcess
+from a2a_temporal._process import ManagedProcess
+from a2a_temporal.testing import DevStack
 
 
 def worker(stack: DevStack, heartbeat_timeout: float, log: Path) -> ManagedProcess:

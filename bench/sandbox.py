@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from a2a_temporal import ProcessSandbox, SandboxSpec
-from a2a_temporal.process_sandbox import (
+from a2a_temporal.sandbox.process import (
     _WITH_ENVIRONMENT,
     _limits_launcher,
     _namespace_launcher,

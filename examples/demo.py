@@ -18,8 +18,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from a2a_temporal import PipelineHandle, PipelineState, TemporalA2AClient
-from a2a_temporal.runner import exit_process, stop_on_signals
 from a2a_temporal.testing import DevStack
+from a2a_temporal.worker.run import exit_process, stop_on_signals
 from examples.agents import DEMO_AGENTS, repo_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

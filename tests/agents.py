@@ -640,3 +640,31 @@ class Chooser(A2AAgent):
             (work / "linger-cancelled").write_text(type(exc).__name__)
             raise
         return "lingered"
+
+
+class Laps(BaseModel):
+    laps: int
+    questions: int
+
+
+class Marathon(A2AAgent):
+    """Asks many questions and makes a call per lap, parking between laps."""
+
+    name = "marathon"
+
+    @skill(retries=0)
+    async def run(self, ctx: RunContext[NoAuth], args: Laps) -> dict[str, list[str]]:
+        """Each lap: one call, then `questions` questions at once; park until they are answered."""
+        calls: list[str] = []
+        answers: list[str] = []
+        for lap in range(args.laps):
+            called = await ctx.call("splitter", "upper", args={"text": f"lap {lap}"})
+            calls.append(str(called.output))
+            await ctx.emit_progress(f"lap {lap}")
+            asked = [ctx.ask(f"lap {lap} question {i}?") for i in range(args.questions)]
+            got = await asyncio.gather(*asked, return_exceptions=True)
+            stop = next((item for item in got if isinstance(item, BaseException)), None)
+            if stop is not None:
+                raise stop
+            answers.extend(str(item) for item in got)
+        return {"calls": calls, "answers": answers}

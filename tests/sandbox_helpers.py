@@ -81,3 +81,29 @@ async def wait_for_processes_in(root: Path, limit: float = 30.0) -> list[int]:
 async def wait_until_empty(root: Path, limit: float = 10.0) -> None:
     """Wait until no process runs inside `root` and it holds no box."""
     await _wait(lambda: not processes_in(root) and not any(root.iterdir()), limit)
+
+
+def code_for_another_user(folder: Path, modules: tuple[str, ...]) -> Path:
+    """Copy the package and `modules` where any user can read them; return that folder.
+
+    A test that runs Python as another user cannot count on reading the clone
+    it runs from (a private home directory, say): it gets its own readable copy.
+    """
+    import importlib
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    folder.mkdir(mode=0o755)
+    skip = shutil.ignore_patterns("__pycache__", "workflows", "activities")
+    shutil.copytree(repo / "a2a_temporal", folder / "a2a_temporal", ignore=skip)
+    for name in modules:
+        module = importlib.import_module(name)
+        source = Path(module.__file__ or "")
+        if source.name == "__init__.py":
+            shutil.copytree(source.parent, folder / name, ignore=skip)
+        else:
+            shutil.copy2(source, folder / source.name)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    assert sys.executable, "the interpreter must be known"
+    return folder

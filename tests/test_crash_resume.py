@@ -5,7 +5,8 @@ import uuid
 from pathlib import Path
 
 from a2a_temporal import Pipeline
-from a2a_temporal.testing import DevStack, ManagedProcess
+from a2a_temporal._process import ManagedProcess
+from a2a_temporal.testing import DevStack
 
 REPO = Path(__file__).resolve().parent.parent
 

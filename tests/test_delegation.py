@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from a2a_temporal import InMemoryA2AClient, ScopedAuth
-from a2a_temporal.auth import DelegationRefused, delegated_identity
+from a2a_temporal.core.auth import delegated_identity
+from a2a_temporal.errors import DelegationRefused
 from a2a_temporal.testing import DevStack
 from tests.delegation_agents import DELEGATION_AGENTS
 from tests.temporal_helpers import running

@@ -12,7 +12,7 @@ async def test_demo_pipeline_runs_and_writes_real_artifacts(tmp_path: Path) -> N
     stats = json.loads((tmp_path / "stats.json").read_text())
     svg = (tmp_path / "lines.svg").read_text()
     paths = {entry["path"] for entry in stats}
-    assert "a2a_temporal/agent.py" in paths
+    assert "a2a_temporal/core/agent.py" in paths
     assert "examples/agents.py" in paths
     lines = sum(entry["lines"] for entry in stats)
     assert report.startswith("# Repository report")

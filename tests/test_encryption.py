@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 
 from a2a_temporal import A2AAgent, NoAuth, RunContext, skill
-from a2a_temporal.codec_server import create_codec_app
-from a2a_temporal.encryption import AesGcmCodec, generate_key
 from a2a_temporal.testing import DevStack
+from a2a_temporal.trust.codec_server import create_codec_app
+from a2a_temporal.trust.encryption import AesGcmCodec, generate_key
 from tests.gateway_helpers import serving
 from tests.temporal_helpers import history, running
 

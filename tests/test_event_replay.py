@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from a2a_temporal._event_replay import Divergence, EventReplay, SentEvent, effective_events
-from a2a_temporal.types import AgentEvent
+from a2a_temporal.core.types import AgentEvent
+from a2a_temporal.temporal._event_replay import Divergence, EventReplay, SentEvent, effective_events
 
 
 def delta(text: str) -> AgentEvent:

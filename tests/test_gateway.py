@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from a2a_temporal._process import free_port
-from a2a_temporal.testing import DevStack, ManagedProcess
+from a2a_temporal._process import ManagedProcess, free_port
+from a2a_temporal.testing import DevStack
 from examples.a2a_client import main as a2a_client_example
 from examples.agents import DEMO_AGENTS
 from tests.agents import Approver, Chatty, Slow, Splitter, Writer

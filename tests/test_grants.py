@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from a2a_temporal import InMemoryA2AClient, InMemoryWorkspace, ScopedAuth
-from a2a_temporal._s3 import ObjectStore
-from a2a_temporal._s3_workspace import S3Workspace
-from a2a_temporal.grants import GrantRefused, WorkspaceRights, delegate, open_grant
+from a2a_temporal.core.grants import WorkspaceRights, delegate, open_grant
+from a2a_temporal.core.workspace import ScopedWorkspace
+from a2a_temporal.errors import GrantRefused
+from a2a_temporal.temporal.s3_workspace import S3Workspace
+from a2a_temporal.temporal.storage import ObjectStore
 from a2a_temporal.testing import DevStack
-from a2a_temporal.workspace import ScopedWorkspace
 from tests.grant_agents import GRANT_AGENTS
 from tests.temporal_helpers import running
 

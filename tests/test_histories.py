@@ -16,9 +16,10 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from a2a_temporal import AgentPlugin, AgentSettings
+from a2a_temporal.temporal.wire import PIPELINE_WORKFLOW, PUSH_DELIVERY_WORKFLOW, SKILL_RUN_WORKFLOW
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
-WORKFLOW_TYPES = {"a2a.SkillRun", "a2a.Pipeline", "a2a.PushDelivery"}
+WORKFLOW_TYPES = {SKILL_RUN_WORKFLOW, PIPELINE_WORKFLOW, PUSH_DELIVERY_WORKFLOW}
 
 
 def load(path: Path) -> WorkflowHistory:

@@ -13,28 +13,28 @@ from typing import Any
 import pytest
 
 from a2a_temporal import CallResult, Pipeline, TemporalA2AClient
-from a2a_temporal.cli import main
-from a2a_temporal.identity import (
+from a2a_temporal.cli.main import main
+from a2a_temporal.errors import IdentityRefused
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal.models import (
+    AttemptToken,
+    CallBatch,
+    CallRequest,
+    CallStarted,
+    Resolution,
+    SkillOptions,
+)
+from a2a_temporal.temporal.wire import CALLS_UPDATE
+from a2a_temporal.testing import DevStack, find_temporal_cli
+from a2a_temporal.trust.claims import IdentityCheck
+from a2a_temporal.trust.identity import (
     IdentityPolicy,
-    IdentityRefused,
     IdentitySigner,
     IdentityVerifier,
     call_digest,
     generate_key,
     identity_signer,
 )
-from a2a_temporal.models import (
-    CALLS_UPDATE,
-    AttemptToken,
-    CallBatch,
-    CallRequest,
-    CallStarted,
-    IdentityCheck,
-    Resolution,
-    SkillOptions,
-)
-from a2a_temporal.settings import AgentSettings
-from a2a_temporal.testing import DevStack, find_temporal_cli
 from tests.delegation_agents import DELEGATION_AGENTS
 from tests.temporal_helpers import history, running, skill_attempts
 from tests.test_delegation import ANN, CHAIN

@@ -13,7 +13,7 @@ from a2a_temporal import (
     SandboxUnavailable,
     ScopedAuth,
 )
-from a2a_temporal._cancel import SkillTask
+from a2a_temporal.core._cancel import SkillTask
 
 
 async def test_events_are_recorded_in_order() -> None:

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from a2a_temporal._box_records import process_start_time
 from a2a_temporal.errors import SandboxUnavailable
-from a2a_temporal.microsandbox_sandbox import (
+from a2a_temporal.sandbox._box_records import process_start_time
+from a2a_temporal.sandbox._microsandbox_mapping import (
     DEFAULT_IMAGE,
     GUEST_DIR,
-    MicrosandboxSandbox,
     Owner,
     box_error,
     classify_error,
@@ -34,7 +33,8 @@ from a2a_temporal.microsandbox_sandbox import (
     start_error,
     vm_log_detail,
 )
-from a2a_temporal.sandbox import SandboxSpec
+from a2a_temporal.sandbox.interface import SandboxSpec
+from a2a_temporal.sandbox.microsandbox import MicrosandboxSandbox
 
 msb = pytest.importorskip("microsandbox")
 
@@ -287,7 +287,7 @@ def test_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch)
 
 def test_module_imports_without_the_package() -> None:
     code = (
-        "import sys; sys.modules['microsandbox'] = None; import a2a_temporal.microsandbox_sandbox"
+        "import sys; sys.modules['microsandbox'] = None; import a2a_temporal.sandbox.microsandbox"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()

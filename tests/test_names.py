@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from a2a_temporal.names import validate_object_name
+from a2a_temporal.core.names import validate_object_name
 
 SAFE_SEGMENT = st.text(
     alphabet=st.characters(

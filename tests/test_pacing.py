@@ -1,7 +1,7 @@
 """Batch pacing keeps an attempt's history within its budget."""
 
-from a2a_temporal._pacing import Pacing
-from a2a_temporal.models import PublishAck
+from a2a_temporal.temporal._pacing import Pacing
+from a2a_temporal.temporal.models import PublishAck
 
 
 def ack(length: int, size: int = 1000) -> PublishAck:

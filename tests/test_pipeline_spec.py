@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from a2a_temporal import Pipeline, PipelineError
-from a2a_temporal.pipeline import dependencies, resolve, validate
+from a2a_temporal.temporal.pipeline import dependencies, resolve, validate
 
 
 def spec(*steps: dict[str, object]) -> Pipeline:

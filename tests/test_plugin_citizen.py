@@ -133,7 +133,7 @@ def test_the_wheel_adds_one_top_level_package_next_to_a_users_workflows(
 
             asyncio.run(main())
             sys.stdout.flush()
-            os._exit(0)  # skip interpreter teardown (see a2a_temporal.runner.exit_process)
+            os._exit(0)  # skip interpreter teardown (see a2a_temporal.worker.run.exit_process)
             """
         )
     )

@@ -22,9 +22,10 @@ from a2a_temporal import (
     SandboxSpec,
     SandboxUnavailable,
 )
-from a2a_temporal._box_records import sweep_boxes
-from a2a_temporal.sandbox_backends import sandbox_from_settings
+from a2a_temporal.sandbox._box_records import sweep_boxes
+from a2a_temporal.sandbox.backends import sandbox_from_settings
 from tests.sandbox_helpers import (
+    code_for_another_user,
     live_processes,
     new_marker,
     sandbox_root,
@@ -33,6 +34,15 @@ from tests.sandbox_helpers import (
 )
 
 ROOT = os.geteuid() == 0
+
+NOBODY_NEEDS = (
+    "annotated_types",
+    "pydantic",
+    "pydantic_core",
+    "structlog",
+    "typing_extensions",
+    "typing_inspection",
+)
 
 
 @pytest.fixture
@@ -482,7 +492,9 @@ async def test_a_session_cancelled_while_opening_leaves_nothing(
 
 
 @pytest.mark.skipif(not ROOT, reason="needs root to run the check as another user")
-async def test_a_worker_that_cannot_isolate_commands_refuses_to_run_them() -> None:
+async def test_a_worker_that_cannot_isolate_commands_refuses_to_run_them(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    code = code_for_another_user(tmp_path / "code", NOBODY_NEEDS)
     script = (
         "import asyncio, tempfile, pathlib\n"
         "from a2a_temporal import ProcessSandbox, SandboxSpec, SandboxUnavailable\n"
@@ -502,10 +514,12 @@ async def test_a_worker_that_cannot_isolate_commands_refuses_to_run_them() -> No
         "--regid=65534",
         "--clear-groups",
         "--",
-        sys.executable,
+        os.path.realpath(sys.executable),
+        "-S",
         "-c",
         script,
-        cwd=Path(__file__).parent.parent,
+        cwd=code,
+        env={"PYTHONPATH": str(code), "PATH": os.environ.get("PATH", "")},
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await as_nobody.communicate()

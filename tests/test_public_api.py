@@ -2,6 +2,73 @@ import asyncio
 
 import a2a_temporal
 
+PUBLIC = [
+    "A2AAgent",
+    "A2AClient",
+    "AgentCard",
+    "AgentEvent",
+    "AgentPlugin",
+    "AgentSettings",
+    "ArtifactRef",
+    "CallMismatch",
+    "CallResult",
+    "CancelledByCaller",
+    "DelegationRefused",
+    "DevStack",
+    "DiscoveryClient",
+    "GatewayIdentity",
+    "GrantRefused",
+    "IdentityRefused",
+    "InMemoryA2AClient",
+    "InMemoryDiscoveryClient",
+    "InMemoryWorkspace",
+    "InfrastructureError",
+    "LocalRunContext",
+    "MicrosandboxSandbox",
+    "MissingScopes",
+    "MissingSecrets",
+    "NoAuth",
+    "OutputNotSerializable",
+    "Pipeline",
+    "PipelineError",
+    "PipelineHandle",
+    "PipelineState",
+    "ProcessSandbox",
+    "PushTarget",
+    "RemoteError",
+    "RunContext",
+    "SandboxBackend",
+    "SandboxClient",
+    "SandboxResult",
+    "SandboxSession",
+    "SandboxSpec",
+    "SandboxUnavailable",
+    "ScopedAuth",
+    "SkillCard",
+    "SkillRejected",
+    "Step",
+    "StepState",
+    "TaskHandle",
+    "TaskIdInUse",
+    "TemporalA2AClient",
+    "UnknownAgent",
+    "UnknownTask",
+    "WorkspaceClient",
+    "skill",
+]
+
+
+def test_the_public_api_is_exactly_the_deliberate_list() -> None:
+    assert a2a_temporal.__all__ == PUBLIC, "a change to the public API must be deliberate"
+
+
+def test_every_public_error_is_exported_and_lives_in_errors() -> None:
+    import a2a_temporal.errors
+
+    assert set(a2a_temporal.errors.__all__) <= set(a2a_temporal.__all__)
+    for name in a2a_temporal.errors.__all__:
+        assert getattr(a2a_temporal, name).__module__ == "a2a_temporal.errors"
+
 
 def test_all_is_sorted_and_importable() -> None:
     names = a2a_temporal.__all__

@@ -9,7 +9,9 @@ import uuid
 from pathlib import Path
 
 from a2a_temporal import InMemoryA2AClient, TaskHandle
-from a2a_temporal.testing import DevStack, ManagedProcess
+from a2a_temporal._process import ManagedProcess
+from a2a_temporal.protocol.remote import HttpA2AClient
+from a2a_temporal.testing import DevStack
 from tests.a2a_peer import PeerServer
 from tests.cli_helpers import cli
 from tests.remote_agents import Relay
@@ -25,10 +27,17 @@ async def _until(handle: TaskHandle, kind: str, prefix: str = "") -> dict[str, o
 
 async def test_in_process_a_url_target_calls_the_remote_agent() -> None:
     async with PeerServer().serving() as peer:
-        result = await InMemoryA2AClient([Relay()]).call(
-            "relay", "ask_remote", args={"url": peer.url("streamer")}
-        )
+        client = InMemoryA2AClient([Relay()], remote=HttpA2AClient())
+        result = await client.call("relay", "ask_remote", args={"url": peer.url("streamer")})
     assert result.output == {"status": "completed", "output": "remote text streamed", "error": None}
+
+
+async def test_in_process_a_url_target_without_a_remote_client_is_rejected_saying_how() -> None:
+    result = await InMemoryA2AClient([Relay()]).call(
+        "relay", "ask_remote", args={"url": "http://agent.invalid/a2a"}
+    )
+    assert result.output["status"] == "rejected"
+    assert "remote=HttpA2AClient()" in result.output["error"]
 
 
 async def test_on_temporal_a_remote_call_streams_asks_and_cancels(stack: DevStack) -> None:

@@ -9,7 +9,8 @@ import uuid
 from pathlib import Path
 
 from a2a_temporal import AgentEvent
-from a2a_temporal.testing import DevStack, ManagedProcess
+from a2a_temporal._process import ManagedProcess
+from a2a_temporal.testing import DevStack
 from tests.agents import Unreliable
 from tests.tcp_proxy import FlakyProxy
 from tests.temporal_helpers import running

@@ -9,10 +9,10 @@ from pathlib import Path
 from temporalio.worker import Replayer
 
 from a2a_temporal import AgentPlugin, Pipeline
-from a2a_temporal._s3 import ObjectStore
-from a2a_temporal.agent import AgentCard
-from a2a_temporal.models import SkillOptions
-from a2a_temporal.registry import AgentRegistry, Registration
+from a2a_temporal.core.agent import AgentCard
+from a2a_temporal.temporal.models import SkillOptions
+from a2a_temporal.temporal.registry import AgentRegistry, Registration
+from a2a_temporal.temporal.storage import ObjectStore
 from a2a_temporal.testing import DevStack
 from tests.agents import Analyst, Splitter
 from tests.temporal_helpers import history, running

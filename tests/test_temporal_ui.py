@@ -4,7 +4,7 @@ import json
 
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
-from a2a_temporal import search_attributes as attrs
+from a2a_temporal.temporal import wire
 from a2a_temporal.testing import DevStack
 from tests.agents import Analyst, Splitter
 from tests.temporal_helpers import SCHEDULED, history, running
@@ -20,15 +20,15 @@ async def test_summary_details_search_attributes_and_progress(stack: DevStack) -
         assert await desc.static_summary() == "analyst.report by ui-test"
         assert json.loads(await desc.static_details() or "") == {"text": "a b"}
         found = desc.typed_search_attributes
-        assert found.get(attrs.AGENT) == "analyst"
-        assert found.get(attrs.SKILL) == "report"
-        assert found.get(attrs.CALLER) == "ui-test"
-        assert found.get(attrs.STATUS) == "completed"
+        assert found.get(wire.SEARCH_AGENT) == "analyst"
+        assert found.get(wire.SEARCH_SKILL) == "report"
+        assert found.get(wire.SEARCH_CALLER) == "ui-test"
+        assert found.get(wire.SEARCH_STATUS) == "completed"
 
         child = client.temporal.get_workflow_handle(f"{handle.task_id}/call-0")
         child_desc = await child.describe()
         assert await child_desc.static_summary() == f"splitter.split by {handle.task_id}"
-        assert child_desc.typed_search_attributes.get(attrs.CALLER) == handle.task_id
+        assert child_desc.typed_search_attributes.get(wire.SEARCH_CALLER) == handle.task_id
         metadata = await child.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         assert metadata.current_details == "splitting"
 
@@ -42,4 +42,4 @@ async def test_failed_status_is_searchable(stack: DevStack) -> None:
         result = await client.call("splitter", "split", args={})
         desc = await client.temporal.get_workflow_handle(result.task_id).describe()
     assert result.status == "rejected"
-    assert desc.typed_search_attributes.get(attrs.STATUS) == "rejected"
+    assert desc.typed_search_attributes.get(wire.SEARCH_STATUS) == "rejected"

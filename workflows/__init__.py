@@ -3,4 +3,38 @@
 Installed as `a2a_temporal.workflows`. Import the workflow modules directly
 (`a2a_temporal.workflows.skill_run`); this package imports nothing, so the
 sandbox, which re-imports workflow code for every run, stays fast.
+
+`PURE_MODULES` is the one list of this package's modules that workflow code
+may import: they do no I/O and decide nothing from process memory. The
+plugin passes them (and `PASSTHROUGH_LIBRARIES`) through the workflow
+sandbox; `tests/test_layering.py` checks that workflow code imports nothing
+else and that `workflows/ruff.toml` bans every other module of the package.
 """
+
+PURE_MODULES = (
+    "a2a_temporal.core.answers",
+    "a2a_temporal.core.auth",
+    "a2a_temporal.core.describe",
+    "a2a_temporal.core.names",
+    "a2a_temporal.core.types",
+    "a2a_temporal.errors",
+    "a2a_temporal.temporal.attributes",
+    "a2a_temporal.temporal.journal",
+    "a2a_temporal.temporal.models",
+    "a2a_temporal.temporal.pipeline",
+    "a2a_temporal.temporal.wire",
+    "a2a_temporal.trust.claims",
+)
+
+PASSTHROUGH_LIBRARIES = (
+    "annotated_types",
+    "attr",
+    "attrs",
+    "jsonschema",
+    "jsonschema_specifications",
+    "pydantic",
+    "pydantic_core",
+    "referencing",
+    "rpds",
+    "yaml",
+)

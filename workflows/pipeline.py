@@ -20,60 +20,50 @@ from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ChildWorkflowError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from a2a_temporal import search_attributes as attrs
-    from a2a_temporal.models import (
-        CHILD_QUESTION_SIGNAL,
-        EVENTS_TOPIC,
-        PIPELINE_AUDIENCE,
+    from a2a_temporal.core.types import CallResult, RunStatus
+    from a2a_temporal.errors import PipelineError
+    from a2a_temporal.temporal import wire
+    from a2a_temporal.temporal.models import (
         EventRecord,
-        IdentityCheck,
         RelayedQuestion,
         SkillOptions,
         SkillRef,
         SkillRunInput,
     )
-    from a2a_temporal.pipeline import (
+    from a2a_temporal.temporal.pipeline import (
         MAX_MAP_ITEMS,
         Pipeline,
-        PipelineError,
         PipelineInput,
         PipelineState,
-        PipelineStatus,
         Step,
         StepState,
         dependencies,
         resolve,
         validate,
     )
-    from a2a_temporal.types import CallResult
-    from a2a_temporal.workflows.skill_run import (
-        describe_failure,
-        resolve_skills,
-        set_missing_attributes,
-        start_task,
-        verify_identity,
+    from a2a_temporal.temporal.wire import (
+        CHILD_QUESTION_SIGNAL,
+        EVENTS_TOPIC,
+        PIPELINE_STATE_QUERY,
+        PIPELINE_WORKFLOW,
     )
-    from pydantic import ValidationError
+    from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, IdentityCheck
 
-__all__ = ["PIPELINE_STATE_QUERY", "PipelineWorkflow"]
+from a2a_temporal.workflows._tasks import (
+    CANCELED_BY_CALLER,
+    describe_failure,
+    parse_input,
+    resolve_skills,
+    set_missing_attributes,
+    start_task,
+    verify_identity,
+)
 
-PIPELINE_STATE_QUERY = "a2a.pipeline_state"
+__all__ = ["PipelineWorkflow"]
+
 _DONE = ("completed", "failed", "canceled", "skipped")
 _VERIFY_PATCH = "a2a-verify-identity"  # pipelines started before identity checks replay without
 _RETAINED_EVENTS = 5_000
-
-
-def _parse(raw: Any) -> tuple[PipelineInput | None, str | None]:
-    if isinstance(raw, PipelineInput):
-        return raw, None
-    try:
-        return PipelineInput.model_validate(raw), None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or '(input)'}: {error['msg']}"
-            for error in exc.errors()[:20]
-        )
-        return None, f"invalid a2a.Pipeline input: {problems}"
 
 
 class _Graph:
@@ -91,13 +81,13 @@ class _Graph:
             self.waiting[step.id] = sum(1 for dep in deps if state.steps[dep].status != "completed")
 
 
-@workflow.defn(name="a2a.Pipeline")
+@workflow.defn(name=PIPELINE_WORKFLOW)
 class PipelineWorkflow:
     """Runs the steps whose dependencies are done, in parallel, until all are done."""
 
     @workflow.init
     def __init__(self, input: Any) -> None:
-        self._input, self._input_error = _parse(input)
+        self._input, self._input_error = parse_input(PipelineInput, input, PIPELINE_WORKFLOW)
         self._stream = WorkflowStream(self._input.stream_state if self._input else None)
         self._events = self._stream.topic(EVENTS_TOPIC, type=EventRecord)
         pipeline = self._input.pipeline if self._input else None
@@ -138,14 +128,14 @@ class PipelineWorkflow:
         try:
             refused = await self._verify_identity()
         except asyncio.CancelledError:
-            return await self._close("canceled", "canceled by caller")
+            return await self._close("canceled", CANCELED_BY_CALLER)
         if refused is not None:
             return await self._close("rejected", refused)
         if self._input.state is None:
             try:
                 problems = await self._resolve()
             except asyncio.CancelledError:
-                return await self._close("canceled", "canceled by caller")
+                return await self._close("canceled", CANCELED_BY_CALLER)
             if problems:
                 return await self._close("rejected", "; ".join(problems))
             if self._searchable():
@@ -171,7 +161,7 @@ class PipelineWorkflow:
                     return await self._close("failed", failed)
         except asyncio.CancelledError:
             await _cancel_all(running)
-            return await self._close("canceled", "canceled by caller")
+            return await self._close("canceled", CANCELED_BY_CALLER)
         if self._draining and any(s.status not in _DONE for s in self._state.steps.values()):
             await self._continue_as_new()
         return await self._close("completed", None)
@@ -348,7 +338,6 @@ class PipelineWorkflow:
         for attempt in range(step.retries + 1):
             child_id = task_id if attempt == 0 else f"{task_id}~{attempt}"
             async with self._slots:
-                self._mark_running(step.id)
                 result = await self._child(step, args, child_id)
             if result.status in ("completed", "rejected", "canceled"):
                 break
@@ -367,8 +356,9 @@ class PipelineWorkflow:
         )
         timeout = timedelta(seconds=step.timeout) if step.timeout else None
         handle = await start_task(task, task_id, execution_timeout=timeout)
-        # Listed only once started, so a reader of the state can always reach it.
+        # Listed (and the step running) only once started, so a reader can always reach it.
         self._state.steps[step.id].task_ids.append(task_id)
+        self._mark_running(step.id)
         try:
             return await handle
         except ChildWorkflowError as err:
@@ -419,7 +409,7 @@ class PipelineWorkflow:
             )
         )
 
-    async def _close(self, status: PipelineStatus, error: str | None) -> PipelineState:
+    async def _close(self, status: RunStatus, error: str | None) -> PipelineState:
         for step_id, state in self._state.steps.items():
             if state.status in ("pending", "running"):
                 state.status = "skipped" if state.status == "pending" else "canceled"
@@ -428,8 +418,8 @@ class PipelineWorkflow:
         self._state.error = error
         payload = {"status": status, "error": error}
         self._events.publish(EventRecord(kind="pipeline", payload=payload))
-        if workflow.info().typed_search_attributes.get(attrs.STATUS) is not None:
-            workflow.upsert_search_attributes([attrs.STATUS.value_set(status)])
+        if workflow.info().typed_search_attributes.get(wire.SEARCH_STATUS) is not None:
+            workflow.upsert_search_attributes([wire.SEARCH_STATUS.value_set(status)])
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state

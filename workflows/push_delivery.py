@@ -8,13 +8,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from a2a_temporal.models import PushDelivery
-    from a2a_temporal.workflows.skill_run import PUSH_DELIVERY_WORKFLOW
+    from a2a_temporal.temporal.models import PushDelivery
+    from a2a_temporal.temporal.wire import (
+        DELIVER_PUSH_ACTIVITY,
+        PUSH_DELIVERY_WORKFLOW,
+        PUSH_REFUSED_ERROR_TYPE,
+    )
 
-__all__ = ["DELIVER_PUSH_ACTIVITY", "PUSH_REFUSED_ERROR_TYPE", "PushDeliveryWorkflow"]
-
-DELIVER_PUSH_ACTIVITY = "a2a.deliver_push"
-PUSH_REFUSED_ERROR_TYPE = "PushRefused"
+__all__ = ["PushDeliveryWorkflow"]
 
 
 @workflow.defn(name=PUSH_DELIVERY_WORKFLOW)

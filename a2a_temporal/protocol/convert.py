@@ -15,9 +15,9 @@ from typing import Any
 from a2a.types import a2a_pb2 as pb
 from google.protobuf import json_format, struct_pb2
 
-from a2a_temporal.agent import AgentCard, SkillCard
-from a2a_temporal.models import EventRecord, RunStatus
-from a2a_temporal.types import ArtifactRef, CallResult
+from a2a_temporal.core.agent import AgentCard, SkillCard
+from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus
+from a2a_temporal.temporal.models import EventRecord
 
 __all__ = [
     "FINAL",

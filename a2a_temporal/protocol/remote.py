@@ -1,6 +1,6 @@
 """Remote A2A agents as callees: send a message, follow the remote task, read its outcome.
 
-`RemoteAgents` speaks the protocol through the official a2a-sdk client (its
+`RemoteConnector` speaks the protocol through the official a2a-sdk client (its
 JSON-RPC or HTTP+JSON transport, streaming when the card allows).
 `HttpA2AClient` is the `A2AClient` over it, for in-process use; on Temporal the
 built-in `a2a-remote` agent follows the remote task crash-safely.
@@ -27,17 +27,17 @@ from a2a.utils.errors import A2AError
 from google.protobuf import json_format
 from pydantic import BaseModel
 
-from a2a_temporal.client import A2AClient, new_task_id
-from a2a_temporal.context import seconds
-from a2a_temporal.discovery import DiscoveryClient, InMemoryDiscoveryClient
-from a2a_temporal.errors import InfrastructureError
+from a2a_temporal.core.client import A2AClient
+from a2a_temporal.core.context import seconds
+from a2a_temporal.core.discovery import DiscoveryClient, InMemoryDiscoveryClient
+from a2a_temporal.core.names import new_task_id
+from a2a_temporal.core.types import CallResult, TaskStatus
+from a2a_temporal.errors import InfrastructureError, RemoteError
 from a2a_temporal.protocol.convert import from_value
-from a2a_temporal.types import CallResult, TaskStatus
 
 __all__ = [
     "HttpA2AClient",
-    "RemoteAgents",
-    "RemoteError",
+    "RemoteConnector",
     "RemoteOutcome",
     "credential_secret",
     "is_url",
@@ -71,10 +71,6 @@ def credential_secret(url: str) -> str:
     return "A2A_REMOTE_" + re.sub(r"[^A-Za-z0-9]", "_", host).upper()
 
 
-class RemoteError(Exception):
-    """A remote A2A agent refused the request or answered with something unusable."""
-
-
 @dataclass(frozen=True)
 class RemoteOutcome:
     """How a remote task ended, in our terms."""
@@ -86,7 +82,7 @@ class RemoteOutcome:
     state: str
 
 
-class RemoteAgents:
+class RemoteConnector:
     """Sends messages to remote A2A agents and follows their tasks.
 
     Args:
@@ -241,7 +237,7 @@ class HttpA2AClient(A2AClient):
         credential: Callable[[str], str | None] | None = None,
         discovery: DiscoveryClient | None = None,
     ) -> None:
-        self.remote = RemoteAgents(credential)
+        self.remote = RemoteConnector(credential)
         self._discovery = discovery or InMemoryDiscoveryClient([])
 
     @property

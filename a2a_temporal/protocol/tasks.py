@@ -17,22 +17,15 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.service import RPCError, RPCStatusCode
 
-from a2a_temporal import search_attributes as attrs
-from a2a_temporal._s3 import ObjectStore
-from a2a_temporal.models import (
-    EVENTS_TOPIC,
-    SETTLE_UPDATE,
-    STATE_QUERY,
-    EventRecord,
-    Settled,
-    TaskState,
-)
+from a2a_temporal.core.types import ArtifactRef
 from a2a_temporal.protocol.convert import TaskFold, final_message, result_artifact, state_of
-from a2a_temporal.types import ArtifactRef
+from a2a_temporal.temporal import wire
+from a2a_temporal.temporal.models import EventRecord, Settled, TaskState
+from a2a_temporal.temporal.storage import ObjectStore
+from a2a_temporal.temporal.wire import EVENTS_TOPIC, SETTLE_UPDATE, STATE_QUERY
 
 __all__ = ["ArtifactParts", "TaskInfo", "TaskReader"]
 
-SKILL_RUN_TYPE = "a2a.SkillRun"
 _HANDOVER_PAUSE = 0.05
 
 
@@ -95,15 +88,15 @@ class TaskReader:
             if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 return None
             raise
-        if description.workflow_type != SKILL_RUN_TYPE:
+        if description.workflow_type != wire.SKILL_RUN_WORKFLOW:
             return None
         found = description.typed_search_attributes
         return TaskInfo(
             task_id=task_id,
-            agent=found.get(attrs.AGENT) or "",
-            skill=found.get(attrs.SKILL) or "",
-            context_id=found.get(attrs.CONTEXT) or task_id,
-            status=found.get(attrs.STATUS) or "running",
+            agent=found.get(wire.SEARCH_AGENT) or "",
+            skill=found.get(wire.SEARCH_SKILL) or "",
+            context_id=found.get(wire.SEARCH_CONTEXT) or task_id,
+            status=found.get(wire.SEARCH_STATUS) or "running",
             closed=description.status != WorkflowExecutionStatus.RUNNING,
         )
 

@@ -38,11 +38,11 @@ from a2a_temporal import (
     TemporalA2AClient,
     skill,
 )
-from a2a_temporal.identity import generate_key
-from a2a_temporal.models import PushTarget
+from a2a_temporal.temporal.models import PushTarget
 from a2a_temporal.testing import DevStack
+from a2a_temporal.trust.identity import generate_key
 from tests.a2a_peer import PeerServer
-from tests.agents import Approver, Chooser, Delay, Flaky, Mathy, Slow, Splitter
+from tests.agents import Approver, Chooser, Delay, Flaky, Marathon, Mathy, Slow, Splitter
 from tests.gateway_helpers import serving
 from tests.remote_agents import Relay
 from tests.temporal_helpers import wait_started
@@ -282,6 +282,30 @@ async def question_answers_and_timeouts(rec: Recorder) -> None:
     rec.keep("timeout", timed_out.task_id)
 
 
+async def journal_and_many_questions(rec: Recorder) -> None:
+    async with rec.stack.worker(
+        [Marathon(), Splitter()],
+        task_queue=f"h-{uuid.uuid4().hex[:8]}",
+        input_park_after="PT0.2S",
+        continue_as_new_after=60,
+    ) as client:
+        handle = await client.start("marathon", "run", args={"laps": 3, "questions": 4})
+        answered: set[str] = set()
+        while len(answered) < 12:
+            state = await handle.state()
+            todo = [q for q in state.open_questions if q not in answered]
+            if state.parked_on is None or len(todo) < 4:
+                await asyncio.sleep(0.05)
+                continue
+            for question_id in todo:
+                await handle.answer(question_id, f"a-{len(answered)}")
+                answered.add(question_id)
+        result = await handle.result()
+        assert result.ok, result.error
+        assert (await handle.state()).continued >= 2, "the task continued as new"
+    rec.keep("task", handle.task_id)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "task_with_calls": task_with_calls,
     "question_parked_and_continued": question_parked_and_continued,
@@ -294,6 +318,7 @@ SCENARIOS: dict[str, Scenario] = {
     "push_delivery": push_delivery,
     "remote_call": remote_call,
     "question_answers_and_timeouts": question_answers_and_timeouts,
+    "journal_and_many_questions": journal_and_many_questions,
 }
 
 

@@ -14,16 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from a2a_temporal.grants import GrantRefused, WorkspaceRights, delegate, open_grant
-from a2a_temporal.identity import (
-    IdentityRefused,
-    IdentitySigner,
-    IdentityVerifier,
-    call_digest,
-    generate_key,
-)
-from a2a_temporal.models import IdentityCheck
-from a2a_temporal.names import validate_object_name
+from a2a_temporal.core.grants import WorkspaceRights, delegate, open_grant
+from a2a_temporal.core.names import validate_object_name
+from a2a_temporal.errors import GrantRefused, IdentityRefused
+from a2a_temporal.trust.claims import IdentityCheck
+from a2a_temporal.trust.identity import IdentitySigner, IdentityVerifier, call_digest, generate_key
 
 CASES = 2_500  # per property; seven properties: 17,500 generated cases
 PRIVATE, PUBLIC = generate_key()

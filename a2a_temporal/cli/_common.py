@@ -1,0 +1,154 @@
+"""What every command shares: settings and the client, JSON arguments, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from a2a_temporal.cli._inspect import Kind, WrongKind, expect_kind, has_pollers, task_queue_of
+from a2a_temporal.cli.follow import Answerer
+from a2a_temporal.errors import UnknownTask
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal.client import TemporalA2AClient
+from a2a_temporal.worker.plugin import AgentPlugin
+from a2a_temporal.worker.run import configure_logging, stop_on_signals
+
+__all__ = [
+    "DEBUG_ENV",
+    "CliError",
+    "answerer",
+    "client_for",
+    "expect",
+    "json_arg",
+    "one_line",
+    "serve_app",
+    "settings_for",
+    "warn_when_unpolled",
+]
+
+DEBUG_ENV = "A2A_TEMPORAL_DEBUG"
+_POLLER_GRACE = 5.0
+_CONNECT_TIMEOUT = 15.0
+
+
+class CliError(Exception):
+    """A problem to report on one line, without a traceback."""
+
+
+def one_line(text: str) -> str:
+    """`text` with its whitespace (newlines too) collapsed to single spaces."""
+    return " ".join(text.split())
+
+
+def settings_for(args: argparse.Namespace, **overrides: Any) -> AgentSettings:
+    """Settings from the environment, with the command line's `--address` and `--namespace`."""
+    if args.address:
+        overrides["temporal_address"] = args.address
+    if args.namespace:
+        overrides["namespace"] = args.namespace
+    try:
+        return AgentSettings.from_env(**overrides)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+async def client_for(args: argparse.Namespace) -> TemporalA2AClient:
+    """A client for the Temporal the settings name; `CliError` when it cannot be reached."""
+    settings = settings_for(args)
+    try:
+        client = await asyncio.wait_for(
+            Client.connect(
+                settings.temporal_address,
+                namespace=settings.namespace,
+                plugins=[AgentPlugin([], settings)],
+            ),
+            timeout=_CONNECT_TIMEOUT,
+        )
+    except (RuntimeError, TimeoutError) as exc:
+        raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+    return TemporalA2AClient(client)
+
+
+def json_arg(text: str, what: str) -> Any:
+    """Parse a JSON argument given inline, as `@FILE` or as `-` (stdin)."""
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise CliError(f"cannot read {what} from {text[1:]}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CliError(f"{what} is nested too deeply") from None
+
+
+async def expect(client: TemporalA2AClient, workflow_id: str, kind: Kind) -> None:
+    """Check that `workflow_id` names a `kind`; say which command fits when it does not."""
+    try:
+        await expect_kind(client.temporal, workflow_id, kind)
+    except LookupError:
+        raise UnknownTask(f"no {kind} {workflow_id!r}") from None
+    except WrongKind as exc:
+        raise CliError(str(exc)) from None
+
+
+def answerer(client: TemporalA2AClient) -> Answerer:
+    """Answers questions asked while following, and says so."""
+
+    async def answer(task_id: str, question_id: str, value: Any) -> None:
+        await client.get_task(task_id).answer(question_id, value)
+        print(f"  answered {question_id} of {task_id}", flush=True)
+
+    return answer
+
+
+@contextlib.asynccontextmanager
+async def warn_when_unpolled(client: TemporalA2AClient, workflow_id: str) -> AsyncIterator[None]:
+    """Say once, after a few seconds, if no worker polls the queue the work waits on."""
+
+    async def check() -> None:
+        await asyncio.sleep(_POLLER_GRACE)
+        queue = await task_queue_of(client.temporal, workflow_id)
+        if not await has_pollers(client.temporal, queue):
+            print(
+                f"a2a-temporal: no worker is polling task queue {queue!r}; start one with "
+                f"`a2a-temporal worker --agents module:attr --task-queue {queue}` "
+                "(or `a2a-temporal dev --agents module:attr`)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    warning = asyncio.create_task(check())
+    try:
+        yield
+    finally:
+        warning.cancel()
+        with contextlib.suppress(asyncio.CancelledError, RPCError):
+            await warning
+
+
+async def serve_app(app: Any, host: str, port: int) -> int:
+    """Serve an ASGI app with uvicorn until SIGINT or SIGTERM."""
+    import uvicorn
+
+    configure_logging()
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    stop = stop_on_signals()
+    serving = asyncio.create_task(server.serve())
+    await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
+    server.should_exit = True
+    await serving
+    return 0

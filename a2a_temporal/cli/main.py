@@ -1,0 +1,79 @@
+"""The `a2a-temporal` command line: dev stack, worker, and tasks on Temporal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from temporalio.service import RPCError
+
+from a2a_temporal.cli import agents, keys, pipelines, servers, tasks
+from a2a_temporal.cli._common import DEBUG_ENV, CliError, one_line
+from a2a_temporal.core.describe import describe_exception
+from a2a_temporal.errors import UnknownTask
+from a2a_temporal.worker.run import exit_process
+
+__all__ = ["main", "run"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error on one line (exit code 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="a2a-temporal", description=__doc__)
+    parser.add_argument(
+        "--address", help="Temporal address (default: $A2A_TEMPORAL_TEMPORAL_ADDRESS)"
+    )
+    parser.add_argument("--namespace", help="Temporal namespace")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for group in (servers, agents, tasks, pipelines, keys):
+        group.add_commands(commands)
+    return parser
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    outcome = args.handler(args)
+    code: int = await outcome if inspect.isawaitable(outcome) else outcome
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_dispatch(args))
+    except (CliError, UnknownTask) as exc:
+        print(f"a2a-temporal: error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except RPCError as exc:
+        print(f"a2a-temporal: error: Temporal said: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(
+            f"a2a-temporal: error: {one_line(describe_exception(exc))} "
+            f"(set {DEBUG_ENV}=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def run() -> NoReturn:
+    """Console entry point: `main`, then `exit_process` with its code."""
+    exit_process(main())
+
+
+if __name__ == "__main__":
+    run()

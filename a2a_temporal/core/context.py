@@ -1,0 +1,321 @@
+"""The `RunContext` every skill receives: the contract every runtime implements."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+
+import structlog
+from pydantic import BaseModel
+
+from a2a_temporal.core.agent import WorkspaceAccess
+from a2a_temporal.core.auth import (
+    DEFAULT_MAX_DELEGATION_DEPTH,
+    delegated_identity,
+    missing_scopes,
+)
+from a2a_temporal.core.discovery import DiscoveryClient
+from a2a_temporal.core.grants import GRANT_KEY_SECRET, WorkspaceRights, open_grant
+from a2a_temporal.core.names import new_task_id
+from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult
+from a2a_temporal.core.workspace import ScopedWorkspace, WorkspaceClient
+from a2a_temporal.errors import (
+    DelegationRefused,
+    GrantRefused,
+    MissingScopes,
+)
+
+if TYPE_CHECKING:
+    from a2a_temporal.core.client import A2AClient
+    from a2a_temporal.sandbox.interface import SandboxClient
+
+__all__ = ["ArtifactSource", "AuthT", "RunContext", "seconds"]
+
+_log = structlog.get_logger("a2a_temporal.workspace")
+AuthT = TypeVar("AuthT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+ArtifactSource = bytes | str | Path | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes]
+
+
+class RunContext(ABC, Generic[AuthT]):
+    """What a skill can do while it runs: events, artifacts, secrets, calls.
+
+    The same skill code gets a `LocalRunContext` in-process and a Temporal-backed
+    context on a worker.
+
+    `task_id` and `auth` are read-only: a skill cannot change which task it is
+    or on whose behalf it acts.
+    """
+
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        auth: AuthT,
+        workspace_access: WorkspaceAccess,
+        agent: str = "local",
+        max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
+        grant: Any = None,
+        identity: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.grant = grant
+        self._identity = identity
+        self._rights: WorkspaceRights | GrantRefused | None = None
+        self._task_id = task_id
+        self._auth = auth
+        self._agent = agent
+        self._max_delegation_depth = max_delegation_depth
+        self._workspace_access = workspace_access
+        self._memo: dict[str, Any] = {}
+
+    @property
+    def task_id(self) -> str:
+        """Id of the task this skill invocation is."""
+        return self._task_id
+
+    @property
+    def auth(self) -> AuthT:
+        """The caller's identity, validated against the agent's `auth_model`."""
+        return self._auth
+
+    @property
+    def agent(self) -> str:
+        """Name of the agent running this skill (the actor its calls add to the chain)."""
+        return self._agent
+
+    @abstractmethod
+    async def emit_event(self, event: AgentEvent) -> None:
+        """Publish `event` to the task's subscribers."""
+
+    @abstractmethod
+    async def write_artifact(
+        self, name: str, data: bytes, mime_type: str = "application/octet-stream"
+    ) -> ArtifactRef:
+        """Store `data` as artifact `name` of this task and emit an `artifact` event."""
+
+    async def write_artifact_stream(
+        self, name: str, source: ArtifactSource, mime_type: str = "application/octet-stream"
+    ) -> ArtifactRef:
+        """Store an artifact from bytes, a path, a binary file or an (async) iterator of chunks.
+
+        On Temporal the bytes go to S3 in parts, never whole in memory; this
+        default gathers them and calls `write_artifact`.
+        """
+        return await self.write_artifact(name, await _gather_bytes(source), mime_type)
+
+    @abstractmethod
+    async def check_cancelled(self) -> None:
+        """Raise `CancelledByCaller` if the caller cancelled this task."""
+
+    @abstractmethod
+    def secret(self, name: str) -> str:
+        """Return secret `name` from the worker; `KeyError` naming it when unknown."""
+
+    @property
+    def workspace(self) -> WorkspaceClient:
+        """The caller's workspace, or the part of one a grant hands over.
+
+        Raises:
+            PermissionError: The agent declared no workspace access, or the grant
+                it was given is refused (an `error` event says why).
+        """
+        if self._workspace_access == "none":
+            raise PermissionError(
+                "this agent did not declare workspace access "
+                "(set workspace_access = 'read' or 'write' on the agent class)"
+            )
+        if self._rights is None:
+            self._rights = self._check_grant()
+        if isinstance(self._rights, GrantRefused):
+            raise PermissionError(f"no workspace: {self._rights}")
+        return ScopedWorkspace(
+            self._open_workspace(self._rights.prefix),
+            self._rights,
+            self._grant_key,
+            read_only=self._workspace_access == "read",
+        )
+
+    def _check_grant(self) -> WorkspaceRights | GrantRefused:
+        own = WorkspaceRights(prefix=self._own_workspace_prefix())
+        if self.grant is None:
+            return own
+        actors = [str(actor) for actor in getattr(self.auth, "actors", ()) or ()]
+        try:
+            return open_grant(
+                self._grant_key(),
+                self.grant,
+                audience=self.agent,
+                actors=actors,
+                now=datetime.now(UTC),
+            )
+        except GrantRefused as refused:
+            self._emit_now(
+                AgentEvent(
+                    "error",
+                    {"message": str(refused), "code": "grant_refused", "grant": refused.grant_id},
+                )
+            )
+            _log.warning("workspace grant refused", grant=refused.grant_id, reason=str(refused))
+            return refused
+
+    def _grant_key(self) -> bytes:
+        try:
+            return self.secret(GRANT_KEY_SECRET).encode()
+        except KeyError:
+            raise GrantRefused(
+                f"workspace grants need the {GRANT_KEY_SECRET} secret on this worker"
+            ) from None
+
+    def _own_workspace_prefix(self) -> str:
+        """Where the caller's own workspace is (empty where there is just one)."""
+        return ""
+
+    @abstractmethod
+    def _open_workspace(self, prefix: str) -> WorkspaceClient:
+        """Return the workspace at `prefix` in this runtime."""
+
+    @abstractmethod
+    def _emit_now(self, event: AgentEvent) -> None:
+        """Queue `event` from synchronous code (it is sent like any other)."""
+
+    @property
+    @abstractmethod
+    def sandbox(self) -> SandboxClient:
+        """Where to run untrusted code; `SandboxUnavailable` when none is configured."""
+
+    @property
+    @abstractmethod
+    def discover(self) -> DiscoveryClient:
+        """Look up other agents."""
+
+    @abstractmethod
+    def _a2a_client(self) -> A2AClient:
+        """Return the client `call` goes through; `PermissionError` when there is none."""
+
+    async def call(
+        self,
+        target: str,
+        skill: str,
+        *,
+        args: BaseModel | Mapping[str, Any] | None = None,
+        grant: Any = None,
+        timeout: timedelta | float | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> CallResult:
+        """Invoke `skill` of agent `target` on behalf of this task's caller and wait for it.
+
+        The callee gets the caller's subject, the actor chain extended by this
+        agent, and the caller's scopes narrowed to `scopes` (all of them when None).
+        """
+        await self.check_cancelled()
+        try:
+            auth = delegated_identity(
+                self.auth if self._identity is None else self._identity,
+                self.agent,
+                scopes,
+                self._max_delegation_depth,
+            )
+        except DelegationRefused as exc:
+            return CallResult(task_id=new_task_id(target, skill), status="rejected", error=str(exc))
+        return await self._a2a_client().call(
+            target, skill, args=args, grant=grant, timeout=timeout, auth=auth
+        )
+
+    async def emit_progress(self, message: str, *, fraction: float | None = None) -> None:
+        """Report progress; `fraction` is between 0 and 1 when known."""
+        if fraction is not None and not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+        await self.emit_event(AgentEvent("progress", {"message": message, "fraction": fraction}))
+
+    async def emit_text_delta(self, text: str) -> None:
+        """Stream a piece of generated text."""
+        await self.emit_event(AgentEvent("text_delta", {"text": text}))
+
+    async def emit_artifact(self, ref: ArtifactRef) -> None:
+        """Announce a stored artifact."""
+        await self.emit_event(AgentEvent("artifact", dataclasses.asdict(ref)))
+
+    async def emit_error(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        """Report a problem without failing the task."""
+        payload: dict[str, Any] = {"message": message}
+        if code is not None:
+            payload["code"] = code
+        await self.emit_event(AgentEvent("error", {**payload, **details}))
+
+    async def ask(self, prompt: str, *, timeout: timedelta | float | None = None) -> str:
+        """Ask the caller a question and wait (durably, on Temporal) for a text answer.
+
+        Raises:
+            TimeoutError: No answer came within `timeout`.
+        """
+        return str(await self._ask(prompt, None, seconds(timeout)))
+
+    async def collect(
+        self,
+        model: type[ModelT],
+        prompt: str | None = None,
+        *,
+        timeout: timedelta | float | None = None,
+    ) -> ModelT:
+        """Ask the caller for a value of `model`; answers that do not fit are refused.
+
+        Raises:
+            TimeoutError: No valid answer came within `timeout`.
+        """
+        question = prompt or f"provide {model.__name__}"
+        value = await self._ask(question, model.model_json_schema(), seconds(timeout))
+        return model.model_validate(value)
+
+    @abstractmethod
+    async def _ask(
+        self, prompt: str, json_schema: dict[str, Any] | None, timeout: float | None
+    ) -> Any:
+        """Publish a question and return its answer (checked against `json_schema`)."""
+
+    async def _remember(self, key: str, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `compute` once per task and return its (JSON) value on every attempt after.
+
+        For side effects that must not repeat when a skill runs again (a retry,
+        a resume after a question). Between computing and remembering there is
+        a short window in which a lost worker makes the next attempt compute again.
+        """
+        if key not in self._memo:
+            self._memo[key] = await compute()
+        return self._memo[key]
+
+    def require_scopes(self, required: Sequence[str]) -> None:
+        """Raise `MissingScopes` unless the caller holds every scope in `required`.
+
+        A single string is taken as one scope.
+        """
+        scopes = [required] if isinstance(required, str) else list(required)
+        missing = missing_scopes(self.auth, scopes)
+        if missing:
+            raise MissingScopes(missing)
+
+
+def seconds(timeout: timedelta | float | None) -> float | None:
+    """Normalise a timeout to seconds, rejecting non-positive values."""
+    if timeout is None:
+        return None
+    value = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    if value <= 0:
+        raise ValueError(f"timeout must be positive, got {value}s")
+    return value
+
+
+async def _gather_bytes(source: ArtifactSource) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, str | Path):
+        return await asyncio.to_thread(Path(source).read_bytes)
+    if isinstance(source, AsyncIterable):
+        return b"".join([chunk async for chunk in source])
+    if hasattr(source, "read"):
+        return bytes(source.read())
+    return b"".join(source)

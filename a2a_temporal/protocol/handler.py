@@ -1,0 +1,444 @@
+"""The A2A request handler of one agent: A2A methods answered from our workflows.
+
+Sending a message starts a task (or answers an open question of one);
+`GetTask`, `ListTasks` and subscriptions read the task from Temporal; push
+notification configs are the task's webhooks (its `a2a.push` update).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from a2a.server.context import ServerCallContext
+from a2a.server.request_handlers.request_handler import RequestHandler
+from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import (
+    ExtendedAgentCardNotConfiguredError,
+    InvalidParamsError,
+    InvalidRequestError,
+    TaskNotCancelableError,
+    TaskNotFoundError,
+    UnsupportedOperationError,
+)
+from a2a.utils.task import apply_history_length, validate_history_length, validate_page_size
+from pydantic import TypeAdapter
+
+from a2a_temporal.core.agent import AgentCard, SkillCard
+from a2a_temporal.core.auth import ScopedAuth
+from a2a_temporal.core.types import ArtifactRef
+from a2a_temporal.protocol.convert import FINAL, TaskFold, a2a_card, message_input, status_of
+from a2a_temporal.protocol.tasks import TaskInfo
+from a2a_temporal.settings import GatewayIdentity
+from a2a_temporal.temporal.models import PushChange, PushTarget
+from a2a_temporal.temporal.wire import PUSH_QUERY, PUSH_UPDATE, SEARCH_AGENT, SKILL_RUN_WORKFLOW
+
+if TYPE_CHECKING:
+    from a2a_temporal.protocol.gateway import Gateway
+
+__all__ = ["CALLER_KEY", "MESSAGE_ID_FIELD", "AgentRequestHandler"]
+
+Event = pb.Task | pb.Message | pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent
+MESSAGE_ID_FIELD = "a2a_message_id"
+CALLER_KEY = "a2a_temporal.identity"
+_PAGE_SIZE = 50
+_CANCEL_WAIT = 30.0
+_TARGETS = TypeAdapter(list[PushTarget])
+
+
+class AgentRequestHandler(RequestHandler):
+    """The A2A request handler of one agent, on top of Temporal."""
+
+    def __init__(self, gateway: Gateway, agent: str) -> None:
+        self._gateway = gateway
+        self._agent = agent
+        self._reader = gateway.reader
+        self._client = gateway.client
+        self._url = ""
+
+    def a2a_card(self, card: AgentCard, url: str) -> pb.AgentCard:
+        """The agent's A2A card, served at `url`."""
+        self._url = url
+        secured = not self._gateway.settings.gateway_allow_anonymous
+        return a2a_card(card, url, secured=secured, default_skill=_default_skill(card))
+
+    def _caller(self, context: ServerCallContext) -> GatewayIdentity:
+        identity: GatewayIdentity | None = context.state.get(CALLER_KEY)
+        if identity is not None:
+            return identity
+        if self._gateway.settings.gateway_allow_anonymous:
+            return GatewayIdentity(subject="anonymous")
+        raise InvalidRequestError(
+            message="authentication required: send `Authorization: Bearer <token>` or "
+            "`X-API-Key: <key>`"
+        )
+
+    async def _task_info(self, task_id: str) -> TaskInfo:
+        info = await self._reader.info(task_id)
+        if info is None or info.agent != self._agent:
+            raise TaskNotFoundError(message=f"no task {task_id!r} of agent {self._agent!r}")
+        return info
+
+    # -- sending messages -------------------------------------------------------------
+
+    async def on_message_send(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> pb.Task | pb.Message:
+        """Start a task (or answer its question) and wait for a final or interrupted state."""
+        info, asked = await self._send(params, context)
+        settled = None
+        if not params.configuration.return_immediately:
+            settled = await self._reader.settle(info.task_id, asked)
+        task = await self._reader.task(info, settled=settled)
+        return apply_history_length(task, params.configuration)
+
+    async def on_message_send_stream(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> AsyncGenerator[Event]:
+        """Start a task (or answer its question) and stream it until it ends or asks."""
+        info, _asked = await self._send(params, context)
+        fold = await self._reader.fold(info)
+        yield await self._reader.task(info, fold)
+        async for event in self._follow(info, fold):
+            yield event
+
+    async def _send(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> tuple[TaskInfo, int]:
+        """Start a task or answer its question; the task and how many questions it had asked."""
+        identity = self._caller(context)
+        message = params.message
+        if not params.HasField("message") or not message.message_id or not message.parts:
+            raise InvalidParamsError(message="send a message with a messageId and a part")
+        if message.task_id:
+            return await self._answer(message, identity)
+        card = await self._gateway.card(self._agent)
+        if card is None:
+            raise InvalidRequestError(message=f"agent {self._agent!r} is no longer registered")
+        skill = _skill_of(card, params)
+        missing = sorted(set(skill.scopes) - set(identity.scopes))
+        if missing:
+            raise InvalidRequestError(
+                message=f"the caller lacks scopes {', '.join(missing)} for skill {skill.name!r}"
+            )
+        args = _args_of(skill, message)
+        task_id = f"{self._agent}.{skill.name}.{uuid.uuid4()}"
+        context_id = message.context_id or str(uuid.uuid4())
+        push = _push_targets(params.configuration)
+        await self._client.start(
+            self._agent,
+            skill.name,
+            args=args,
+            auth=ScopedAuth(subject=identity.subject, scopes=identity.scopes),
+            task_id=task_id,
+            caller=f"a2a:{identity.subject}",
+            context_id=context_id,
+            push=push,
+        )
+        return TaskInfo(task_id, self._agent, skill.name, context_id, "resolving", closed=False), 0
+
+    async def _answer(self, message: pb.Message, identity: GatewayIdentity) -> tuple[TaskInfo, int]:
+        info = await self._task_info(message.task_id)
+        fold = await self._reader.fold(info)
+        question = fold.open_question
+        if info.closed or question is None:
+            raise UnsupportedOperationError(
+                message=f"task {info.task_id!r} is {info.status}, not waiting for input"
+            )
+        data, text = message_input(message)
+        value: Any = data
+        if value is None:
+            value = text
+            if question.get("json_schema") is not None:
+                value = _json_or_text(text)
+        asker = str(question.get("task_id") or info.task_id)
+        try:
+            await self._client.get_task(asker).answer(str(question["id"]), value)
+        except ValueError as exc:
+            raise InvalidParamsError(message=f"answer refused: {exc}") from None
+        return info, fold.asked
+
+    # -- reading tasks ----------------------------------------------------------------
+
+    async def on_get_task(
+        self, params: pb.GetTaskRequest, context: ServerCallContext
+    ) -> pb.Task | None:
+        """The task, built from Temporal."""
+        self._caller(context)
+        validate_history_length(params)
+        task = await self._reader.task(await self._task_info(params.id))
+        return apply_history_length(task, params)
+
+    async def on_list_tasks(
+        self, params: pb.ListTasksRequest, context: ServerCallContext
+    ) -> pb.ListTasksResponse:
+        """The agent's tasks, from Temporal's visibility (newest first)."""
+        self._caller(context)
+        validate_history_length(params)
+        size = params.page_size or _PAGE_SIZE
+        if params.HasField("page_size"):
+            validate_page_size(size)
+        query = [
+            f'WorkflowType = "{SKILL_RUN_WORKFLOW}"',
+            f'{SEARCH_AGENT.name} = "{_quoted(self._agent)}"',
+        ]
+        if params.context_id:
+            query.append(f'A2AContext = "{_quoted(params.context_id)}"')
+        if params.status:
+            status = status_of(params.status)
+            if status is None:
+                return pb.ListTasksResponse(page_size=size)
+            query.append(f'A2AStatus = "{status}"')
+        token = bytes.fromhex(params.page_token) if params.page_token else None
+        listing = self._client.temporal.list_workflows(
+            " AND ".join(query), page_size=size, next_page_token=token
+        )
+        await listing.fetch_next_page()
+        response = pb.ListTasksResponse(page_size=size)
+        for execution in listing.current_page or []:
+            info = await self._reader.info(execution.id)
+            if info is None:
+                continue
+            task = await self._reader.task(info)
+            if not params.include_artifacts:
+                task.ClearField("artifacts")
+            response.tasks.append(apply_history_length(task, params))
+        if listing.next_page_token:
+            response.next_page_token = listing.next_page_token.hex()
+        return response
+
+    async def on_subscribe_to_task(
+        self, params: pb.SubscribeToTaskRequest, context: ServerCallContext
+    ) -> AsyncGenerator[Event]:
+        """The task as it is now, then its updates until it ends or asks.
+
+        A client that lost its stream subscribes again and loses nothing: the
+        task it gets first holds everything up to that point.
+        """
+        self._caller(context)
+        info = await self._task_info(params.id)
+        if info.closed:
+            raise UnsupportedOperationError(
+                message=f"task {info.task_id!r} has ended ({info.status}): GetTask returns it"
+            )
+        fold = await self._reader.fold(info)
+        yield await self._reader.task(info, fold)
+        async for event in self._follow(info, fold):
+            yield event
+
+    async def _follow(self, info: TaskInfo, fold: TaskFold) -> AsyncIterator[Event]:
+        """Updates from where `fold` stopped until the task ends or asks for input."""
+        async for offset, record in self._reader.records(info.task_id, fold.offset, follow=True):
+            for update in fold.apply(offset, record):
+                if isinstance(update, ArtifactRef):
+                    artifact = await self._reader.artifacts.artifact(update)
+                    yield pb.TaskArtifactUpdateEvent(
+                        task_id=info.task_id,
+                        context_id=info.context_id,
+                        artifact=artifact,
+                        last_chunk=True,
+                    )
+                else:
+                    yield update
+            if record.kind == "question":
+                return
+        result = await self._client.get_task(info.task_id).result()
+        for update in fold.final(result):
+            yield update
+
+    async def on_cancel_task(
+        self, params: pb.CancelTaskRequest, context: ServerCallContext
+    ) -> pb.Task | None:
+        """Cancel the task and its callees; returns it once it is canceled."""
+        self._caller(context)
+        info = await self._task_info(params.id)
+        if info.closed or info.status in FINAL:
+            raise TaskNotCancelableError(message=f"task {info.task_id!r} has already ended")
+        handle = self._client.get_task(info.task_id)
+        await handle.cancel()
+        await asyncio.wait_for(handle.result(), _CANCEL_WAIT)
+        return await self._reader.task(await self._task_info(params.id))
+
+    # -- push notifications -----------------------------------------------------------
+
+    async def on_create_task_push_notification_config(
+        self, params: pb.TaskPushNotificationConfig, context: ServerCallContext
+    ) -> pb.TaskPushNotificationConfig:
+        """Store a webhook with the task (durably, in its workflow)."""
+        self._caller(context)
+        info = await self._task_info(params.task_id)
+        target = _push_target(params)
+        await self._push(info.task_id, PushChange(put=target))
+        return _push_config(info.task_id, target)
+
+    async def on_get_task_push_notification_config(
+        self, params: pb.GetTaskPushNotificationConfigRequest, context: ServerCallContext
+    ) -> pb.TaskPushNotificationConfig:
+        """One of the task's webhooks."""
+        self._caller(context)
+        targets = await self._targets(params.task_id)
+        found = next((t for t in targets if t.id == params.id), None)
+        if found is None:
+            raise InvalidParamsError(message=f"no push notification config {params.id!r}")
+        return _push_config(params.task_id, found)
+
+    async def on_list_task_push_notification_configs(
+        self, params: pb.ListTaskPushNotificationConfigsRequest, context: ServerCallContext
+    ) -> pb.ListTaskPushNotificationConfigsResponse:
+        """The task's webhooks."""
+        self._caller(context)
+        targets = await self._targets(params.task_id)
+        return pb.ListTaskPushNotificationConfigsResponse(
+            configs=[_push_config(params.task_id, t) for t in targets]
+        )
+
+    async def on_delete_task_push_notification_config(
+        self, params: pb.DeleteTaskPushNotificationConfigRequest, context: ServerCallContext
+    ) -> None:
+        """Forget one of the task's webhooks."""
+        self._caller(context)
+        info = await self._task_info(params.task_id)
+        await self._push(info.task_id, PushChange(delete=params.id))
+
+    async def _targets(self, task_id: str) -> list[PushTarget]:
+        info = await self._task_info(task_id)
+        return await self._current_targets(info.task_id, ended=info.closed)
+
+    async def _current_targets(self, task_id: str, *, ended: bool) -> list[PushTarget]:
+        """The task's webhooks: kept by its workflow, or in the bucket once it has ended."""
+        key = _ended_push_key(task_id)
+        if ended and await self._client.store.exists(key):
+            return _TARGETS.validate_json(await self._client.store.get(key))
+        handle = self._client.temporal.get_workflow_handle(task_id)
+        targets: list[PushTarget] = await handle.query(PUSH_QUERY, result_type=list[PushTarget])
+        return targets
+
+    async def _push(self, task_id: str, change: PushChange) -> None:
+        """Change the task's webhooks: in its workflow while it runs, else in the bucket.
+
+        A webhook added to an ended task is kept (get, list, delete) but never
+        called: the task's state will not change again.
+        """
+        problem = change.problem()
+        if problem is not None:
+            raise InvalidParamsError(message=f"push notification config refused: {problem}")
+        info = await self._task_info(task_id)
+        if not info.closed:
+            handle = self._client.temporal.get_workflow_handle(task_id)
+            try:
+                await handle.execute_update(PUSH_UPDATE, change, result_type=list[PushTarget])
+                return
+            except Exception as exc:  # refused, or the task ended meanwhile
+                state = await self._reader.state(task_id)
+                if state.result is None:
+                    raise InvalidParamsError(
+                        message=f"push notification config refused: {exc}"
+                    ) from None
+        targets = await self._current_targets(task_id, ended=True)
+        data = _TARGETS.dump_json(change.applied(targets))
+        await self._client.store.put_bytes(_ended_push_key(task_id), data, "application/json")
+
+    async def on_get_extended_agent_card(
+        self, params: pb.GetExtendedAgentCardRequest, context: ServerCallContext
+    ) -> pb.AgentCard:
+        """Refused: the public card already says everything (no extended card is declared)."""
+        self._caller(context)
+        raise ExtendedAgentCardNotConfiguredError(
+            message=f"agent {self._agent!r} has no extended card: its public card is complete"
+        )
+
+
+def _ended_push_key(task_id: str) -> str:
+    return f"push-configs/{task_id}.json"
+
+
+def _default_skill(card: AgentCard) -> str | None:
+    return card.skills[0].name if card.skills else None
+
+
+def _skill_of(card: AgentCard, params: pb.SendMessageRequest) -> SkillCard:
+    """The skill a message asks for: `skill` in its metadata, else the agent's first one."""
+    wanted = next(
+        (
+            str(meta["skill"])
+            for meta in (params.message.metadata, params.metadata)
+            if "skill" in meta
+        ),
+        None,
+    )
+    name = wanted or _default_skill(card)
+    skill = card.skill(name) if name else None
+    if skill is None:
+        have = ", ".join(s.name for s in card.skills) or "none"
+        raise InvalidParamsError(
+            message=f"agent {card.name!r} has no skill {name!r} (skills: {have}); name one in "
+            'the message metadata: {"skill": "<name>"}'
+        )
+    return skill
+
+
+def _args_of(skill: SkillCard, message: pb.Message) -> dict[str, Any]:
+    """A skill's args from a message: its data part, or its text for a one-text-field skill.
+
+    A skill whose input declares `a2a_message_id` also gets the message's id there.
+    """
+    properties = dict(skill.input_schema.get("properties", {}))
+    stamped = properties.pop(MESSAGE_ID_FIELD, None) is not None
+    extra = {MESSAGE_ID_FIELD: message.message_id} if stamped else {}
+    data, text = message_input(message)
+    if isinstance(data, dict):
+        return {**extra, **data}
+    if data is not None:
+        raise InvalidParamsError(message="the data part must hold a JSON object of args")
+    if not properties:
+        return extra
+    texts = [name for name, spec in properties.items() if spec.get("type") == "string"]
+    required = set(skill.input_schema.get("required", [])) - {MESSAGE_ID_FIELD}
+    if len(texts) == 1 and required <= {texts[0]}:
+        return {**extra, texts[0]: text}
+    raise InvalidParamsError(
+        message=f"skill {skill.name!r} takes structured args: send a data part with an object "
+        f"matching its input schema {skill.input_schema}"
+    )
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _push_targets(configuration: pb.SendMessageConfiguration) -> list[PushTarget]:
+    if not configuration.HasField("task_push_notification_config"):
+        return []
+    return [_push_target(configuration.task_push_notification_config)]
+
+
+def _push_target(config: pb.TaskPushNotificationConfig) -> PushTarget:
+    if not config.url:
+        raise InvalidParamsError(message="a push notification config needs a url")
+    auth = config.authentication if config.HasField("authentication") else None
+    return PushTarget(
+        id=config.id or str(uuid.uuid4()),
+        url=config.url,
+        token=config.token or None,
+        auth_scheme=auth.scheme if auth else None,
+        auth_credentials=auth.credentials if auth else None,
+    )
+
+
+def _push_config(task_id: str, target: PushTarget) -> pb.TaskPushNotificationConfig:
+    config = pb.TaskPushNotificationConfig(
+        id=target.id, task_id=task_id, url=target.url, token=target.token or ""
+    )
+    if target.auth_scheme:
+        config.authentication.scheme = target.auth_scheme
+    return config

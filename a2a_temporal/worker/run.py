@@ -1,0 +1,106 @@
+"""Load agents by import path and run a worker for them until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterable
+from typing import NoReturn
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from a2a_temporal.core.agent import A2AAgent
+from a2a_temporal.settings import AgentSettings
+from a2a_temporal.worker.plugin import AgentPlugin
+
+__all__ = ["configure_logging", "exit_process", "load_agents", "run_worker", "stop_on_signals"]
+
+log = structlog.get_logger("a2a_temporal.worker")
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send structlog and stdlib logs (Temporal's) to stderr as readable lines."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+    )
+
+
+def load_agents(specs: Iterable[str]) -> list[A2AAgent]:
+    """Import agents from `module:attr` specs.
+
+    `attr` may name an agent instance, an agent class (instantiated with no
+    arguments) or a list of agents.
+
+    Raises:
+        ValueError: A spec is malformed or names something that is not an agent.
+    """
+    agents: list[A2AAgent] = []
+    for spec in specs:
+        module_name, _, attr = spec.strip().partition(":")
+        if not module_name or not attr:
+            raise ValueError(f"agent spec {spec!r} must look like 'package.module:attr'")
+        try:
+            value = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"cannot load {spec!r}: {exc}") from None
+        if isinstance(value, type) and issubclass(value, A2AAgent):
+            value = value()
+        found = value if isinstance(value, list | tuple) else [value]
+        for agent in found:
+            if not isinstance(agent, A2AAgent):
+                raise ValueError(f"{spec!r} is not an A2AAgent (got {type(agent).__name__})")
+        agents.extend(found)
+    return agents
+
+
+async def run_worker(
+    agents: list[A2AAgent],
+    settings: AgentSettings,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Connect with `AgentPlugin` and run a worker until `stop` is set (or forever)."""
+    plugin = AgentPlugin(agents, settings)
+    client = await Client.connect(
+        settings.temporal_address, namespace=settings.namespace, plugins=[plugin]
+    )
+    async with Worker(client, task_queue=settings.task_queue):
+        log.info(
+            "worker started",
+            task_queue=settings.task_queue,
+            agents=[agent.name for agent in agents],
+            temporal=settings.temporal_address,
+        )
+        await (stop or asyncio.Event()).wait()
+    log.info("worker stopped")
+
+
+def stop_on_signals() -> asyncio.Event:
+    """Return an event set on SIGINT or SIGTERM (for a graceful stop of servers and workers)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def exit_process(code: int) -> NoReturn:
+    """Flush output and exit without interpreter teardown.
+
+    Skipping teardown avoids a crash of Temporal's native runtime threads that
+    can happen while Python finalizes after a client was used.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

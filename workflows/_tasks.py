@@ -1,0 +1,146 @@
+"""Workflow-side pieces every workflow type shares: inputs, child tasks, resolution, identity.
+
+Deterministic: each function issues the same commands for the same input and
+history, whichever workflow calls it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflowError, TimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from a2a_temporal.core.describe import describe_validation_error
+    from a2a_temporal.core.types import CallResult, TaskStatus
+    from a2a_temporal.temporal import wire
+    from a2a_temporal.temporal.attributes import task_attributes
+    from a2a_temporal.temporal.models import RelayedQuestion, Resolution, SkillRef, SkillRunInput
+    from a2a_temporal.trust.claims import IdentityCheck
+    from pydantic import BaseModel, ValidationError
+
+__all__ = [
+    "CANCELED_BY_CALLER",
+    "ChildTask",
+    "canceled",
+    "describe_failure",
+    "parse_input",
+    "relay_question",
+    "resolve_skills",
+    "set_missing_attributes",
+    "start_task",
+    "verify_identity",
+    "watch_child",
+]
+
+CANCELED_BY_CALLER = "canceled by caller"
+_RESOLVE_TIMEOUT = timedelta(seconds=30)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+ChildTask = workflow.ChildWorkflowHandle[Any, CallResult]
+
+
+def parse_input(model: type[ModelT], raw: Any, what: str) -> tuple[ModelT | None, str | None]:
+    """Validate a workflow's JSON input; return it, or why it is not valid."""
+    if isinstance(raw, model):
+        return raw, None
+    try:
+        return model.model_validate(raw), None
+    except ValidationError as exc:
+        return None, f"invalid {what} input: {describe_validation_error(exc)}"
+
+
+def set_missing_attributes(
+    agent: str, skill: str, caller: str | None, context_id: str | None = None
+) -> None:
+    """Set the run's search attributes when its starter (any Temporal client) did not."""
+    current = workflow.info().typed_search_attributes
+    if current.get(wire.SEARCH_AGENT) is None:
+        pairs = task_attributes(agent, skill, caller, context_id)
+        workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
+
+
+async def resolve_skills(refs: list[SkillRef]) -> list[Resolution]:
+    """Resolve skills once, in an activity on this worker; the answer is in the history."""
+    resolved: list[Resolution] = await workflow.execute_local_activity(
+        wire.RESOLVE_ACTIVITY,
+        refs,
+        result_type=list[Resolution],
+        start_to_close_timeout=_RESOLVE_TIMEOUT,
+        summary="resolve " + ", ".join(f"{ref.agent}.{ref.skill}" for ref in refs[:5]),
+    )
+    return resolved
+
+
+async def verify_identity(check: IdentityCheck) -> str | None:
+    """Have this worker check a run's identity (in an activity); why it is refused, or None."""
+    refused: str | None = await workflow.execute_local_activity(
+        wire.VERIFY_IDENTITY_ACTIVITY,
+        check,
+        result_type=str | None,  # type: ignore[arg-type]
+        start_to_close_timeout=_RESOLVE_TIMEOUT,
+        summary="verify identity",
+    )
+    return refused
+
+
+async def start_task(
+    task: SkillRunInput, task_id: str, execution_timeout: timedelta | None = None
+) -> ChildTask:
+    """Start `task` (its options resolved) as a child `a2a.SkillRun` on its agent's queue.
+
+    Cancelling the child's awaiter cancels the child and waits for it.
+    """
+    options = task.options
+    assert options is not None, "children start with resolved options"
+    return await workflow.start_child_workflow(
+        wire.SKILL_RUN_WORKFLOW,
+        task,
+        id=task_id,
+        result_type=CallResult,
+        task_queue=options.task_queue,
+        execution_timeout=execution_timeout,
+        cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+        static_summary=f"{task.agent}.{task.skill} by {task.caller}",
+        search_attributes=(
+            task_attributes(task.agent, task.skill, task.caller, task.context_id)
+            if options.search_attributes
+            else None
+        ),
+    )
+
+
+async def watch_child(handle: ChildTask) -> None:
+    """Await a child so that cancelling this task cancels it; its caller reads the result."""
+    with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
+        await handle
+
+
+async def relay_question(relayed: RelayedQuestion) -> None:
+    """Pass a question to the workflow that started this one, if any."""
+    parent = workflow.info().parent
+    if parent is not None:
+        external = workflow.get_external_workflow_handle(parent.workflow_id)
+        await external.signal(wire.CHILD_QUESTION_SIGNAL, relayed)
+
+
+def canceled(task_id: str) -> CallResult:
+    """The result of a task its caller cancelled."""
+    return CallResult(task_id=task_id, status="canceled", error=CANCELED_BY_CALLER)
+
+
+def describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:
+    """Map the cause of an activity or child failure to a task status and error."""
+    if isinstance(cause, CancelledError):
+        return "canceled", CANCELED_BY_CALLER
+    if isinstance(cause, ApplicationError):
+        if cause.type == wire.REJECTED_ERROR_TYPE:
+            return "rejected", cause.message
+        return "failed", f"{cause.type}: {cause.message}" if cause.type else cause.message
+    if isinstance(cause, TimeoutError):
+        return "failed", f"TimeoutError: {cause.message} ({cause.type.name if cause.type else ''})"
+    return "failed", str(cause) if cause else "unknown failure"
