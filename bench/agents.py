@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -115,7 +115,7 @@ class Artifacts(A2AAgent):
     async def stream(self, ctx: RunContext[NoAuth], args: Blobs) -> int:
         chunk = b"s" * (1024 * 1024)
 
-        def chunks():  # type: ignore[no-untyped-def]
+        def chunks() -> Iterator[bytes]:
             for _ in range(args.mib):
                 yield chunk
 

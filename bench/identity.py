@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from a2a_temporal import ScopedAuth
 from a2a_temporal.core.grants import WorkspaceRights, delegate, open_grant
@@ -77,7 +78,7 @@ def grant_micro(calls: int) -> None:
 
 
 async def end_to_end(runs: int, private: str, public: str) -> None:
-    signing = {
+    signing: dict[str, Any] = {
         "require_signed_identity": True,
         "identity_issuers": {"bench": public},
         "identity_key_id": "bench",

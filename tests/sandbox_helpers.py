@@ -83,27 +83,30 @@ async def wait_until_empty(root: Path, limit: float = 10.0) -> None:
     await _wait(lambda: not processes_in(root) and not any(root.iterdir()), limit)
 
 
-def code_for_another_user(folder: Path, modules: tuple[str, ...]) -> Path:
-    """Copy the package and `modules` where any user can read them; return that folder.
+@contextlib.contextmanager
+def code_for_another_user(modules: tuple[str, ...]) -> Iterator[Path]:
+    """A folder any user can read holding the package and `modules`; removed on exit.
 
     A test that runs Python as another user cannot count on reading the clone
-    it runs from (a private home directory, say): it gets its own readable copy.
+    it runs from (a private home directory, say), nor pytest's own temporary
+    folders (private to their owner): it gets its own readable copy in /tmp.
     """
     import importlib
-    import sys
 
     repo = Path(__file__).resolve().parent.parent
-    folder.mkdir(mode=0o755)
-    skip = shutil.ignore_patterns("__pycache__", "workflows", "activities")
-    shutil.copytree(repo / "a2a_temporal", folder / "a2a_temporal", ignore=skip)
-    for name in modules:
-        module = importlib.import_module(name)
-        source = Path(module.__file__ or "")
-        if source.name == "__init__.py":
-            shutil.copytree(source.parent, folder / name, ignore=skip)
-        else:
-            shutil.copy2(source, folder / source.name)
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    assert sys.executable, "the interpreter must be known"
-    return folder
+    folder = Path(tempfile.mkdtemp(prefix="a2a-nobody-"))
+    try:
+        folder.chmod(0o755)
+        skip = shutil.ignore_patterns("__pycache__", "workflows", "activities")
+        shutil.copytree(repo / "a2a_temporal", folder / "a2a_temporal", ignore=skip)
+        for name in modules:
+            source = Path(importlib.import_module(name).__file__ or "")
+            if source.name == "__init__.py":
+                shutil.copytree(source.parent, folder / name, ignore=skip)
+            else:
+                shutil.copy2(source, folder / source.name)
+        for path in folder.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

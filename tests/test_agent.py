@@ -55,8 +55,8 @@ def test_bad_skill_definitions_fail_at_class_creation() -> None:
     with pytest.raises(TypeError, match="must be an async def"):
 
         class _Sync(A2AAgent):
-            @skill
-            def f(self, ctx: RunContext[NoAuth]) -> None:  # type: ignore[type-var]
+            @skill  # type: ignore[type-var]
+            def f(self, ctx: RunContext[NoAuth]) -> None:
                 pass
 
     with pytest.raises(TypeError, match="pydantic model"):

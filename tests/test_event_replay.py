@@ -1,5 +1,7 @@
 """Matching a re-run skill's events against the stream (pure logic)."""
 
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -90,7 +92,7 @@ def test_leftover_events_without_text_are_no_divergence() -> None:
 
 
 def test_effective_events_drop_what_a_divergence_superseded() -> None:
-    records = [
+    records: list[tuple[int, str, dict[str, Any], bool]] = [
         (0, "progress", {"message": "x"}, True),
         (1, "text_delta", {"text": "The cat"}, True),
         (2, "retry", {"attempt": 2}, False),
@@ -104,7 +106,7 @@ def test_effective_events_drop_what_a_divergence_superseded() -> None:
 
 
 def test_a_divergence_of_calls_leaves_the_events_standing() -> None:
-    records = [
+    records: list[tuple[int, str, dict[str, Any], bool]] = [
         (0, "progress", {"message": "a"}, True),
         (1, "diverged", {"superseded_calls": ["t/call-0"], "from_call": 0}, False),
         (2, "progress", {"message": "b"}, True),

@@ -169,7 +169,7 @@ async def test_a_resubscribing_client_loses_nothing_and_repeats_nothing(stack: D
                 ):
                     seen += event.artifact_update.artifact.parts[0].text
                     break
-            await stream.aclose()
+            await stream.aclose()  # type: ignore[attr-defined]
             resumed = a2a.subscribe(pb.SubscribeToTaskRequest(id=task_id))
             snapshot = (await anext(resumed)).task
             text = next((a.parts[0].text for a in snapshot.artifacts if a.name == "text"), "")
@@ -236,7 +236,7 @@ async def test_push_notifications_survive_a_webhook_that_is_down_for_a_while(
     task = body["task"]
     assert isinstance(task, dict)
     assert task["id"] == task_id
-    assert task["status"]["state"] == "TASK_STATE_COMPLETED"  # type: ignore[index]
+    assert task["status"]["state"] == "TASK_STATE_COMPLETED"
     assert refusals == 0, "the webhook refused the first two deliveries"
 
 

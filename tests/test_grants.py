@@ -117,7 +117,7 @@ def test_grants_narrow_and_every_bad_one_is_refused_with_its_reason() -> None:
         "audience": "helper",
     }
     future = NOW + timedelta(minutes=5)
-    refusals = {
+    refusals: dict[str, tuple[Any, dict[str, Any]]] = {
         "widens its rights": (_append(token, wider), {"actors": ("helper",)}),
         "was handed to agent 'helper', which did not call": (_append(token, wider), {}),
         "does not verify": (_tampered(token), {}),

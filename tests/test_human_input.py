@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -19,7 +20,7 @@ from tests.agents import Approver
 from tests.temporal_helpers import SCHEDULED, count, history, running, skill_attempts
 
 
-async def first_question(handle: TaskHandle) -> dict[str, object]:
+async def first_question(handle: TaskHandle) -> dict[str, Any]:
     async for event in handle.events():
         if event.kind == "question":
             return event.payload

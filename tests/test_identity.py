@@ -42,8 +42,8 @@ from tests.test_temporal_cli import temporal
 
 PRIVATE, PUBLIC = generate_key()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-AUTH = {"subject": "ann", "scopes": ["read"], "actors": []}
-SIGNING = {
+AUTH: dict[str, Any] = {"subject": "ann", "scopes": ["read"], "actors": []}
+SIGNING: dict[str, Any] = {
     "require_signed_identity": True,
     "identity_issuers": {"k1": PUBLIC},
     "identity_key_id": "k1",
@@ -52,7 +52,8 @@ SIGNING = {
 
 
 def _envelope(**claims: Any) -> dict[str, Any]:
-    values = {"audience": "relay_a", "task": "t/1", "ttl": timedelta(minutes=5)} | claims
+    values: dict[str, Any] = {"audience": "relay_a", "task": "t/1", "ttl": timedelta(minutes=5)}
+    values |= claims
     signer = IdentitySigner("k1", PRIVATE)
     return signer.mint(values.pop("auth", AUTH), now=NOW, **values).model_dump(mode="json")
 
@@ -70,7 +71,7 @@ def _verify(envelope: Any, auth: Any = None, **where: Any) -> dict[str, Any]:
 def test_a_signed_identity_verifies_for_its_task_only() -> None:
     envelope = _envelope()
     assert _verify(envelope) == AUTH
-    refusals = {
+    refusals: dict[str, tuple[Any, dict[str, Any]]] = {
         "tampered": (_tamper(envelope), {}),
         "other key": ({**envelope, "key_id": "k2"}, {}),
         "malformed": ({"claims": "x"}, {}),
@@ -96,8 +97,8 @@ def test_a_signed_identity_verifies_for_its_task_only() -> None:
 
 
 def test_calls_and_pipeline_steps_need_an_envelope_for_exactly_them() -> None:
-    args = {"hops": []}
-    narrowed = {"subject": "ann", "scopes": [], "actors": ["relay_a"]}
+    args: dict[str, Any] = {"hops": []}
+    narrowed: dict[str, Any] = {"subject": "ann", "scopes": [], "actors": ["relay_a"]}
     call = _envelope(auth=narrowed, audience="relay_b", call=call_digest("relay_b", "whoami", args))
     child = {
         "task_id": "t/1/call-0",
@@ -106,18 +107,23 @@ def test_calls_and_pipeline_steps_need_an_envelope_for_exactly_them() -> None:
         "call_digest": call_digest("relay_b", "whoami", args),
     }
     assert _verify(call, narrowed, **child) == narrowed
-    step = {"task_id": "p/1/a", "parent_id": "p/1", "started_at": NOW + timedelta(days=1)}
+    step: dict[str, Any] = {
+        "task_id": "p/1/a",
+        "parent_id": "p/1",
+        "started_at": NOW + timedelta(days=1),
+    }
     pipeline = _envelope(audience="pipeline", task="p/1")
     assert _verify(pipeline, AUTH, **step) == AUTH, "steps are bound by the recorded parent"
     expired = {"started_at": NOW + timedelta(days=1)}
     assert _verify(_envelope(), AUTH, continued=True, **expired) == AUTH, "checked at its start"
-    for where, reason in [
+    wheres: list[tuple[dict[str, Any], str]] = [
         ({"call_digest": call_digest("relay_b", "whoami", {"hops": [1]})}, "another call"),
         ({"parent_id": "t/1/evil"}, "neither that task nor started by it"),
         ({"audience": "relay_c"}, "minted for 'relay_b', not 'relay_c'"),
         ({"started_at": NOW + timedelta(minutes=6)}, "expired"),
         ({"auth": {**narrowed, "scopes": ["admin"]}}, "differs from its signed identity"),
-    ]:
+    ]
+    for where, reason in wheres:
         with pytest.raises(IdentityRefused, match=reason):
             _verify(call, **({"auth": narrowed} | child | where))
     with pytest.raises(IdentityRefused, match="not one of its steps"):

@@ -21,13 +21,13 @@ async def test_events_are_recorded_in_order() -> None:
     await ctx.emit_progress("start", fraction=0.0)
     await ctx.emit_text_delta("hel")
     await ctx.emit_text_delta("lo")
-    await ctx.emit_error("careful", code=3)
+    await ctx.emit_error("careful", code="E3")
     await ctx.emit_event(AgentEvent("custom", {"x": 1}))
     assert ctx.events == [
         AgentEvent("progress", {"message": "start", "fraction": 0.0}),
         AgentEvent("text_delta", {"text": "hel"}),
         AgentEvent("text_delta", {"text": "lo"}),
-        AgentEvent("error", {"message": "careful", "code": 3}),
+        AgentEvent("error", {"message": "careful", "code": "E3"}),
         AgentEvent("custom", {"x": 1}),
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.agents import Mathy, Splitter
 from tests.temporal_helpers import running, wait_started
 
 
-def spec(*steps: dict[str, object]) -> Pipeline:
+def spec(*steps: Mapping[str, object]) -> Pipeline:
     return Pipeline.parse({"name": "limits", "steps": list(steps)})
 
 

@@ -492,9 +492,7 @@ async def test_a_session_cancelled_while_opening_leaves_nothing(
 
 
 @pytest.mark.skipif(not ROOT, reason="needs root to run the check as another user")
-async def test_a_worker_that_cannot_isolate_commands_refuses_to_run_them(tmp_path: Path) -> None:
-    tmp_path.chmod(0o755)
-    code = code_for_another_user(tmp_path / "code", NOBODY_NEEDS)
+async def test_a_worker_that_cannot_isolate_commands_refuses_to_run_them() -> None:
     script = (
         "import asyncio, tempfile, pathlib\n"
         "from a2a_temporal import ProcessSandbox, SandboxSpec, SandboxUnavailable\n"
@@ -508,21 +506,22 @@ async def test_a_worker_that_cannot_isolate_commands_refuses_to_run_them(tmp_pat
         "with tempfile.TemporaryDirectory() as folder:\n"
         "    asyncio.run(main(pathlib.Path(folder) / 'boxes'))\n"
     )
-    as_nobody = await asyncio.create_subprocess_exec(
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "--",
-        os.path.realpath(sys.executable),
-        "-S",
-        "-c",
-        script,
-        cwd=code,
-        env={"PYTHONPATH": str(code), "PATH": os.environ.get("PATH", "")},
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await as_nobody.communicate()
+    with code_for_another_user(NOBODY_NEEDS) as code:
+        as_nobody = await asyncio.create_subprocess_exec(
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            os.path.realpath(sys.executable),
+            "-S",
+            "-c",
+            script,
+            cwd=code,
+            env={"PYTHONPATH": str(code), "PATH": os.environ.get("PATH", "")},
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await as_nobody.communicate()
     assert b"cannot isolate commands here" in out, out
     assert b"the worker is not root" in out
 

@@ -97,6 +97,7 @@ async def test_a_worker_without_a_sandbox_says_how_to_enable_one(stack: DevStack
     async with running(stack, SANDBOX_AGENTS, sandbox="none") as client:
         remote = await client.call("code-runner", "run_python", args={"code": "print(1)"})
     assert local.status == remote.status == "failed"
+    assert local.error is not None and remote.error is not None
     assert "SandboxUnavailable" in local.error and "LocalRunContext(sandbox=" in local.error
     assert "SandboxUnavailable" in remote.error
     assert "A2A_TEMPORAL_SANDBOX=process" in remote.error

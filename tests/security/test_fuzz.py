@@ -28,8 +28,9 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 TASK = "agent.skill/0"
 FUZZ = settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-scalars = scalars | st.text(max_size=20)
+scalars: st.SearchStrategy[Any] = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)
+)
 json_values = st.recursive(
     scalars,
     lambda inner: (
