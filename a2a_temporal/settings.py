@@ -14,7 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from a2a_temporal.core.auth import DEFAULT_MAX_DELEGATION_DEPTH
 from a2a_temporal.core.describe import describe_validation_error
 
-__all__ = ["ENV_PREFIX", "SANDBOX_OUTPUT_LIMIT", "AgentSettings", "GatewayIdentity"]
+__all__ = [
+    "ENV_PREFIX",
+    "SANDBOX_OUTPUT_LIMIT",
+    "AgentSettings",
+    "GatewayIdentity",
+    "settings_reference",
+]
 
 ENV_PREFIX = "A2A_TEMPORAL_"
 SANDBOX_OUTPUT_LIMIT = 2**20
@@ -39,21 +45,43 @@ class AgentSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    temporal_address: str = "localhost:7233"
-    namespace: str = "default"
-    task_queue: str = "a2a-agents"
-    s3_endpoint: str = "http://localhost:9000"
-    s3_access_key: str = "minioadmin"
-    s3_secret_key: str = "minioadmin"
-    s3_bucket: str = "a2a-temporal"
-    s3_region: str = "us-east-1"
-    secrets_dir: Path | None = Field(
-        default=None, description="Directory whose files are secrets (file name = secret name)"
+    temporal_address: str = Field(
+        default="localhost:7233", description="the Temporal frontend, `host:port`"
     )
-    heartbeat_timeout: timedelta = timedelta(seconds=10)
-    heartbeat_interval: timedelta = timedelta(seconds=0.5)
-    skill_timeout: timedelta = timedelta(hours=1)
-    event_batch_interval: timedelta = timedelta(milliseconds=150)
+    namespace: str = Field(default="default", description="the Temporal namespace")
+    task_queue: str = Field(
+        default="a2a-agents",
+        description="the task queue workers poll and clients start tasks on",
+    )
+    s3_endpoint: str = Field(
+        default="http://localhost:9000", description="the S3 or MinIO endpoint (`https://` for TLS)"
+    )
+    s3_access_key: str = Field(default="minioadmin", description="the S3 access key")
+    s3_secret_key: str = Field(default="minioadmin", description="the S3 secret key")
+    s3_bucket: str = Field(
+        default="a2a-temporal",
+        description="the bucket of artifacts, workspaces, task journals, the registry and "
+        "payloads over 256 KiB",
+    )
+    s3_region: str = Field(default="us-east-1", description="the S3 region")
+    secrets_dir: Path | None = Field(
+        default=None, description="a directory whose files are secrets (file name = secret name)"
+    )
+    heartbeat_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        description="how long a silent skill may go before its attempt is retried elsewhere",
+    )
+    heartbeat_interval: timedelta = Field(
+        default=timedelta(seconds=0.5), description="how often a running skill heartbeats"
+    )
+    skill_timeout: timedelta = Field(
+        default=timedelta(hours=1),
+        description="the bound on one attempt of a skill without `@skill(timeout=...)`",
+    )
+    event_batch_interval: timedelta = Field(
+        default=timedelta(milliseconds=150),
+        description="how long a skill's events are gathered before they are sent as one batch",
+    )
     input_park_after: timedelta = Field(
         default=timedelta(seconds=30),
         description="how long a skill waits for an answer before its activity ends and the "
@@ -217,3 +245,19 @@ class AgentSettings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             raise ValueError(f"invalid settings: {describe_validation_error(exc)}") from None
+
+
+def settings_reference() -> str:
+    """Every setting as a Markdown table: its variable, its default and what it means.
+
+    `docs/settings.md` holds this table (`a2a-temporal settings` prints it); a
+    test fails when the two differ.
+    """
+    defaults = AgentSettings().model_dump(mode="json")
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in AgentSettings.model_fields.items():
+        default = defaults[name]
+        shown = "none" if default is None else json.dumps(default).strip('"')
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{ENV_PREFIX}{name.upper()}` | `{shown}` | {meaning} |")
+    return "\n".join(rows) + "\n"

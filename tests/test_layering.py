@@ -262,7 +262,7 @@ PACKAGES = sorted(module for module, path in MODULES.items() if path.name == "__
 def test_every_package_says_what_lives_there_and_what_it_may_import(package: str) -> None:
     doc = ast.get_docstring(ast.parse(MODULES[package].read_text())) or ""
     assert len(doc.split()) >= 12, f"{package} needs a docstring saying what lives there"
-    if package not in ("a2a_temporal", "a2a_temporal.workflows", "a2a_temporal.activities"):
+    if package != "a2a_temporal":
         assert "import" in doc, f"{package}'s docstring should say what it may import"
 
 

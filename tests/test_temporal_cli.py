@@ -1,4 +1,4 @@
-"""The README's `temporal` CLI examples, run as written against a worker for the demo agents."""
+"""The docs' `temporal` CLI examples, run as written against a worker for the demo agents."""
 
 from __future__ import annotations
 
@@ -14,16 +14,20 @@ import yaml
 
 from a2a_temporal.testing import DevStack, find_temporal_cli
 from examples.agents import DEMO_AGENTS
+from tests.doc_snippets import snippets
 from tests.temporal_helpers import running
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def readme_commands() -> list[list[str]]:
-    text = (REPO / "README.md").read_text()
-    block = re.search(r"<!-- temporal-cli-example -->\n```bash\n(.*?)```", text, re.S)
-    assert block is not None, "the README's temporal CLI example is missing"
-    joined = block.group(1).replace("\\\n", " ")
+def documented_commands() -> list[list[str]]:
+    """The `temporal` CLI block of docs/runtime.md (the doc tests leave it to this test)."""
+    [block] = [
+        s
+        for s in snippets(REPO / "docs" / "runtime.md")
+        if s.directive == "skip" and "test_temporal_cli" in s.argument
+    ]
+    joined = block.code.replace("\\\n", " ")
     return [shlex.split(line) for line in joined.splitlines() if line.strip()]
 
 
@@ -69,7 +73,7 @@ async def test_skills_and_pipelines_driven_by_the_temporal_cli_alone(stack: DevS
     }
     commands = [
         [re.sub("|".join(map(re.escape, names)), lambda m: names[m.group(0)], a) for a in argv]
-        for argv in readme_commands()
+        for argv in documented_commands()
     ]
     env = {
         **os.environ,

@@ -2,7 +2,9 @@
 
 Installed as `a2a_temporal.workflows`. Import the workflow modules directly
 (`a2a_temporal.workflows.skill_run`); this package imports nothing, so the
-sandbox, which re-imports workflow code for every run, stays fast.
+sandbox, which re-imports workflow code for every run, stays fast. Workflow
+modules may import only `temporalio`, pydantic, deterministic parts of the
+standard library and the modules below.
 
 `PURE_MODULES` is the one list of this package's modules that workflow code
 may import: they do no I/O and decide nothing from process memory. The

@@ -1,4 +1,4 @@
-"""Commands that print what to configure: `identity-key`, `encryption-key`, `schema`."""
+"""Commands that print what to configure: `identity-key`, `encryption-key`, `settings`, `schema`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from a2a_temporal.cli._common import CliError
 from a2a_temporal.core.secrets import SECRET_ENV_PREFIX
 from a2a_temporal.core.types import CallResult
-from a2a_temporal.settings import ENV_PREFIX
+from a2a_temporal.settings import ENV_PREFIX, settings_reference
 from a2a_temporal.temporal.models import SkillRunInput, TaskState
 from a2a_temporal.temporal.pipeline import PipelineInput, PipelineState
 from a2a_temporal.trust.encryption import PAYLOAD_KEY_SECRET
@@ -43,6 +43,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     encryption_key.add_argument("--key-id", help="name of the key (default: a fresh one)")
     encryption_key.set_defaults(handler=_encryption_key)
+
+    settings = commands.add_parser(
+        "settings", help="print every setting: its environment variable, default and meaning"
+    )
+    settings.set_defaults(handler=_settings)
 
     schema = commands.add_parser("schema", help="print a JSON Schema of the workflow API")
     schema.add_argument("name", choices=sorted(SCHEMAS), help="which document")
@@ -78,4 +83,9 @@ def _encryption_key(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(SCHEMAS[args.name].model_json_schema(), indent=2))
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    print(settings_reference(), end="")
     return 0
