@@ -20,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
         SkillOptions,
         SkillRunInput,
     )
+    from a2a_temporal.workflows._tasks import start_task, watch_child
 
-from a2a_temporal.workflows._tasks import start_task, watch_child
 
 __all__ = ["CallBook"]
 

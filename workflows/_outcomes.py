@@ -11,8 +11,8 @@ from temporalio.exceptions import ApplicationError, TimeoutError, TimeoutType
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.temporal import wire
     from a2a_temporal.temporal.models import Parked, SkillFailure, SkillOptions, SkillOutput
+    from a2a_temporal.workflows._tasks import CANCELED_BY_CALLER, describe_failure
 
-from a2a_temporal.workflows._tasks import CANCELED_BY_CALLER, describe_failure
 
 __all__ = ["Outcome", "classify"]
 

@@ -27,9 +27,9 @@ with workflow.unsafe.imports_passed_through():
         RelayedQuestion,
         SkillOptions,
     )
+    from a2a_temporal.workflows._questions import QuestionBook
+    from a2a_temporal.workflows._tasks import relay_question
 
-from a2a_temporal.workflows._questions import QuestionBook
-from a2a_temporal.workflows._tasks import relay_question
 
 __all__ = ["QuestionHandlers"]
 

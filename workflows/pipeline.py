@@ -48,16 +48,16 @@ with workflow.unsafe.imports_passed_through():
         PIPELINE_WORKFLOW,
     )
     from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, IdentityCheck
+    from a2a_temporal.workflows._tasks import (
+        CANCELED_BY_CALLER,
+        describe_failure,
+        parse_input,
+        resolve_skills,
+        set_missing_attributes,
+        start_task,
+        verify_identity,
+    )
 
-from a2a_temporal.workflows._tasks import (
-    CANCELED_BY_CALLER,
-    describe_failure,
-    parse_input,
-    resolve_skills,
-    set_missing_attributes,
-    start_task,
-    verify_identity,
-)
 
 __all__ = ["PipelineWorkflow"]
 

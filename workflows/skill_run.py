@@ -54,20 +54,20 @@ with workflow.unsafe.imports_passed_through():
         TaskState,
         WatchOutcome,
     )
+    from a2a_temporal.workflows._calls import CallBook
+    from a2a_temporal.workflows._journal import Archivist, trim_stream
+    from a2a_temporal.workflows._outcomes import Outcome, classify
+    from a2a_temporal.workflows._push import NOTIFIED, Notifier
+    from a2a_temporal.workflows._question_handlers import QuestionHandlers
+    from a2a_temporal.workflows._questions import QuestionBook
+    from a2a_temporal.workflows._tasks import (
+        CANCELED_BY_CALLER,
+        canceled,
+        parse_input,
+        resolve_skills,
+        set_missing_attributes,
+    )
 
-from a2a_temporal.workflows._calls import CallBook
-from a2a_temporal.workflows._journal import Archivist, trim_stream
-from a2a_temporal.workflows._outcomes import Outcome, classify
-from a2a_temporal.workflows._push import NOTIFIED, Notifier
-from a2a_temporal.workflows._question_handlers import QuestionHandlers
-from a2a_temporal.workflows._questions import QuestionBook
-from a2a_temporal.workflows._tasks import (
-    CANCELED_BY_CALLER,
-    canceled,
-    parse_input,
-    resolve_skills,
-    set_missing_attributes,
-)
 
 __all__ = ["SkillRunWorkflow"]
 
