@@ -62,8 +62,12 @@ class ManagedProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start the process (in a new session, so its whole group can be stopped)."""
-        with self.log_path.open("ab") as log:
+        """Start the process (in a new session, so its whole group can be stopped).
+
+        Its log and whatever it creates are private to this user (umask 077).
+        """
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as log:
             self.process = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
@@ -72,6 +76,7 @@ class ManagedProcess:
                 start_new_session=True,
                 env=self.env,
                 preexec_fn=_die_with_parent,
+                umask=0o077,
             )
 
     @property

@@ -17,6 +17,7 @@ __all__ = [
     "InfrastructureError",
     "MissingScopes",
     "MissingSecrets",
+    "OutboundRefused",
     "OutputNotSerializable",
     "PipelineError",
     "RemoteError",
@@ -86,6 +87,10 @@ class InfrastructureError(RuntimeError):
 
 class MissingSecrets(RuntimeError):
     """A worker was asked to host agents whose declared `secrets` it cannot resolve."""
+
+
+class OutboundRefused(ValueError):
+    """A push webhook or remote agent URL points where requests may not go (`outbound_allow`)."""
 
 
 class OutputNotSerializable(TypeError):

@@ -9,10 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from a2a_temporal.core.auth import DEFAULT_MAX_DELEGATION_DEPTH
 from a2a_temporal.core.describe import describe_validation_error
+from a2a_temporal.trust.outbound import OutboundPolicy
 
 __all__ = [
     "ENV_PREFIX",
@@ -24,7 +25,12 @@ __all__ = [
 
 ENV_PREFIX = "A2A_TEMPORAL_"
 SANDBOX_OUTPUT_LIMIT = 2**20
-_JSON_FIELDS = {"gateway_tokens", "identity_issuers", "payload_decryption_key_ids"}
+_JSON_FIELDS = {
+    "gateway_tokens",
+    "identity_issuers",
+    "outbound_allow",
+    "payload_decryption_key_ids",
+}
 
 
 class GatewayIdentity(BaseModel):
@@ -64,6 +70,12 @@ class AgentSettings(BaseModel):
         "payloads over 256 KiB",
     )
     s3_region: str = Field(default="us-east-1", description="the S3 region")
+    s3_public_endpoint: str | None = Field(
+        default=None,
+        description="URL readers outside reach the S3 server at, for the presigned links of "
+        "large artifacts the A2A gateway and push notifications hand out (default: "
+        "`s3_endpoint`)",
+    )
     secrets_dir: Path | None = Field(
         default=None, description="a directory whose files are secrets (file name = secret name)"
     )
@@ -137,6 +149,33 @@ class AgentSettings(BaseModel):
     gateway_public_url: str | None = Field(
         default=None, description="URL clients reach the A2A gateway at (for agent cards)"
     )
+    gateway_max_body_bytes: int = Field(
+        default=8 * 2**20,
+        gt=0,
+        description="largest request body the A2A gateway reads (larger ones: HTTP 413, "
+        "refused before any parsing or authentication work)",
+    )
+    gateway_requests_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        description="requests per second one caller (token, or address when anonymous) may "
+        "send the A2A gateway on average (more: HTTP 429 with `Retry-After`)",
+    )
+    gateway_request_burst: int = Field(
+        default=100, ge=1, description="requests one caller may send the A2A gateway at once"
+    )
+    gateway_max_streams: int = Field(
+        default=16,
+        ge=1,
+        description="streams (`SendStreamingMessage`, `SubscribeToTask`) one caller may hold "
+        "open on the A2A gateway at a time (more: HTTP 429)",
+    )
+    outbound_allow: list[str] = Field(
+        default_factory=list,
+        description="hosts (`hooks.example.com`, `*.example.com`), addresses and networks "
+        "(`10.0.0.0/8`) push webhooks and remote agents may be at although local or private "
+        "(JSON list in the environment); every other such address is refused",
+    )
     artifact_inline_limit: int = Field(
         default=64 * 1024,
         ge=0,
@@ -147,8 +186,9 @@ class AgentSettings(BaseModel):
     )
     search_attributes: bool = Field(
         default=True,
-        description="Set the A2AAgent/A2ASkill/A2ACaller/A2AStatus search attributes "
-        "(they must be registered on the namespace; `a2a-temporal dev` does it)",
+        description="Set the A2AAgent/A2ASkill/A2ACaller/A2AStatus/A2AContext/A2ASubject "
+        "search attributes (they must be registered on the namespace as Keyword; "
+        "`a2a-temporal dev` does it); the gateway's tenancy needs A2ASubject",
     )
     require_signed_identity: bool = Field(
         default=True,
@@ -195,6 +235,12 @@ class AgentSettings(BaseModel):
         description="bytes of stdout and of stderr a sandboxed command keeps (the rest is "
         "dropped and the result marked truncated)",
     )
+    sandbox_write_back_limit: int = Field(
+        default=256 * 2**20,
+        ge=0,
+        description="bytes of changed files an `rw` sandbox session may write back to the "
+        "workspace (more: nothing is written back and the session fails)",
+    )
     sandbox_uid: int = Field(
         default=65534, ge=1, description="user id sandboxed commands run as when the worker is root"
     )
@@ -207,6 +253,16 @@ class AgentSettings(BaseModel):
         default=timedelta(minutes=5),
         description="how long after signing an identity its task may start",
     )
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _valid_outbound_allow(cls, entries: list[str]) -> list[str]:
+        OutboundPolicy(entries)
+        return entries
+
+    def outbound(self) -> OutboundPolicy:
+        """Where push webhooks and remote agents may be (`outbound_allow`)."""
+        return OutboundPolicy(self.outbound_allow)
 
     @property
     def s3_secure(self) -> bool:

@@ -27,6 +27,7 @@ from a2a_temporal.temporal import wire
 from a2a_temporal.temporal.client import TemporalA2AClient
 from a2a_temporal.temporal.registry import AgentRegistry
 from a2a_temporal.temporal.storage import ObjectStore
+from a2a_temporal.trust.outbound import LOOPBACK_ALLOW
 from a2a_temporal.worker.plugin import AgentPlugin
 
 __all__ = ["DevStack", "ManagedProcess", "find_temporal_cli"]
@@ -148,6 +149,7 @@ class DevStack:
             "s3_secret_key": self.s3_secret_key,
             "s3_bucket": self.bucket,
             "require_signed_identity": False,
+            "outbound_allow": list(LOOPBACK_ALLOW),
         }
         values.update(overrides)
         return AgentSettings(**values)
@@ -238,7 +240,8 @@ class DevStack:
 
     async def _start(self) -> None:
         data_dir = self.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data_dir.chmod(0o700)  # histories and objects are the users' data
         self.ports = {
             name: free_port() for name in ("temporal", "temporal_http", "ui", "metrics", "s3")
         }

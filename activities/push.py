@@ -9,10 +9,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from a2a_temporal._extras import A2A_EXTRA_HINT
+from a2a_temporal.errors import OutboundRefused
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.models import PushDelivery
 from a2a_temporal.temporal.storage import ObjectStore
 from a2a_temporal.temporal.wire import DELIVER_PUSH_ACTIVITY, PUSH_REFUSED_ERROR_TYPE
+from a2a_temporal.trust.guarded_http import guarded_client
 
 __all__ = ["PushActivities"]
 
@@ -30,6 +32,7 @@ class PushActivities:
     def __init__(self, store: ObjectStore, settings: AgentSettings) -> None:
         self._store = store
         self._settings = settings
+        self._outbound = settings.outbound()
 
     def definitions(self) -> list[Any]:
         """The activity callables to register on a worker."""
@@ -37,7 +40,10 @@ class PushActivities:
 
     @activity.defn(name=DELIVER_PUSH_ACTIVITY)
     async def deliver_push(self, delivery: PushDelivery) -> None:
-        """POST the task to the webhook; a refusal (4xx) is final, anything else is retried."""
+        """POST the task to the webhook; anything but a refusal is retried.
+
+        A 4xx answer, or a URL where requests may not go (`outbound_allow`), is final.
+        """
         try:
             from google.protobuf.json_format import MessageToDict
 
@@ -50,11 +56,7 @@ class PushActivities:
             ) from None
         reader = TaskReader(
             activity.client(),
-            ArtifactParts(
-                self._store,
-                self._settings.artifact_inline_limit,
-                self._settings.artifact_link_ttl,
-            ),
+            ArtifactParts(self._store, self._settings),
         )
         info = await reader.info(delivery.task_id)
         if info is None:
@@ -70,11 +72,15 @@ class PushActivities:
             headers["X-A2A-Notification-Token"] = target.token
         if target.auth_scheme and target.auth_credentials:
             headers["Authorization"] = f"{target.auth_scheme} {target.auth_credentials}"
-        async with httpx.AsyncClient(timeout=20.0) as http:
+        async with guarded_client(self._outbound, what="push webhook URL", timeout=20.0) as http:
             try:
                 response = await http.post(
                     target.url, json={"task": MessageToDict(task)}, headers=headers
                 )
+            except OutboundRefused as exc:
+                raise ApplicationError(
+                    str(exc), type=PUSH_REFUSED_ERROR_TYPE, non_retryable=True
+                ) from None
             except httpx.HTTPError as exc:
                 raise ApplicationError(f"{target.url} is unreachable: {exc}") from None
         if response.status_code < 300:

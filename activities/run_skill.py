@@ -48,6 +48,7 @@ from a2a_temporal.temporal.models import (
     SkillRef,
 )
 from a2a_temporal.temporal.routing import RoutedDiscoveryClient, SkillRouter
+from a2a_temporal.temporal.run_claims import RunClaims
 from a2a_temporal.temporal.storage import ObjectStore
 from a2a_temporal.temporal.wire import (
     ARCHIVE_JOURNAL_ACTIVITY,
@@ -62,8 +63,8 @@ from a2a_temporal.temporal.wire import (
     TASK_CANCELED_ERROR_TYPE,
     VERIFY_IDENTITY_ACTIVITY,
 )
-from a2a_temporal.trust.claims import IdentityCheck
-from a2a_temporal.trust.identity import CallMinter, IdentityPolicy, call_digest, identity_signer
+from a2a_temporal.trust.claims import IdentityCheck, call_digest
+from a2a_temporal.trust.identity import CallMinter, IdentityPolicy, identity_signer
 
 __all__ = ["SkillActivities"]
 
@@ -101,6 +102,7 @@ class SkillActivities:
         self._identities = IdentityPolicy(
             settings.identity_issuers, require_signed=settings.require_signed_identity
         )
+        self._run_claims = RunClaims(store)
         self._minter = CallMinter(
             identity_signer(settings), settings.identity_ttl, settings.max_delegation_depth
         )
@@ -132,19 +134,21 @@ class SkillActivities:
             )
         if task.options is None:
             raise _rejected("the task reached its activity without resolved options")
+        check = IdentityCheck(
+            auth=task.auth,
+            identity=task.identity,
+            task_id=info.workflow_id or "",
+            audience=task.agent,
+            parent_id=input.parent_id,
+            started_at=input.started_at or info.scheduled_time,
+            continued=input.continued,
+            first_run_id=input.first_run_id,
+            cron=input.cron,
+            retried=input.retried,
+            call_digest=call_digest(task.agent, task.skill, task.args),
+        )
         try:
-            auth = self._identities.trusted_auth(
-                IdentityCheck(
-                    auth=task.auth,
-                    identity=task.identity,
-                    task_id=info.workflow_id or "",
-                    audience=task.agent,
-                    parent_id=input.parent_id,
-                    started_at=input.started_at or info.scheduled_time,
-                    continued=input.continued,
-                    call_digest=call_digest(task.agent, task.skill, task.args),
-                )
-            )
+            auth = await self._trusted_auth(check)
             prepared = agent.prepare(task.skill, task.args, auth)
         except (SkillRejected, IdentityRefused) as exc:
             raise _rejected(self._secrets.redact(str(exc))) from None
@@ -173,10 +177,22 @@ class SkillActivities:
     async def verify_identity(self, check: IdentityCheck) -> str | None:
         """Why the run's identity is refused, or None when this worker trusts it."""
         try:
-            self._identities.trusted_auth(check)
+            await self._trusted_auth(check)
         except IdentityRefused as exc:
             return str(exc)
         return None
+
+    async def _trusted_auth(self, check: IdentityCheck) -> dict[str, Any] | None:
+        """The identity a run may act as; a signed one only for the first run of its task id.
+
+        Raises:
+            IdentityRefused: The identity is not trusted, or its task id ran before.
+            InfrastructureError: The bucket failed.
+        """
+        auth = self._identities.trusted_auth(check)
+        if check.identity is not None:
+            await self._run_claims.claim(check.task_id, check.first_run_id or check.task_id)
+        return auth
 
     @activity.defn(name=RESOLVE_ACTIVITY)
     async def resolve_skills(self, refs: list[SkillRef]) -> list[Resolution]:
@@ -224,7 +240,7 @@ class _Attempt:
         info = activity.info()
         assert info.workflow_id is not None, "run_skill is only scheduled by SkillRunWorkflow"
         self._task_id = info.workflow_id
-        self._token = AttemptToken(run=input.run, attempt=info.attempt)
+        self._token = AttemptToken(run=input.run, attempt=info.attempt, nonce=input.nonce)
 
     async def run(self, client: Client) -> SkillOutput:
         info = activity.info()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from a2a_temporal import ScopedAuth
-from a2a_temporal.core.grants import WorkspaceRights, delegate, open_grant
+from a2a_temporal.core.grants import GrantHolder, WorkspaceRights, delegate, open_grant
 from a2a_temporal.testing import DevStack
 from a2a_temporal.trust.claims import IdentityCheck
 from a2a_temporal.trust.identity import IdentitySigner, IdentityVerifier, generate_key
@@ -66,9 +66,11 @@ def grant_micro(calls: int) -> None:
             ttl=timedelta(minutes=5),
             audience="helper",
             now=now,
+            holder=GrantHolder(subject="bench", task_id="bench.share/1"),
         )
         middle = time.perf_counter()
-        open_grant(key, token, audience="helper", actors=(), now=now)
+        callee = GrantHolder(subject="bench", task_id="bench.share/1/call-0")
+        open_grant(key, token, audience="helper", actors=(), now=now, holder=callee)
         minted.append(middle - started)
         opened.append(time.perf_counter() - middle)
     print(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
@@ -44,6 +46,16 @@ def skill_attempts(hist: WorkflowHistory) -> int:
         if event.event_type == SCHEDULED
         and event.activity_task_scheduled_event_attributes.activity_type.name == "a2a.run_skill"
     )
+
+
+def attempt_inputs(hist: WorkflowHistory) -> list[dict[str, Any]]:
+    """The inputs the task gave its skill's activity executions, as recorded (JSON payloads)."""
+    return [
+        json.loads(event.activity_task_scheduled_event_attributes.input.payloads[0].data)
+        for event in hist.events
+        if event.event_type == SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name == "a2a.run_skill"
+    ]
 
 
 CHILD_STARTED = EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED

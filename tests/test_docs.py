@@ -28,6 +28,7 @@ RUN = [s for s in SNIPPETS if s.directive != "skip"]
 DEMO_AGENTS = ["planner", "analyzer", "reporter", "reviewer", "author", "code-runner"]
 _EXPECTED = re.compile(r"^\s*print\(.*\)\s+#\s+(.+)$")
 _LIMIT = 180.0
+_FINALIZING = "Python runtime state: finalizing"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ async def docs_env(
     stack: DevStack, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[dict[str, str]]:
     """The environment a reader has: the stack's exports, a worker for the demo agents."""
-    env = {**os.environ, **stack.environment()}
+    env = {**os.environ, **stack.environment(), "PYTHONFAULTHANDLER": "1"}
     log = tmp_path_factory.mktemp("docs") / "worker.log"
     worker = stack.worker_process("examples.agents:DEMO_AGENTS", log)
     worker.start()
@@ -91,6 +92,11 @@ async def _until(process: asyncio.subprocess.Process, text: str) -> tuple[int, s
 @pytest.mark.parametrize("snippet", RUN, ids=[s.name for s in RUN])
 async def test_the_block_runs_as_written(snippet: Snippet, docs_env: dict[str, str]) -> None:
     code, out = await run(snippet, docs_env)
+    if code in (-6, -11) and _FINALIZING in out:
+        # temporalio/sdk-python#300: a client-only script can crash in interpreter
+        # teardown, after its last line ran (its Rust threads outlive Python). Not
+        # the snippet's doing; run it once more.
+        code, out = await run(snippet, docs_env)
     expected = int(snippet.argument) if snippet.directive == "expect-exit" else 0
     assert code == expected, f"{snippet.name} ended {code}:\n{out[-4000:]}"
     for line in snippet.code.splitlines():

@@ -88,8 +88,11 @@ async def test_history_and_bucket_hold_no_plaintext_and_the_codec_server_opens_i
             "/decode", json=body, headers={"Authorization": "Bearer t0k", "Origin": UI}
         )
         refused = await http.post("/decode", json=body, headers={"Authorization": "Bearer no"})
-        wrong_login = await http.get("/login", params={"token": "no"})
-        await http.get("/login", params={"token": "t0k"})
+        in_url = await http.get("/login", params={"token": "t0k"})
+        form = await http.get("/login")
+        wrong_login = await http.post("/login", data={"token": "no"})
+        without_cookie = await http.post("/decode", json=body)
+        await http.post("/login", data={"token": "t0k"})
         with_cookie = await http.post("/decode", json=body)
         preflight = {"Origin": UI, "Access-Control-Request-Method": "POST"}
         allowed = await http.options("/decode", headers=preflight)
@@ -100,7 +103,9 @@ async def test_history_and_bucket_hold_no_plaintext_and_the_codec_server_opens_i
     assert decoded.headers["access-control-allow-origin"] == UI
     [opened] = decoded.json()["payloads"]
     assert json.loads(base64.b64decode(opened["data"]))["args"] == {"text": f"{MARKER} small"}
-    assert refused.status_code == wrong_login.status_code == 401
+    assert refused.status_code == wrong_login.status_code == without_cookie.status_code == 401
+    assert in_url.status_code == 400, "a token in a URL would land in access logs"
+    assert 'method="post"' in form.text and 'type="password"' in form.text
     assert with_cookie.json() == decoded.json(), "the browser's cookie works like the token"
     assert allowed.headers.get("access-control-allow-origin") == UI
     assert "access-control-allow-origin" not in elsewhere.headers

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from a2a_temporal import InMemoryA2AClient, InMemoryWorkspace, ScopedAuth
-from a2a_temporal.core.grants import WorkspaceRights, delegate, open_grant
+from a2a_temporal.core.grants import GrantHolder, WorkspaceRights, delegate, open_grant
 from a2a_temporal.core.workspace import ScopedWorkspace
 from a2a_temporal.errors import GrantRefused
 from a2a_temporal.temporal.s3_workspace import S3Workspace
@@ -37,6 +37,10 @@ EXPECTED = {
 }
 
 
+GRANTOR = GrantHolder(subject="ann", task_id="owner.share/1")
+CALLEE = GrantHolder(subject="ann", task_id="owner.share/1/call-0")
+
+
 def _grant(read: list[str], write: list[str], audience: str | None = "helper") -> str:
     return delegate(
         WorkspaceRights(prefix="workspaces/ann/"),
@@ -46,11 +50,17 @@ def _grant(read: list[str], write: list[str], audience: str | None = "helper") -
         ttl=timedelta(minutes=1),
         audience=audience,
         now=NOW,
+        holder=GRANTOR,
     )
 
 
-def _open(token: Any, audience: str = "helper", actors: tuple[str, ...] = ()) -> WorkspaceRights:
-    return open_grant(KEY.encode(), token, audience=audience, actors=actors, now=NOW)
+def _open(
+    token: Any,
+    audience: str = "helper",
+    actors: tuple[str, ...] = (),
+    holder: GrantHolder = CALLEE,
+) -> WorkspaceRights:
+    return open_grant(KEY.encode(), token, audience=audience, actors=actors, now=NOW, holder=holder)
 
 
 def _load(token: str) -> Any:
@@ -98,8 +108,10 @@ def test_grants_narrow_and_every_bad_one_is_refused_with_its_reason() -> None:
         ttl=timedelta(1),
         audience="sub",
         now=NOW,
+        holder=CALLEE,
     )
-    sub = _open(narrower, audience="sub", actors=("owner", "helper"))
+    deeper = GrantHolder(subject="ann", task_id="owner.share/1/call-0/call-3")
+    sub = _open(narrower, audience="sub", actors=("owner", "helper"), holder=deeper)
     assert (sub.can_read("data/a.csv"), sub.can_read("data/b.csv"), sub.can_write("out/x")) == (
         True,
         False,
@@ -107,7 +119,14 @@ def test_grants_narrow_and_every_bad_one_is_refused_with_its_reason() -> None:
     ), "each caveat applies: read needs *.csv and a*.csv, write nothing"
     with pytest.raises(GrantRefused, match="wider than this workspace's read rights"):
         delegate(
-            rights, KEY.encode(), read=["*"], write=[], ttl=timedelta(1), audience=None, now=NOW
+            rights,
+            KEY.encode(),
+            read=["*"],
+            write=[],
+            ttl=timedelta(1),
+            audience=None,
+            now=NOW,
+            holder=CALLEE,
         )
     wider = {
         "workspace": None,
@@ -124,6 +143,19 @@ def test_grants_narrow_and_every_bad_one_is_refused_with_its_reason() -> None:
         "expired at": (token, {"now": future}),
         "for agent 'helper', not 'thief'": (token, {"audience": "thief"}),
         "malformed grant": ("not a grant", {}),
+        "made on behalf of 'ann', and this run acts for 'mallory'": (
+            token,
+            {"holder": GrantHolder(subject="mallory", task_id=CALLEE.task_id)},
+        ),
+        "made on behalf of 'ann', and this run acts for None": (
+            token,
+            {"holder": GrantHolder(subject=None, task_id=CALLEE.task_id)},
+        ),
+        "belongs to the tasks of 'owner.share/1'; task 'owner.share/10'": (
+            token,
+            {"holder": GrantHolder(subject="ann", task_id="owner.share/10")},
+        ),
+        "names no task it was made in": (_unbound(token), {}),
     }
     for reason, (bad, where) in refusals.items():
         with pytest.raises(GrantRefused, match=re.escape(reason)):
@@ -133,9 +165,42 @@ def test_grants_narrow_and_every_bad_one_is_refused_with_its_reason() -> None:
                 audience=where.get("audience", "helper"),
                 actors=where.get("actors", ()),
                 now=where.get("now", NOW),
+                holder=where.get("holder", CALLEE),
             )
     with pytest.raises(GrantRefused, match="does not verify"):
-        open_grant(b"another key", token, audience="helper", actors=(), now=NOW)
+        open_grant(b"another key", token, audience="helper", actors=(), now=NOW, holder=CALLEE)
+    assert _open(token, holder=GRANTOR).can_read("data/a.csv"), "the granting task itself"
+
+
+def test_globs_keep_star_within_a_folder_and_double_star_crosses() -> None:
+    rights = _open(_grant(["data/*.csv", "logs/**"], []))
+    assert rights.can_read("data/a.csv")
+    assert not rights.can_read("data/deep/x.csv"), "* does not cross /"
+    assert rights.can_read("logs/2026/12/app.log"), "** does"
+    assert not rights.can_read("logsx/a"), "a glob matches the whole path"
+    with pytest.raises(GrantRefused, match="wider than this workspace's read rights"):
+        delegate(
+            _open(_grant(["data/*"], [])),
+            KEY.encode(),
+            read=["data/**"],
+            write=[],
+            ttl=timedelta(1),
+            audience=None,
+            now=NOW,
+            holder=CALLEE,
+        )
+
+
+def _unbound(token: str) -> str:
+    """A grant as an older version made it: no subject or task, signed with the key."""
+    data = _load(token)
+    first = {k: v for k, v in data["caveats"][0].items() if k not in ("subject", "tree")}
+    signature = hmac.new(KEY.encode(), data["id"].encode(), hashlib.sha256).digest()
+    line = json.dumps(first, sort_keys=True, separators=(",", ":")).encode()
+    signature = hmac.new(signature, line, hashlib.sha256).digest()
+    data["caveats"] = [first]
+    data["signature"] = base64.urlsafe_b64encode(signature).decode().rstrip("=")
+    return _dump(data)
 
 
 class RecordingStore(ObjectStore):
@@ -171,7 +236,7 @@ async def test_no_request_leaves_the_granted_workspace(stack: DevStack) -> None:
     await store.put_bytes("workspaces/bob/secret.txt", b"bob's", "text/plain")
     rights = _open(_grant(["data/*"], ["data/"]))
     workspace = ScopedWorkspace(
-        S3Workspace(store, rights.prefix), rights, KEY.encode, read_only=False
+        S3Workspace(store, rights.prefix), rights, KEY.encode, CALLEE, read_only=False
     )
     store.keys.clear()
     await workspace.write("data/x.txt", b"x")

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from a2a_temporal import CallResult, Pipeline, TemporalA2AClient
 from a2a_temporal.cli.main import main
@@ -26,23 +28,23 @@ from a2a_temporal.temporal.models import (
 )
 from a2a_temporal.temporal.wire import CALLS_UPDATE
 from a2a_temporal.testing import DevStack, find_temporal_cli
-from a2a_temporal.trust.claims import IdentityCheck
+from a2a_temporal.trust.claims import IdentityCheck, call_digest
 from a2a_temporal.trust.identity import (
     IdentityPolicy,
     IdentitySigner,
     IdentityVerifier,
-    call_digest,
     generate_key,
     identity_signer,
 )
 from tests.delegation_agents import DELEGATION_AGENTS
-from tests.temporal_helpers import history, running, skill_attempts
+from tests.temporal_helpers import attempt_inputs, history, running, skill_attempts
 from tests.test_delegation import ANN, CHAIN
 from tests.test_temporal_cli import temporal
 
 PRIVATE, PUBLIC = generate_key()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 AUTH: dict[str, Any] = {"subject": "ann", "scopes": ["read"], "actors": []}
+RUNS = call_digest("relay_a", "whoami", {"hops": []})
 SIGNING: dict[str, Any] = {
     "require_signed_identity": True,
     "identity_issuers": {"k1": PUBLIC},
@@ -52,7 +54,12 @@ SIGNING: dict[str, Any] = {
 
 
 def _envelope(**claims: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {"audience": "relay_a", "task": "t/1", "ttl": timedelta(minutes=5)}
+    values: dict[str, Any] = {
+        "audience": "relay_a",
+        "task": "t/1",
+        "ttl": timedelta(minutes=5),
+        "runs": RUNS,
+    }
     values |= claims
     signer = IdentitySigner("k1", PRIVATE)
     return signer.mint(values.pop("auth", AUTH), now=NOW, **values).model_dump(mode="json")
@@ -64,6 +71,7 @@ def _verify(envelope: Any, auth: Any = None, **where: Any) -> dict[str, Any]:
         "audience": "relay_a",
         "started_at": NOW + timedelta(seconds=1),
         "auth": auth,
+        "call_digest": RUNS,
     } | where
     return IdentityVerifier({"k1": PUBLIC}).verify(envelope, IdentityCheck(**values))
 
@@ -81,6 +89,11 @@ def test_a_signed_identity_verifies_for_its_task_only() -> None:
         "other task": (envelope, {"task_id": "t/2"}),
         "not a child": (envelope, {"task_id": "t/1/call-0", "parent_id": "elsewhere"}),
         "auth swapped": (envelope, {"auth": {**AUTH, "scopes": ["admin"]}}),
+        "other skill": (envelope, {"call_digest": call_digest("relay_a", "leak", {"hops": []})}),
+        "other args": (envelope, {"call_digest": call_digest("relay_a", "whoami", {"hops": [1]})}),
+        "unbound": (_envelope(runs=None), {}),
+        "cron": (envelope, {"cron": True, "continued": False}),
+        "retried": (envelope, {"retried": True}),
     }
     messages = {}
     for case, (bad, where) in refusals.items():
@@ -94,6 +107,10 @@ def test_a_signed_identity_verifies_for_its_task_only() -> None:
     assert "expired" in messages["expired"]
     assert "bound to task 't/1'" in messages["other task"]
     assert "differs from its signed identity" in messages["auth swapped"]
+    for case in ("other skill", "other args", "unbound"):
+        assert "minted for another run of 't/1'" in messages[case]
+    assert "on a cron schedule" in messages["cron"]
+    assert "workflow retry policy" in messages["retried"]
 
 
 def test_calls_and_pipeline_steps_need_an_envelope_for_exactly_them() -> None:
@@ -223,7 +240,9 @@ async def _child_of_a_forged_parent(
     """What a namespace client without keys gets from a lifted envelope and a calls update.
 
     It starts a run named under the task with the task's input (parked on a
-    queue nobody polls, so it stays open), then asks it to call a skill as the task's caller.
+    queue nobody polls, so it stays open), then asks it to call a skill as the
+    task's caller: with a guessed attempt token (refused), then with the
+    attempt's nonce read from the run's history.
     """
     parked = {**sent["options"], "task_queue": "nobody-polls"}
     parent = await client.temporal.start_workflow(
@@ -243,7 +262,14 @@ async def _child_of_a_forged_parent(
     async with asyncio.timeout(30):  # until its first attempt is scheduled (on no worker)
         while skill_attempts(await parent.fetch_history()) == 0:
             await asyncio.sleep(0.05)
-    batch = CallBatch(token=AttemptToken(run=1, attempt=1), requests=[request])
+    guessed = CallBatch(token=AttemptToken(run=1, attempt=1), requests=[request])
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await parent.execute_update(CALLS_UPDATE, guessed, result_type=list[CallStarted])
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == "ForgedAttempt"
+    [scheduled] = attempt_inputs(await parent.fetch_history())
+    lifted = AttemptToken(run=1, attempt=1, nonce=scheduled["nonce"])
+    batch = CallBatch(token=lifted, requests=[request])
     await parent.execute_update(CALLS_UPDATE, batch, result_type=list[CallStarted])
     result = await client.get_task(f"{task_id}/evil/call-0").result()
     await parent.terminate("test over")

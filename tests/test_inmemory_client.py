@@ -29,8 +29,9 @@ async def test_concurrent_nested_calls_and_artifacts(client: InMemoryA2AClient) 
     assert result.ok, result.error
     assert result.output["report"] == "4 words: TO BE OR NOT"
     children = result.output["children"]
-    assert children[0].startswith("splitter.split/")
-    assert children[1].startswith("splitter.upper/")
+    assert sorted(children) == [f"{result.task_id}/call-0", f"{result.task_id}/call-1"], (
+        "a skill's callees are named below it, as on Temporal"
+    )
     assert [a.name for a in result.artifacts] == ["report.txt"]
     ctx = client.contexts[result.task_id]
     assert ctx.artifacts["report.txt"] == b"4 words: TO BE OR NOT"
@@ -39,8 +40,9 @@ async def test_concurrent_nested_calls_and_artifacts(client: InMemoryA2AClient) 
 async def test_deeply_nested_calls(client: InMemoryA2AClient) -> None:
     result = await client.call("analyst", "nested", args={"n": 5})
     assert (result.status, result.output) == ("completed", 5)
-    nested = [t for t in client.contexts if t.startswith("analyst.nested/")]
+    nested = [t for t in client.contexts if t.startswith(result.task_id)]
     assert len(nested) == 6
+    assert max(nested, key=len) == result.task_id + "/call-0" * 5
 
 
 async def test_timeout_cancels_callee(client: InMemoryA2AClient) -> None:
@@ -54,7 +56,7 @@ async def test_timeout_cancels_callee(client: InMemoryA2AClient) -> None:
 async def test_parent_timeout_cancels_children(client: InMemoryA2AClient) -> None:
     result = await client.call("slow", "delegate", args=Delay(seconds=30), timeout=0.3)
     assert result.status == "canceled"
-    children = [c for t, c in client.contexts.items() if t.startswith("slow.sleep/")]
+    children = [c for t, c in client.contexts.items() if t.startswith(f"{result.task_id}/")]
     assert len(children) == 1
     assert children[0].cancelled
 

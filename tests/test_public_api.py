@@ -28,6 +28,7 @@ PUBLIC = [
     "MissingScopes",
     "MissingSecrets",
     "NoAuth",
+    "OutboundRefused",
     "OutputNotSerializable",
     "Pipeline",
     "PipelineError",

@@ -12,6 +12,7 @@ from a2a_temporal import InMemoryA2AClient, TaskHandle
 from a2a_temporal._process import ManagedProcess
 from a2a_temporal.protocol.remote import HttpA2AClient
 from a2a_temporal.testing import DevStack
+from a2a_temporal.trust.outbound import LOOPBACK_ALLOW, OutboundPolicy
 from tests.a2a_peer import PeerServer
 from tests.cli_helpers import cli
 from tests.remote_agents import Relay
@@ -26,10 +27,16 @@ async def _until(handle: TaskHandle, kind: str, prefix: str = "") -> dict[str, o
 
 
 async def test_in_process_a_url_target_calls_the_remote_agent() -> None:
+    local = OutboundPolicy(LOOPBACK_ALLOW)
     async with PeerServer().serving() as peer:
-        client = InMemoryA2AClient([Relay()], remote=HttpA2AClient())
+        client = InMemoryA2AClient([Relay()], remote=HttpA2AClient(outbound=local))
         result = await client.call("relay", "ask_remote", args={"url": peer.url("streamer")})
+        default = InMemoryA2AClient([Relay()], remote=HttpA2AClient())
+        refused = await default.call("relay", "ask_remote", args={"url": peer.url("streamer")})
     assert result.output == {"status": "completed", "output": "remote text streamed", "error": None}
+    assert refused.output["status"] == "rejected"
+    assert "127.0.0.1 is a loopback address" in refused.output["error"]
+    assert sum(peer.messages.values()) == 1, "the refused client sent nothing"
 
 
 async def test_in_process_a_url_target_without_a_remote_client_is_rejected_saying_how() -> None:

@@ -122,10 +122,14 @@ async def test_a_read_write_workspace_round_trips_the_same_on_both_runtimes(
     )
     local = await local_client.call("workspace-editor", "edit", args={"command": command})
     minio = stack.minio()
-    key = "workspaces/shared/a.txt"
+    task_id = f"workspace-editor.edit/{uuid.uuid4()}"
+    key = f"task-workspaces/{task_id}/a.txt"  # a NoAuth run's workspace is its task's own
     await asyncio.to_thread(minio.put_object, stack.bucket, key, io.BytesIO(b"original"), 8)
     async with running(stack, SANDBOX_AGENTS, sandbox_dir=str(root)) as client:
-        remote = await client.call("workspace-editor", "edit", args={"command": command})
+        handle = await client.start(
+            "workspace-editor", "edit", args={"command": command}, task_id=task_id
+        )
+        remote = await handle.result()
     stored = await asyncio.to_thread(minio.get_object, stack.bucket, key)
     assert (local.status, local.output) == (remote.status, remote.output)
     assert remote.output == ["a.txt", "b.txt"]

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         SkillOptions,
     )
     from a2a_temporal.workflows._questions import QuestionBook
-    from a2a_temporal.workflows._tasks import relay_question
+    from a2a_temporal.workflows._tasks import relay_question, relayed_from_below
 
 
 __all__ = ["QuestionHandlers"]
@@ -68,7 +68,8 @@ class QuestionHandlers(ABC):
     @workflow.signal(name=wire.CHILD_QUESTION_SIGNAL)
     async def child_question(self, relayed: RelayedQuestion) -> None:
         """A callee asked a question: show it here too, and pass it further up."""
-        await self._announce_question(relayed)
+        if relayed_from_below(relayed):
+            await self._announce_question(relayed)
 
     async def _announce_question(self, relayed: RelayedQuestion) -> None:
         payload = {**relayed.question.model_dump(), "task_id": relayed.task_id}

@@ -15,7 +15,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflowError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from a2a_temporal.core.auth import subject_of
     from a2a_temporal.core.describe import describe_validation_error
+    from a2a_temporal.core.names import is_descendant
     from a2a_temporal.core.types import CallResult, TaskStatus
     from a2a_temporal.temporal import wire
     from a2a_temporal.temporal.attributes import task_attributes
@@ -29,7 +31,9 @@ __all__ = [
     "canceled",
     "describe_failure",
     "parse_input",
+    "recorded_start",
     "relay_question",
+    "relayed_from_below",
     "resolve_skills",
     "set_missing_attributes",
     "start_task",
@@ -39,6 +43,7 @@ __all__ = [
 
 CANCELED_BY_CALLER = "canceled by caller"
 _RESOLVE_TIMEOUT = timedelta(seconds=30)
+_RELAY_BELOW_PATCH = "a2a-relay-below"  # tasks from before it relayed any question
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ChildTask = workflow.ChildWorkflowHandle[Any, CallResult]
 
@@ -51,6 +56,26 @@ def parse_input(model: type[ModelT], raw: Any, what: str) -> tuple[ModelT | None
         return model.model_validate(raw), None
     except ValidationError as exc:
         return None, f"invalid {what} input: {describe_validation_error(exc)}"
+
+
+def recorded_start() -> dict[str, Any]:
+    """How Temporal recorded this run's start: what identity checks judge a run by.
+
+    A run `continued` only when it is the workflow's own continue-as-new: a
+    cron run or a workflow retry also has an earlier run, but runs again what
+    a client asked for once.
+    """
+    info = workflow.info()
+    cron = bool(info.cron_schedule)
+    retried = info.attempt > 1
+    return {
+        "parent_id": info.parent.workflow_id if info.parent else None,
+        "started_at": info.workflow_start_time or workflow.now(),
+        "continued": info.continued_run_id is not None and not cron and not retried,
+        "first_run_id": info.first_execution_run_id,
+        "cron": cron,
+        "retried": retried,
+    }
 
 
 def set_missing_attributes(
@@ -107,7 +132,9 @@ async def start_task(
         parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
         static_summary=f"{task.agent}.{task.skill} by {task.caller}",
         search_attributes=(
-            task_attributes(task.agent, task.skill, task.caller, task.context_id)
+            task_attributes(
+                task.agent, task.skill, task.caller, task.context_id, subject_of(task.auth)
+            )
             if options.search_attributes
             else None
         ),
@@ -118,6 +145,23 @@ async def watch_child(handle: ChildTask) -> None:
     """Await a child so that cancelling this task cancels it; its caller reads the result."""
     with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
         await handle
+
+
+def relayed_from_below(relayed: RelayedQuestion) -> bool:
+    """Whether a relayed question names a task below this one (others are dropped, logged).
+
+    Anyone who may signal the workflow can relay a question; one naming a task
+    elsewhere would send its answer there.
+    """
+    if not workflow.patched(_RELAY_BELOW_PATCH):
+        return True
+    if is_descendant(relayed.task_id, workflow.info().workflow_id):
+        return True
+    workflow.logger.warning(
+        "dropped a relayed question naming task %r, which this task did not start",
+        relayed.task_id,
+    )
+    return False
 
 
 async def relay_question(relayed: RelayedQuestion) -> None:

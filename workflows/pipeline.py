@@ -47,11 +47,13 @@ with workflow.unsafe.imports_passed_through():
         PIPELINE_STATE_QUERY,
         PIPELINE_WORKFLOW,
     )
-    from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, IdentityCheck
+    from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, IdentityCheck, spec_digest
     from a2a_temporal.workflows._tasks import (
         CANCELED_BY_CALLER,
         describe_failure,
         parse_input,
+        recorded_start,
+        relayed_from_below,
         resolve_skills,
         set_missing_attributes,
         start_task,
@@ -112,6 +114,8 @@ class PipelineWorkflow:
     @workflow.signal(name=CHILD_QUESTION_SIGNAL)
     def child_question(self, relayed: RelayedQuestion) -> None:
         """A step's task asked a question: show it to the pipeline's followers."""
+        if not relayed_from_below(relayed):
+            return
         payload = {**relayed.question.model_dump(), "task_id": relayed.task_id}
         self._events.publish(EventRecord(kind="question", payload=payload))
 
@@ -169,21 +173,22 @@ class PipelineWorkflow:
     async def _verify_identity(self) -> str | None:
         """Why a worker refuses the pipeline's identity; None when trusted or nobody's.
 
-        Checked on every run Temporal did not start as a continuation (whatever
-        state its input carries), against the start Temporal recorded.
+        Checked on every run that is not the workflow's own continuation
+        (whatever state its input carries), against the start Temporal recorded,
+        and bound to the pipeline's spec.
         """
         assert self._input is not None
-        info = workflow.info()
+        start = recorded_start()
         unclaimed = not self._input.auth and self._input.identity is None
-        if unclaimed or info.continued_run_id is not None or not workflow.patched(_VERIFY_PATCH):
+        if unclaimed or start["continued"] or not workflow.patched(_VERIFY_PATCH):
             return None
         check = IdentityCheck(
             auth=self._input.auth,
             identity=self._input.identity,
-            task_id=info.workflow_id,
+            task_id=workflow.info().workflow_id,
             audience=PIPELINE_AUDIENCE,
-            parent_id=info.parent.workflow_id if info.parent else None,
-            started_at=info.workflow_start_time or workflow.now(),
+            call_digest=spec_digest(self._input.pipeline.model_dump(mode="json")),
+            **start,
         )
         return await verify_identity(check)
 

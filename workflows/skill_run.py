@@ -27,7 +27,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.contrib.workflow_streams import WorkflowStream
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus, TaskStatus
@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         WatchOutcome,
     )
     from a2a_temporal.workflows._calls import CallBook
+    from a2a_temporal.workflows._fence import AttemptFence
     from a2a_temporal.workflows._journal import Archivist, trim_stream
     from a2a_temporal.workflows._outcomes import Outcome, classify
     from a2a_temporal.workflows._push import NOTIFIED, Notifier
@@ -64,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         CANCELED_BY_CALLER,
         canceled,
         parse_input,
+        recorded_start,
         resolve_skills,
         set_missing_attributes,
     )
@@ -108,8 +110,7 @@ class SkillRunWorkflow(QuestionHandlers):
         self._attempts = carried.attempts
         self._skill_failures = carried.skill_failures
         self._carried = carried
-        self._token = AttemptToken(run=0, attempt=0)
-        self._active_run: int | None = None
+        self._fence = AttemptFence()
         self._parked_on: str | None = None
         self._cancel_requested = False
         self._status: RunStatus = "running" if self._options else "resolving"
@@ -188,19 +189,17 @@ class SkillRunWorkflow(QuestionHandlers):
     ) -> Outcome:
         self._runs += 1
         self._attempts += 1
-        self._token = AttemptToken(run=self._runs, attempt=1)
-        self._active_run = self._runs
+        nonce = self._fence.begin(self._runs)
         timeout = options.timeout_seconds + options.heartbeat_timeout_seconds
         handle = workflow.start_activity(
             wire.RUN_SKILL_ACTIVITY,
             AttemptInput(
                 task=task.model_copy(update={"carried": None, "options": options}),
                 run=self._runs,
+                nonce=nonce,
                 resumed=resumed,
-                parent_id=parent.workflow_id if (parent := workflow.info().parent) else None,
-                started_at=workflow.info().workflow_start_time,
-                continued=workflow.info().continued_run_id is not None,
                 journal=self._journal_ref(),
+                **recorded_start(),
             ),
             result_type=SkillOutput,
             task_queue=options.task_queue,
@@ -227,7 +226,7 @@ class SkillRunWorkflow(QuestionHandlers):
             except ActivityError as err:
                 return classify(err.cause, options)
         finally:
-            self._active_run = None
+            self._fence.end()
 
     def _journal_ref(self) -> JournalRef | None:
         """The journal as it stands now (supersedes may have shortened its calls), or None."""
@@ -244,32 +243,18 @@ class SkillRunWorkflow(QuestionHandlers):
         )
 
     def _check_token(self, token: AttemptToken) -> None:
-        if token.key() < self._token.key():
-            raise ApplicationError(
-                f"attempt {token.run}.{token.attempt} was superseded by attempt "
-                f"{self._token.run}.{self._token.attempt}",
-                type=wire.SUPERSEDED_ERROR_TYPE,
-            )
-        if token.key() > self._token.key():
-            raise ApplicationError(
-                f"attempt {token.run}.{token.attempt} is not known here yet",
-                type=wire.UNKNOWN_ATTEMPT_ERROR_TYPE,
-            )
+        self._fence.check(token)
 
     @workflow.update(name=wire.ATTEMPT_UPDATE)
     def attempt(self, start: AttemptStart) -> None:
         """A retried attempt announces itself; older attempts are fenced off from here on."""
-        self._token = start.token
+        self._fence.token = start.token
         self._announce_retry(start.reason)
         self._attempts += 1
 
     @attempt.validator
     def _check_attempt(self, start: AttemptStart) -> None:
-        if start.token.key() <= self._token.key() or start.token.run != self._active_run:
-            raise ApplicationError(
-                f"attempt {start.token.run}.{start.token.attempt} is not the newest",
-                type=wire.SUPERSEDED_ERROR_TYPE,
-            )
+        self._fence.check_start(start)
 
     @workflow.update(name=wire.PUBLISH_UPDATE)
     def publish(self, batch: PublishBatch) -> PublishAck:
@@ -295,15 +280,11 @@ class SkillRunWorkflow(QuestionHandlers):
     async def watch(self, token: AttemptToken) -> WatchOutcome:
         """Return when the attempt should stop (the task was cancelled) or has ended."""
         await workflow.wait_condition(
-            lambda: (
-                self._cancel_requested
-                or self._token.key() != token.key()
-                or self._active_run != token.run
-            )
+            lambda: self._cancel_requested or not self._fence.current(token)
         )
         if self._cancel_requested:
             return "canceled"
-        return "superseded" if self._token.key() > token.key() else "finished"
+        return "superseded" if self._fence.token.key() > token.key() else "finished"
 
     @watch.validator
     def _check_watch(self, token: AttemptToken) -> None:
@@ -474,7 +455,7 @@ class SkillRunWorkflow(QuestionHandlers):
         return self._journal_ref()
 
     async def _close(self, result: CallResult) -> CallResult:
-        self._active_run = None
+        self._fence.end()
         await self._calls.cancel_children()
         options = self._options
         if result.status in ("failed", "canceled") and options is not None:

@@ -7,7 +7,7 @@ import json
 
 from a2a_temporal._extras import require_a2a_sdk
 from a2a_temporal.cli._common import CliError, client_for
-from a2a_temporal.errors import InfrastructureError, RemoteError
+from a2a_temporal.errors import InfrastructureError, OutboundRefused, RemoteError
 from a2a_temporal.temporal.client import TemporalA2AClient
 
 __all__ = ["add_commands"]
@@ -63,11 +63,12 @@ async def _register(client: TemporalA2AClient, args: argparse.Namespace) -> int:
     from a2a_temporal.protocol.remote import RemoteConnector
 
     try:
-        async with RemoteConnector().client(args.target) as (_, remote_card):
+        connector = RemoteConnector(outbound=client.settings.outbound())
+        async with connector.client(args.target) as (_, remote_card):
             registered = await client.router.registry.register_remote(
                 args.target, our_card(remote_card, args.name)
             )
-    except (RemoteError, InfrastructureError) as exc:
+    except (RemoteError, InfrastructureError, OutboundRefused) as exc:
         raise CliError(f"cannot read the agent card at {args.target}: {exc}") from None
     print(f"registered {registered.card.name} -> {args.target}")
     return 0

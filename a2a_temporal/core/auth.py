@@ -17,6 +17,7 @@ __all__ = [
     "missing_scopes",
     "scope_list",
     "scopes_of",
+    "subject_of",
 ]
 
 DEFAULT_MAX_DELEGATION_DEPTH = 8
@@ -93,3 +94,10 @@ def scope_list(scopes: Any) -> list[str]:
     if isinstance(scopes, str):
         return scopes.split()
     return [str(scope) for scope in scopes]
+
+
+def subject_of(auth: BaseModel | Mapping[str, Any] | None) -> str | None:
+    """The subject an identity names, if it names one (anonymous identities name none)."""
+    raw = auth.model_dump(mode="json") if isinstance(auth, BaseModel) else dict(auth or {})
+    subject = raw.get("subject")
+    return subject if isinstance(subject, str) and subject else None

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from a2a_temporal.sandbox.interface import SandboxClient
 
 __all__ = ["A2AClient", "InMemoryA2AClient", "describe_exception", "new_task_id", "seconds"]
+
+_RUNNING_TASK: ContextVar[str | None] = ContextVar("a2a_running_task", default=None)
 
 
 class A2AClient(ABC):
@@ -103,6 +106,16 @@ class InMemoryA2AClient(A2AClient):
         self._sandbox = sandbox
         self._discovery = InMemoryDiscoveryClient(a.card() for a in self._agents.values())
         self.contexts: dict[str, LocalRunContext[Any]] = {}
+        self._calls_made: dict[str, int] = {}
+
+    def _task_id(self, target: str, skill: str) -> str:
+        """A new task's id: below the calling task's (as on Temporal), when a skill calls."""
+        parent = _RUNNING_TASK.get()
+        if parent is None:
+            return new_task_id(target, skill)
+        seq = self._calls_made.get(parent, 0)
+        self._calls_made[parent] = seq + 1
+        return f"{parent}/call-{seq}"
 
     @property
     def discovery(self) -> DiscoveryClient:
@@ -130,7 +143,7 @@ class InMemoryA2AClient(A2AClient):
         """Run the skill in this process (a URL target: call that remote A2A agent)."""
         if target.startswith(("http://", "https://")):
             return await self._remote(target, skill, args=args, timeout=timeout)
-        task_id = new_task_id(target, skill)
+        task_id = self._task_id(target, skill)
         limit = seconds(timeout)
         try:
             prepared = self._agent(target).prepare(skill, args, auth)
@@ -203,6 +216,7 @@ async def _run_attempts(
     skill's own timeouts and task groups behave as plain asyncio. Error
     messages have the values of `secrets` taken out, as on a worker.
     """
+    _RUNNING_TASK.set(ctx.task_id)
     spec = prepared.spec
     attempts = spec.retries + 1
     limit = spec.timeout.total_seconds() if spec.timeout else None

@@ -18,9 +18,10 @@ from a2a_temporal.core.auth import (
     DEFAULT_MAX_DELEGATION_DEPTH,
     delegated_identity,
     missing_scopes,
+    subject_of,
 )
 from a2a_temporal.core.discovery import DiscoveryClient
-from a2a_temporal.core.grants import GRANT_KEY_SECRET, WorkspaceRights, open_grant
+from a2a_temporal.core.grants import GRANT_KEY_SECRET, GrantHolder, WorkspaceRights, open_grant
 from a2a_temporal.core.names import new_task_id
 from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult
 from a2a_temporal.core.workspace import ScopedWorkspace, WorkspaceClient
@@ -137,8 +138,12 @@ class RunContext(ABC, Generic[AuthT]):
             self._open_workspace(self._rights.prefix),
             self._rights,
             self._grant_key,
+            self._grant_holder(),
             read_only=self._workspace_access == "read",
         )
+
+    def _grant_holder(self) -> GrantHolder:
+        return GrantHolder(subject=subject_of(self.auth), task_id=self.task_id)
 
     def _check_grant(self) -> WorkspaceRights | GrantRefused:
         own = WorkspaceRights(prefix=self._own_workspace_prefix())
@@ -152,6 +157,7 @@ class RunContext(ABC, Generic[AuthT]):
                 audience=self.agent,
                 actors=actors,
                 now=datetime.now(UTC),
+                holder=self._grant_holder(),
             )
         except GrantRefused as refused:
             self._emit_now(

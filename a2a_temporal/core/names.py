@@ -6,7 +6,13 @@ import re
 import unicodedata
 import uuid
 
-__all__ = ["RESERVED_SEGMENT", "new_task_id", "validate_object_name", "validate_task_id"]
+__all__ = [
+    "RESERVED_SEGMENT",
+    "is_descendant",
+    "new_task_id",
+    "validate_object_name",
+    "validate_task_id",
+]
 
 _MAX_NAME_BYTES = 512
 _MAX_TASK_ID = 400
@@ -15,6 +21,11 @@ RESERVED_SEGMENT = "artifacts"
 # Control (C0, DEL, C1), format (bidi overrides, zero-width), line/paragraph
 # separators and lone surrogates: invisible or reordering when a name is shown.
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def is_descendant(task_id: str, ancestor: str) -> bool:
+    """Whether `task_id` names a task started below `ancestor` (a call's or a step's task)."""
+    return task_id.startswith(ancestor + "/")
 
 
 def new_task_id(agent: str, skill: str) -> str:

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from a2a_temporal.core.grants import WorkspaceRights, delegate
+from a2a_temporal.core.grants import GrantHolder, WorkspaceRights, delegate
 from a2a_temporal.core.names import validate_object_name
 
 __all__ = ["InMemoryWorkspace", "ScopedWorkspace", "WorkspaceClient"]
@@ -104,6 +104,7 @@ class ScopedWorkspace(WorkspaceClient):
         rights: What may be read and written.
         grant_key: Returns the key grants are sealed with (`PermissionError` when
             the runtime has none).
+        holder: Who the run acts for and its task (grants it makes are bound to them).
         read_only: The agent declared read-only access.
     """
 
@@ -112,12 +113,14 @@ class ScopedWorkspace(WorkspaceClient):
         inner: WorkspaceClient,
         rights: WorkspaceRights,
         grant_key: Callable[[], bytes],
+        holder: GrantHolder,
         *,
         read_only: bool,
     ) -> None:
         self._inner = inner
         self._rights = rights
         self._grant_key = grant_key
+        self._holder = holder
         self._read_only = read_only
 
     def _readable(self, path: str) -> str:
@@ -183,4 +186,5 @@ class ScopedWorkspace(WorkspaceClient):
             ttl=ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl),
             audience=audience,
             now=datetime.now(UTC),
+            holder=self._holder,
         )

@@ -251,8 +251,11 @@ class TaskFold:
             self.text = [(at, chunk) for at, chunk in self.text if at < cut]
             return [self._text_update(self.full_text, append=False)]
         if kind == "artifact":
-            ref = ArtifactRef(**{k: payload[k] for k in ("name", "uri", "mime_type", "size_bytes")})
-            self.files[ref.name] = ref
+            name = payload.get("name")
+            if not isinstance(name, str):
+                return []  # not an artifact event the runtime wrote: nothing to show
+            ref = ArtifactRef(name, "", "", 0)  # the reader finds the bytes by task and name
+            self.files[name] = ref
             return [ref]
         if kind == "question":
             self.asked += 1

@@ -11,7 +11,6 @@ side by side behind a load balancer.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from a2a.extensions.common import HTTP_EXTENSION_HEADER, get_requested_extensions
@@ -30,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from a2a_temporal.core.agent import AgentCard
+from a2a_temporal.protocol.guard import CALLER_SCOPE_KEY, GatewayGuard
 from a2a_temporal.protocol.handler import CALLER_KEY, AgentRequestHandler
 from a2a_temporal.protocol.media_types import JsonMediaTypes
 from a2a_temporal.protocol.tasks import ArtifactParts, TaskReader
@@ -63,7 +63,7 @@ class Gateway:
         self.settings = settings
         self.reader = TaskReader(
             client.temporal,
-            ArtifactParts(client.store, settings.artifact_inline_limit, settings.artifact_link_ttl),
+            ArtifactParts(client.store, settings),
         )
         self._agents: dict[str, ASGIApp] = {}
 
@@ -71,7 +71,10 @@ class Gateway:
         """The ASGI app."""
         return Starlette(
             routes=[Route("/agents", self._index, methods=["GET"])],
-            middleware=[Middleware(_AgentPaths, gateway=self)],
+            middleware=[
+                Middleware(GatewayGuard, settings=self.settings),
+                Middleware(_AgentPaths, gateway=self),
+            ],
         )
 
     async def cards(self) -> list[AgentCard]:
@@ -123,7 +126,7 @@ class Gateway:
 
     def _agent_app(self, name: str) -> ASGIApp:
         handler = AgentRequestHandler(self, name)
-        builder = _ContextBuilder(self.settings)
+        builder = _ContextBuilder()
 
         async def card(request: Request) -> Response:
             found = await self.card(name)
@@ -163,28 +166,16 @@ class _AgentPaths:
 
 
 class _ContextBuilder(ServerCallContextBuilder):
-    """Finds who calls from a bearer token or an API key; the token itself goes no further."""
-
-    def __init__(self, settings: AgentSettings) -> None:
-        self._tokens = {
-            hashlib.sha256(token.encode()).digest(): identity
-            for token, identity in settings.gateway_tokens.items()
-        }
-        self._anonymous = settings.gateway_allow_anonymous
+    """Hands the SDK the caller `GatewayGuard` found; tokens and cookies go no further."""
 
     def build(self, request: Request) -> ServerCallContext:
-        token = request.headers.get("x-api-key")
-        authorization = request.headers.get("authorization", "")
-        if token is None and authorization.lower().startswith("bearer "):
-            token = authorization[7:].strip()
-        identity = self._tokens.get(hashlib.sha256(token.encode()).digest()) if token else None
         headers = {
             name: value
             for name, value in request.headers.items()
             if name.lower() not in _CREDENTIAL_HEADERS
         }
         return ServerCallContext(
-            state={CALLER_KEY: identity, "headers": headers},
+            state={CALLER_KEY: request.scope.get(CALLER_SCOPE_KEY), "headers": headers},
             requested_extensions=get_requested_extensions(
                 request.headers.getlist(HTTP_EXTENSION_HEADER)
             ),

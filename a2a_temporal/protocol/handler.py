@@ -25,28 +25,45 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 from a2a.utils.task import apply_history_length, validate_history_length, validate_page_size
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from a2a_temporal.core.agent import AgentCard, SkillCard
 from a2a_temporal.core.auth import ScopedAuth
+from a2a_temporal.core.names import is_descendant
 from a2a_temporal.core.types import ArtifactRef
+from a2a_temporal.errors import OutboundRefused
 from a2a_temporal.protocol.convert import FINAL, TaskFold, a2a_card, message_input, status_of
 from a2a_temporal.protocol.tasks import TaskInfo
 from a2a_temporal.settings import GatewayIdentity
 from a2a_temporal.temporal.models import PushChange, PushTarget
-from a2a_temporal.temporal.wire import PUSH_QUERY, PUSH_UPDATE, SEARCH_AGENT, SKILL_RUN_WORKFLOW
+from a2a_temporal.temporal.sealed import SEALED_MIME_TYPE, SealedValues
+from a2a_temporal.temporal.wire import (
+    PUSH_QUERY,
+    PUSH_UPDATE,
+    SEARCH_AGENT,
+    SEARCH_SUBJECT,
+    SKILL_RUN_WORKFLOW,
+)
+from a2a_temporal.trust.outbound import OutboundPolicy
 
 if TYPE_CHECKING:
     from a2a_temporal.protocol.gateway import Gateway
 
-__all__ = ["CALLER_KEY", "MESSAGE_ID_FIELD", "AgentRequestHandler"]
+__all__ = ["ADMIN_SCOPE", "CALLER_KEY", "MESSAGE_ID_FIELD", "AgentRequestHandler"]
 
 Event = pb.Task | pb.Message | pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent
 MESSAGE_ID_FIELD = "a2a_message_id"
 CALLER_KEY = "a2a_temporal.identity"
+ADMIN_SCOPE = "tasks:admin"
 _PAGE_SIZE = 50
 _CANCEL_WAIT = 30.0
 _TARGETS = TypeAdapter(list[PushTarget])
+
+
+class _EndedTargets(BaseModel):
+    """The webhooks of an ended task, kept in the bucket (sealed like payloads)."""
+
+    targets: list[PushTarget]
 
 
 class AgentRequestHandler(RequestHandler):
@@ -57,6 +74,8 @@ class AgentRequestHandler(RequestHandler):
         self._agent = agent
         self._reader = gateway.reader
         self._client = gateway.client
+        self._outbound = gateway.settings.outbound()
+        self._sealed = SealedValues(gateway.client.temporal.data_converter)
         self._url = ""
 
     def a2a_card(self, card: AgentCard, url: str) -> pb.AgentCard:
@@ -67,18 +86,18 @@ class AgentRequestHandler(RequestHandler):
 
     def _caller(self, context: ServerCallContext) -> GatewayIdentity:
         identity: GatewayIdentity | None = context.state.get(CALLER_KEY)
-        if identity is not None:
-            return identity
-        if self._gateway.settings.gateway_allow_anonymous:
-            return GatewayIdentity(subject="anonymous")
-        raise InvalidRequestError(
-            message="authentication required: send `Authorization: Bearer <token>` or "
-            "`X-API-Key: <key>`"
-        )
+        if identity is None:  # every request passes `GatewayGuard`, which sets it
+            raise InvalidRequestError(message="authentication required")
+        return identity
 
-    async def _task_info(self, task_id: str) -> TaskInfo:
+    async def _task_info(self, task_id: str, caller: GatewayIdentity) -> TaskInfo:
+        """The task, if it is this agent's and the caller's (else not found, as if absent)."""
         info = await self._reader.info(task_id)
-        if info is None or info.agent != self._agent:
+        if (
+            info is None
+            or info.agent != self._agent
+            or (info.subject != caller.subject and ADMIN_SCOPE not in caller.scopes)
+        ):
             raise TaskNotFoundError(message=f"no task {task_id!r} of agent {self._agent!r}")
         return info
 
@@ -127,7 +146,7 @@ class AgentRequestHandler(RequestHandler):
         args = _args_of(skill, message)
         task_id = f"{self._agent}.{skill.name}.{uuid.uuid4()}"
         context_id = message.context_id or str(uuid.uuid4())
-        push = _push_targets(params.configuration)
+        push = _push_targets(params.configuration, self._outbound)
         await self._client.start(
             self._agent,
             skill.name,
@@ -141,7 +160,7 @@ class AgentRequestHandler(RequestHandler):
         return TaskInfo(task_id, self._agent, skill.name, context_id, "resolving", closed=False), 0
 
     async def _answer(self, message: pb.Message, identity: GatewayIdentity) -> tuple[TaskInfo, int]:
-        info = await self._task_info(message.task_id)
+        info = await self._task_info(message.task_id, identity)
         fold = await self._reader.fold(info)
         question = fold.open_question
         if info.closed or question is None:
@@ -155,6 +174,8 @@ class AgentRequestHandler(RequestHandler):
             if question.get("json_schema") is not None:
                 value = _json_or_text(text)
         asker = str(question.get("task_id") or info.task_id)
+        if asker != info.task_id and not is_descendant(asker, info.task_id):
+            raise InvalidParamsError(message=f"task {info.task_id!r} has no such question")
         try:
             await self._client.get_task(asker).answer(str(question["id"]), value)
         except ValueError as exc:
@@ -167,16 +188,19 @@ class AgentRequestHandler(RequestHandler):
         self, params: pb.GetTaskRequest, context: ServerCallContext
     ) -> pb.Task | None:
         """The task, built from Temporal."""
-        self._caller(context)
+        caller = self._caller(context)
         validate_history_length(params)
-        task = await self._reader.task(await self._task_info(params.id))
+        task = await self._reader.task(await self._task_info(params.id, caller))
         return apply_history_length(task, params)
 
     async def on_list_tasks(
         self, params: pb.ListTasksRequest, context: ServerCallContext
     ) -> pb.ListTasksResponse:
-        """The agent's tasks, from Temporal's visibility (newest first)."""
-        self._caller(context)
+        """The caller's tasks of this agent, from Temporal's visibility (newest first).
+
+        Callers with the `tasks:admin` scope see every caller's tasks.
+        """
+        caller = self._caller(context)
         validate_history_length(params)
         size = params.page_size or _PAGE_SIZE
         if params.HasField("page_size"):
@@ -185,6 +209,8 @@ class AgentRequestHandler(RequestHandler):
             f'WorkflowType = "{SKILL_RUN_WORKFLOW}"',
             f'{SEARCH_AGENT.name} = "{_quoted(self._agent)}"',
         ]
+        if ADMIN_SCOPE not in caller.scopes:
+            query.append(f'{SEARCH_SUBJECT.name} = "{_quoted(caller.subject)}"')
         if params.context_id:
             query.append(f'A2AContext = "{_quoted(params.context_id)}"')
         if params.status:
@@ -192,17 +218,18 @@ class AgentRequestHandler(RequestHandler):
             if status is None:
                 return pb.ListTasksResponse(page_size=size)
             query.append(f'A2AStatus = "{status}"')
-        token = bytes.fromhex(params.page_token) if params.page_token else None
+        try:
+            token = bytes.fromhex(params.page_token) if params.page_token else None
+        except ValueError:
+            raise InvalidParamsError(message="pageToken is not one this gateway gave") from None
         listing = self._client.temporal.list_workflows(
             " AND ".join(query), page_size=size, next_page_token=token
         )
         await listing.fetch_next_page()
+        infos = [self._reader.listed(execution) for execution in listing.current_page or []]
+        tasks = await asyncio.gather(*(self._reader.listed_task(info) for info in infos))
         response = pb.ListTasksResponse(page_size=size)
-        for execution in listing.current_page or []:
-            info = await self._reader.info(execution.id)
-            if info is None:
-                continue
-            task = await self._reader.task(info)
+        for task in tasks:
             if not params.include_artifacts:
                 task.ClearField("artifacts")
             response.tasks.append(apply_history_length(task, params))
@@ -218,8 +245,8 @@ class AgentRequestHandler(RequestHandler):
         A client that lost its stream subscribes again and loses nothing: the
         task it gets first holds everything up to that point.
         """
-        self._caller(context)
-        info = await self._task_info(params.id)
+        caller = self._caller(context)
+        info = await self._task_info(params.id, caller)
         if info.closed:
             raise UnsupportedOperationError(
                 message=f"task {info.task_id!r} has ended ({info.status}): GetTask returns it"
@@ -234,7 +261,9 @@ class AgentRequestHandler(RequestHandler):
         async for offset, record in self._reader.records(info.task_id, fold.offset, follow=True):
             for update in fold.apply(offset, record):
                 if isinstance(update, ArtifactRef):
-                    artifact = await self._reader.artifacts.artifact(update)
+                    artifact = await self._reader.artifacts.artifact(info.task_id, update)
+                    if artifact is None:
+                        continue
                     yield pb.TaskArtifactUpdateEvent(
                         task_id=info.task_id,
                         context_id=info.context_id,
@@ -253,14 +282,14 @@ class AgentRequestHandler(RequestHandler):
         self, params: pb.CancelTaskRequest, context: ServerCallContext
     ) -> pb.Task | None:
         """Cancel the task and its callees; returns it once it is canceled."""
-        self._caller(context)
-        info = await self._task_info(params.id)
+        caller = self._caller(context)
+        info = await self._task_info(params.id, caller)
         if info.closed or info.status in FINAL:
             raise TaskNotCancelableError(message=f"task {info.task_id!r} has already ended")
         handle = self._client.get_task(info.task_id)
         await handle.cancel()
         await asyncio.wait_for(handle.result(), _CANCEL_WAIT)
-        return await self._reader.task(await self._task_info(params.id))
+        return await self._reader.task(await self._task_info(params.id, caller))
 
     # -- push notifications -----------------------------------------------------------
 
@@ -268,18 +297,17 @@ class AgentRequestHandler(RequestHandler):
         self, params: pb.TaskPushNotificationConfig, context: ServerCallContext
     ) -> pb.TaskPushNotificationConfig:
         """Store a webhook with the task (durably, in its workflow)."""
-        self._caller(context)
-        info = await self._task_info(params.task_id)
-        target = _push_target(params)
-        await self._push(info.task_id, PushChange(put=target))
+        caller = self._caller(context)
+        info = await self._task_info(params.task_id, caller)
+        target = _push_target(params, self._outbound)
+        await self._push(info, PushChange(put=target))
         return _push_config(info.task_id, target)
 
     async def on_get_task_push_notification_config(
         self, params: pb.GetTaskPushNotificationConfigRequest, context: ServerCallContext
     ) -> pb.TaskPushNotificationConfig:
         """One of the task's webhooks."""
-        self._caller(context)
-        targets = await self._targets(params.task_id)
+        targets = await self._targets(params.task_id, self._caller(context))
         found = next((t for t in targets if t.id == params.id), None)
         if found is None:
             raise InvalidParamsError(message=f"no push notification config {params.id!r}")
@@ -289,8 +317,7 @@ class AgentRequestHandler(RequestHandler):
         self, params: pb.ListTaskPushNotificationConfigsRequest, context: ServerCallContext
     ) -> pb.ListTaskPushNotificationConfigsResponse:
         """The task's webhooks."""
-        self._caller(context)
-        targets = await self._targets(params.task_id)
+        targets = await self._targets(params.task_id, self._caller(context))
         return pb.ListTaskPushNotificationConfigsResponse(
             configs=[_push_config(params.task_id, t) for t in targets]
         )
@@ -299,24 +326,27 @@ class AgentRequestHandler(RequestHandler):
         self, params: pb.DeleteTaskPushNotificationConfigRequest, context: ServerCallContext
     ) -> None:
         """Forget one of the task's webhooks."""
-        self._caller(context)
-        info = await self._task_info(params.task_id)
-        await self._push(info.task_id, PushChange(delete=params.id))
+        caller = self._caller(context)
+        info = await self._task_info(params.task_id, caller)
+        await self._push(info, PushChange(delete=params.id))
 
-    async def _targets(self, task_id: str) -> list[PushTarget]:
-        info = await self._task_info(task_id)
+    async def _targets(self, task_id: str, caller: GatewayIdentity) -> list[PushTarget]:
+        info = await self._task_info(task_id, caller)
         return await self._current_targets(info.task_id, ended=info.closed)
 
     async def _current_targets(self, task_id: str, *, ended: bool) -> list[PushTarget]:
         """The task's webhooks: kept by its workflow, or in the bucket once it has ended."""
         key = _ended_push_key(task_id)
         if ended and await self._client.store.exists(key):
-            return _TARGETS.validate_json(await self._client.store.get(key))
+            data = await self._client.store.get(key)
+            if data.startswith(b"["):  # kept in plain JSON by earlier versions
+                return _TARGETS.validate_json(data)
+            return (await self._sealed.load(data, _EndedTargets)).targets
         handle = self._client.temporal.get_workflow_handle(task_id)
         targets: list[PushTarget] = await handle.query(PUSH_QUERY, result_type=list[PushTarget])
         return targets
 
-    async def _push(self, task_id: str, change: PushChange) -> None:
+    async def _push(self, info: TaskInfo, change: PushChange) -> None:
         """Change the task's webhooks: in its workflow while it runs, else in the bucket.
 
         A webhook added to an ended task is kept (get, list, delete) but never
@@ -325,21 +355,21 @@ class AgentRequestHandler(RequestHandler):
         problem = change.problem()
         if problem is not None:
             raise InvalidParamsError(message=f"push notification config refused: {problem}")
-        info = await self._task_info(task_id)
+        task_id = info.task_id
         if not info.closed:
             handle = self._client.temporal.get_workflow_handle(task_id)
             try:
                 await handle.execute_update(PUSH_UPDATE, change, result_type=list[PushTarget])
                 return
             except Exception as exc:  # refused, or the task ended meanwhile
-                state = await self._reader.state(task_id)
+                state = await self._reader.state(info)
                 if state.result is None:
                     raise InvalidParamsError(
                         message=f"push notification config refused: {exc}"
                     ) from None
         targets = await self._current_targets(task_id, ended=True)
-        data = _TARGETS.dump_json(change.applied(targets))
-        await self._client.store.put_bytes(_ended_push_key(task_id), data, "application/json")
+        data = await self._sealed.dump(_EndedTargets(targets=change.applied(targets)))
+        await self._client.store.put_bytes(_ended_push_key(task_id), data, SEALED_MIME_TYPE)
 
     async def on_get_extended_agent_card(
         self, params: pb.GetExtendedAgentCardRequest, context: ServerCallContext
@@ -416,15 +446,21 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _push_targets(configuration: pb.SendMessageConfiguration) -> list[PushTarget]:
+def _push_targets(
+    configuration: pb.SendMessageConfiguration, outbound: OutboundPolicy
+) -> list[PushTarget]:
     if not configuration.HasField("task_push_notification_config"):
         return []
-    return [_push_target(configuration.task_push_notification_config)]
+    return [_push_target(configuration.task_push_notification_config, outbound)]
 
 
-def _push_target(config: pb.TaskPushNotificationConfig) -> PushTarget:
+def _push_target(config: pb.TaskPushNotificationConfig, outbound: OutboundPolicy) -> PushTarget:
     if not config.url:
         raise InvalidParamsError(message="a push notification config needs a url")
+    try:
+        outbound.check_url(config.url, what="push webhook URL")
+    except OutboundRefused as exc:
+        raise InvalidParamsError(message=f"push notification config refused: {exc}") from None
     auth = config.authentication if config.HasField("authentication") else None
     return PushTarget(
         id=config.id or str(uuid.uuid4()),

@@ -32,8 +32,10 @@ from a2a_temporal.core.context import seconds
 from a2a_temporal.core.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.core.names import new_task_id
 from a2a_temporal.core.types import CallResult, TaskStatus
-from a2a_temporal.errors import InfrastructureError, RemoteError
+from a2a_temporal.errors import InfrastructureError, OutboundRefused, RemoteError
 from a2a_temporal.protocol.convert import from_value
+from a2a_temporal.trust.guarded_http import guarded_client
+from a2a_temporal.trust.outbound import OutboundPolicy
 
 __all__ = [
     "HttpA2AClient",
@@ -87,21 +89,37 @@ class RemoteConnector:
 
     Args:
         credential: Returns the `Authorization` value for a URL, or None.
+        outbound: Where requests may go (the agent's URL and the endpoints its
+            card names); public addresses only by default.
     """
 
-    def __init__(self, credential: Callable[[str], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        credential: Callable[[str], str | None] | None = None,
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
         self._credential = credential or (lambda url: None)
+        self._outbound = outbound or OutboundPolicy()
         self._cards: dict[str, tuple[float, pb.AgentCard]] = {}
 
     @contextlib.asynccontextmanager
     async def client(self, url: str) -> AsyncIterator[tuple[Client, pb.AgentCard]]:
-        """An a2a-sdk client for the agent at `url`, and its card (cached five minutes)."""
+        """An a2a-sdk client for the agent at `url`, and its card (cached five minutes).
+
+        Raises:
+            OutboundRefused: `url` (or, when requested, an endpoint its card
+                names) is somewhere requests may not go.
+        """
+        self._outbound.check_url(url, what="remote agent URL")
         headers = {}
         credential = self._credential(url)
         if credential:
             headers["Authorization"] = credential if " " in credential else f"Bearer {credential}"
-        async with httpx.AsyncClient(
-            headers=headers, timeout=httpx.Timeout(30.0, read=None)
+        async with guarded_client(
+            self._outbound,
+            what="remote agent URL",
+            headers=headers,
+            timeout=httpx.Timeout(30.0, read=None),
         ) as http:
             card = await self._card(http, url)
             client = await create_client(
@@ -230,14 +248,17 @@ class HttpA2AClient(A2AClient):
     Args:
         credential: Returns the `Authorization` value for a URL, or None.
         discovery: What `discovery` returns (nothing by default).
+        outbound: Where calls may go; public addresses only by default
+            (`OutboundPolicy(LOOPBACK_ALLOW)` for agents on this machine).
     """
 
     def __init__(
         self,
         credential: Callable[[str], str | None] | None = None,
         discovery: DiscoveryClient | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
-        self.remote = RemoteConnector(credential)
+        self.remote = RemoteConnector(credential, outbound)
         self._discovery = discovery or InMemoryDiscoveryClient([])
 
     @property
@@ -268,6 +289,8 @@ class HttpA2AClient(A2AClient):
             return CallResult(
                 task_id=task_id, status="canceled", error=f"timed out after {limit:g}s"
             )
+        except OutboundRefused as exc:
+            return CallResult(task_id=task_id, status="rejected", error=str(exc))
         except (RemoteError, InfrastructureError, A2AError) as exc:
             return CallResult(
                 task_id=task_id, status="failed", error=f"{type(exc).__name__}: {exc}"
@@ -338,6 +361,8 @@ async def _retrying(attempt: Callable[[], Awaitable[Any]], what: str) -> Any:
             ):
                 await asyncio.sleep(_retry_after(cause.response))
                 continue
+            if isinstance(cause, OutboundRefused):
+                raise cause from None
             if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
                 raise InfrastructureError(f"{what}: the remote agent is unreachable") from None
             raise RemoteError(f"{what}: {exc}") from None

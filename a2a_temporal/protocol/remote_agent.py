@@ -18,8 +18,9 @@ from pydantic import BaseModel
 from a2a_temporal.core.agent import A2AAgent, skill
 from a2a_temporal.core.auth import NoAuth
 from a2a_temporal.core.context import RunContext
-from a2a_temporal.errors import CancelledByCaller, SkillRejected
+from a2a_temporal.errors import CancelledByCaller, OutboundRefused, SkillRejected
 from a2a_temporal.temporal.wire import REMOTE_AGENT, REMOTE_SKILL
+from a2a_temporal.trust.outbound import OutboundPolicy
 
 __all__ = ["RemoteCall", "RemoteCallAgent"]
 
@@ -33,14 +34,30 @@ class RemoteCall(BaseModel):
 
 
 class RemoteCallAgent(A2AAgent):
-    """Calls remote A2A agents on behalf of skills (targets given as URLs)."""
+    """Calls remote A2A agents on behalf of skills (targets given as URLs).
+
+    Args:
+        outbound: Where remote agents may be (the worker's `outbound_allow`).
+    """
 
     name = REMOTE_AGENT
     tags = ("a2a", "remote")
 
+    def __init__(self, outbound: OutboundPolicy | None = None) -> None:
+        self._outbound = outbound or OutboundPolicy()
+
     @skill(name=REMOTE_SKILL, retries=0)
     async def call(self, ctx: RunContext[NoAuth], args: RemoteCall) -> Any:
-        """Send the message to the remote agent once and follow its task to the end."""
+        """Send the message to the remote agent once and follow its task to the end.
+
+        A URL (or an endpoint its card names) where requests may not go rejects the call.
+        """
+        try:
+            return await self._call(ctx, args)
+        except OutboundRefused as exc:
+            raise SkillRejected(str(exc)) from None
+
+    async def _call(self, ctx: RunContext[NoAuth], args: RemoteCall) -> Any:
         from a2a.types import a2a_pb2 as pb
 
         from a2a_temporal.errors import RemoteError
@@ -52,7 +69,7 @@ class RemoteCallAgent(A2AAgent):
             except KeyError:
                 return None
 
-        remote = RemoteConnector(credential)
+        remote = RemoteConnector(credential, self._outbound)
         async with remote.client(args.url) as (client, card):
 
             async def send() -> dict[str, Any]:

@@ -1,8 +1,11 @@
 """Read a task's A2A view straight from Temporal: its state, its events, its artifacts.
 
-Nothing is kept in the reader: every view is rebuilt from the workflow (its
-search attributes, its `a2a.state` query and its offset-addressed event
-stream), so any number of gateways, restarted at any time, answer alike.
+Nothing is kept in the reader: every view is rebuilt from what Temporal keeps
+(the run's description and search attributes, the result of an ended task,
+the `a2a.state` query and the offset-addressed event stream of a running
+one), so any number of gateways, restarted at any time, answer alike. A query
+needs a worker to answer it; every one is bounded by `QUERY_TIMEOUT`, and when
+it does not answer in time the view falls back to what visibility says.
 """
 
 from __future__ import annotations
@@ -12,20 +15,32 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
 from a2a.types import a2a_pb2 as pb
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.service import RPCError, RPCStatusCode
 
-from a2a_temporal.core.types import ArtifactRef
+from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus
 from a2a_temporal.protocol.convert import TaskFold, final_message, result_artifact, state_of
+from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal import wire
+from a2a_temporal.temporal.artifacts import artifact_key
+from a2a_temporal.temporal.handles import task_result
 from a2a_temporal.temporal.models import EventRecord, Settled, TaskState
-from a2a_temporal.temporal.storage import ObjectStore
-from a2a_temporal.temporal.wire import EVENTS_TOPIC, SETTLE_UPDATE, STATE_QUERY
+from a2a_temporal.temporal.relayed import genuine_question
+from a2a_temporal.temporal.storage import ObjectStore, link_client
+from a2a_temporal.temporal.wire import (
+    EVENTS_TOPIC,
+    SETTLE_UPDATE,
+    STATE_QUERY,
+    STREAM_OFFSET_QUERY,
+)
 
-__all__ = ["ArtifactParts", "TaskInfo", "TaskReader"]
+__all__ = ["QUERY_TIMEOUT", "ArtifactParts", "TaskInfo", "TaskReader"]
 
+QUERY_TIMEOUT = timedelta(seconds=3)
+_log = structlog.get_logger(__name__)
 _HANDOVER_PAUSE = 0.05
 
 
@@ -39,6 +54,7 @@ class TaskInfo:
     context_id: str
     status: str
     closed: bool
+    subject: str | None = None
 
 
 class ArtifactParts:
@@ -46,23 +62,36 @@ class ArtifactParts:
 
     Args:
         store: The bucket the artifacts are in.
-        inline_limit: Largest size sent inline, in bytes.
-        link_ttl: How long a link stays valid.
+        settings: The inline limit, the links' lifetime and the public S3 endpoint.
     """
 
-    def __init__(self, store: ObjectStore, inline_limit: int, link_ttl: timedelta) -> None:
+    def __init__(self, store: ObjectStore, settings: AgentSettings) -> None:
         self._store = store
-        self._inline_limit = inline_limit
-        self._link_ttl = link_ttl
+        self._inline_limit = settings.artifact_inline_limit
+        self._link_ttl = settings.artifact_link_ttl
+        self._links = link_client(settings)
 
-    async def artifact(self, ref: ArtifactRef) -> pb.Artifact:
-        """One of a task's files as an A2A artifact."""
-        key = ref.uri.removeprefix(f"s3://{self._store.bucket}/")
-        part = pb.Part(filename=ref.name.rsplit("/", 1)[-1], media_type=ref.mime_type)
-        if ref.size_bytes <= self._inline_limit:
+    async def artifact(self, task_id: str, ref: ArtifactRef) -> pb.Artifact | None:
+        """One of task `task_id`'s files as an A2A artifact; None when it has no such file.
+
+        Where the bytes are comes from the task id and the artifact's name, never
+        from the event that announced it (anything can write an event): an
+        event naming another task's object, or an object that is not there,
+        yields nothing. The size and type are the stored object's.
+        """
+        try:
+            key = artifact_key(task_id, ref.name)
+        except ValueError:
+            return None
+        found = await self._store.stat(key)
+        if found is None:
+            return None
+        size, media_type = found
+        part = pb.Part(filename=ref.name.rsplit("/", 1)[-1], media_type=media_type)
+        if size <= self._inline_limit:
             part.raw = await self._store.get(key)
         else:
-            part.url = self._store.client.presigned_get_object(
+            part.url = self._links.presigned_get_object(
                 self._store.bucket, key, expires=self._link_ttl
             )
         return pb.Artifact(artifact_id=ref.name, name=ref.name, parts=[part])
@@ -90,20 +119,39 @@ class TaskReader:
             raise
         if description.workflow_type != wire.SKILL_RUN_WORKFLOW:
             return None
-        found = description.typed_search_attributes
+        return self.listed(description)
+
+    @staticmethod
+    def listed(execution: WorkflowExecution) -> TaskInfo:
+        """A task's identity and status, as its listing (or description) from visibility says."""
+        found = execution.typed_search_attributes
+        task_id = execution.id
         return TaskInfo(
             task_id=task_id,
             agent=found.get(wire.SEARCH_AGENT) or "",
             skill=found.get(wire.SEARCH_SKILL) or "",
             context_id=found.get(wire.SEARCH_CONTEXT) or task_id,
             status=found.get(wire.SEARCH_STATUS) or "running",
-            closed=description.status != WorkflowExecutionStatus.RUNNING,
+            closed=execution.status != WorkflowExecutionStatus.RUNNING,
+            subject=found.get(wire.SEARCH_SUBJECT),
         )
 
-    async def state(self, task_id: str) -> TaskState:
-        """The task's `a2a.state` (status, open questions, result once ended)."""
-        handle = self._client.get_workflow_handle(task_id)
-        state: TaskState = await handle.query(STATE_QUERY, result_type=TaskState)
+    async def state(self, info: TaskInfo) -> TaskState:
+        """The task's state: from its result once it ended, else its (bounded) `a2a.state`.
+
+        A running task whose workflow does not answer in time (no worker polls
+        its queue, or it is busy) gets the status visibility holds.
+        """
+        handle = self._client.get_workflow_handle(info.task_id, result_type=CallResult)
+        if info.closed:
+            result = await task_result(handle)
+            return TaskState(status=result.status, result=result)
+        try:
+            state: TaskState = await handle.query(
+                STATE_QUERY, result_type=TaskState, rpc_timeout=QUERY_TIMEOUT
+            )
+        except RPCError:
+            return TaskState(status=_run_status(info.status))
         return state
 
     async def settle(self, task_id: str, asked_before: int = 0) -> Settled | None:
@@ -133,15 +181,27 @@ class TaskReader:
     async def records(
         self, task_id: str, after: int = 0, *, follow: bool
     ) -> AsyncIterator[tuple[int, EventRecord]]:
-        """The task's events from offset `after`: those there now, or live until it ends."""
+        """The task's events from offset `after`: those there now, or live until it ends.
+
+        Reading those there now is bounded: a workflow that does not answer in
+        time yields none. Relayed questions their asker does not list are left out.
+        """
         stream = WorkflowStreamClient.create(self._client, task_id)
-        end = None if follow else await stream.get_offset()
+        end = None
+        if not follow:
+            try:
+                end = await self._client.get_workflow_handle(task_id).query(
+                    STREAM_OFFSET_QUERY, result_type=int, rpc_timeout=QUERY_TIMEOUT
+                )
+            except RPCError:
+                return
         if end is not None and end <= after:
             return
         async for item in stream.subscribe(
             [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
         ):
-            yield item.offset, item.data
+            if await genuine_question(self._client, task_id, item.data):
+                yield item.offset, item.data
             if end is not None and item.offset >= end - 1:
                 return
 
@@ -158,7 +218,7 @@ class TaskReader:
         return await self.fold(info)
 
     async def _state_now(self, info: TaskInfo, settled: Settled | None) -> TaskState:
-        return settled.state if settled is not None else await self.state(info.task_id)
+        return settled.state if settled is not None else await self.state(info)
 
     async def task(
         self, info: TaskInfo, fold: TaskFold | None = None, settled: Settled | None = None
@@ -177,7 +237,9 @@ class TaskReader:
         if fold.text:
             task.artifacts.add(artifact_id="text", name="text").parts.add(text=fold.full_text)
         for ref in fold.files.values():
-            task.artifacts.append(await self.artifacts.artifact(ref))
+            artifact = await self.artifacts.artifact(info.task_id, ref)
+            if artifact is not None:
+                task.artifacts.append(artifact)
         message = fold.status_message
         result = state.result
         if result is not None:
@@ -189,3 +251,38 @@ class TaskReader:
         if message is not None:
             task.status.message.CopyFrom(message)
         return task
+
+    async def listed_task(self, info: TaskInfo) -> pb.Task:
+        """`task(info)`; when it cannot be read, what visibility says of it, and why not.
+
+        (Payloads this gateway cannot decode, Temporal failing for that task.)
+        """
+        try:
+            return await self.task(info)
+        except Exception as exc:  # one unreadable task must not fail a whole listing
+            _log.warning("task_unreadable", task_id=info.task_id, error=str(exc))
+            task = pb.Task(id=info.task_id, context_id=info.context_id)
+            task.metadata.update({"agent": info.agent, "skill": info.skill})
+            task.status.state = state_of(_run_status(info.status))
+            task.status.message.CopyFrom(
+                pb.Message(
+                    message_id=f"{info.task_id}/unreadable",
+                    role=pb.Role.ROLE_AGENT,
+                    parts=[pb.Part(text=f"this gateway cannot read the task: {exc}")],
+                )
+            )
+            return task
+
+
+def _run_status(status: str) -> RunStatus:
+    """A status visibility holds, as a `RunStatus` (an unknown one is `running`)."""
+    known: tuple[RunStatus, ...] = (
+        "resolving",
+        "running",
+        "input-required",
+        "completed",
+        "failed",
+        "canceled",
+        "rejected",
+    )
+    return next((value for value in known if value == status), "running")

@@ -84,6 +84,12 @@ def write_box_file(
             out.write(data)
 
 
+def make_box_dir(root: str, path: str, *, owner: tuple[int, int] | None = None) -> None:
+    """Make directory `path` under `root` and its parents (`owner` given to each made)."""
+    with _parent_dir(root, f"{path}/-", create=True, owner=owner, dir_mode=0o755):
+        pass
+
+
 def read_box_file(root: str, path: str) -> bytes:
     """Return the bytes of the regular file at relative `path` under `root`."""
     with _parent_dir(root, path, create=False, owner=None, dir_mode=0) as (parent, name):

@@ -21,8 +21,12 @@ def sandbox_from_settings(settings: AgentSettings) -> SandboxBackend | None:
         return ProcessSandbox(
             root=settings.sandbox_dir,
             output_limit=settings.sandbox_output_limit,
+            write_back_limit=settings.sandbox_write_back_limit,
             run_as=(settings.sandbox_uid, settings.sandbox_gid),
         )
     from a2a_temporal.sandbox.microsandbox import MicrosandboxSandbox
 
-    return MicrosandboxSandbox(output_limit=settings.sandbox_output_limit)
+    return MicrosandboxSandbox(
+        output_limit=settings.sandbox_output_limit,
+        write_back_limit=settings.sandbox_write_back_limit,
+    )

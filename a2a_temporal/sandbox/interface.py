@@ -9,7 +9,6 @@ and gets the rest: output caps, live output as events, workspace copy in/out.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import re
 import time
@@ -23,6 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from a2a_temporal.core.names import validate_object_name
 from a2a_temporal.errors import SandboxUnavailable
+from a2a_temporal.sandbox.live_output import LiveOutput, OutputHost
+from a2a_temporal.sandbox.workspace_copy import (
+    DEFAULT_WRITE_BACK_LIMIT,
+    WORKSPACE_DIR,
+    copy_in,
+    copy_out,
+)
 from a2a_temporal.settings import SANDBOX_OUTPUT_LIMIT
 
 if TYPE_CHECKING:
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_OUTPUT_LIMIT",
+    "DEFAULT_WRITE_BACK_LIMIT",
     "MIB",
     "WORKSPACE_DIR",
     "OutputSink",
@@ -48,7 +55,6 @@ MIB = 1024 * 1024
 DEFAULT_OUTPUT_LIMIT = SANDBOX_OUTPUT_LIMIT
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _log = structlog.get_logger("a2a_temporal.sandbox")
-WORKSPACE_DIR = "workspace"
 
 OutputSink = Callable[[Literal["stdout", "stderr"], bytes], Awaitable[None]]
 """Receives a command's output as it arrives: which stream, and the bytes."""
@@ -120,7 +126,8 @@ class SandboxSession(ABC):
         """Run `command` (a string runs through `sh -c`) in the box's directory.
 
         `timeout` defaults to the spec's `timeout_s`; `stream=True` also sends
-        stdout as `text_delta` events and stderr lines as `progress` events.
+        stdout as `text_delta` events and stderr lines as `progress` events,
+        coalesced and capped (see `live_output`).
         """
 
     @abstractmethod
@@ -161,14 +168,8 @@ class SandboxClient(ABC):
         return self
 
 
-class SandboxHost(Protocol):
+class SandboxHost(OutputHost, Protocol):
     """The run a sandbox works for: where live output goes and whose workspace it copies."""
-
-    async def emit_text_delta(self, text: str) -> None:
-        """Send a piece of live stdout."""
-
-    async def emit_progress(self, message: str) -> None:
-        """Send a line of live stderr."""
 
     @property
     def workspace(self) -> WorkspaceClient:
@@ -237,12 +238,22 @@ class SandboxBackend(_SessionRuns):
     Args:
         output_limit: Bytes of stdout and of stderr kept per command; the rest
             is dropped and the result marked `truncated`.
+        write_back_limit: Bytes of changed files an `rw` session may write
+            back to the workspace (more: none is written, the session fails).
     """
 
-    def __init__(self, *, output_limit: int = DEFAULT_OUTPUT_LIMIT) -> None:
+    def __init__(
+        self,
+        *,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        write_back_limit: int = DEFAULT_WRITE_BACK_LIMIT,
+    ) -> None:
         if output_limit < 0:
             raise ValueError("output_limit must be >= 0")
+        if write_back_limit < 0:
+            raise ValueError("write_back_limit must be >= 0")
         self.output_limit = output_limit
+        self.write_back_limit = write_back_limit
 
     @abstractmethod
     async def _open(self, spec: SandboxSpec) -> SandboxBox:
@@ -269,11 +280,12 @@ class SandboxBackend(_SessionRuns):
         workspace = _workspace_of(spec, host)
         box = await self._open(spec)
         try:
-            copied = await _copy_in(workspace, spec, box) if workspace is not None else {}
+            prefix = spec.workspace_prefix
+            copied = await copy_in(workspace, prefix, box) if workspace is not None else {}
             await box.workspace_ready()
             yield _Session(box, spec, host, self.output_limit)
             if workspace is not None and spec.workspace == "rw":
-                await _shielded(_copy_out(workspace, spec, box, copied))
+                await _shielded(copy_out(workspace, prefix, box, copied, self.write_back_limit))
         except BaseException:
             try:
                 await _shielded(box.close())
@@ -323,12 +335,12 @@ class _Session(SandboxSession):
             raise ValueError("timeout must be > 0 seconds")
         if stream and self._host is None:
             raise ValueError("stream=True needs a run to send events to (use ctx.sandbox)")
-        output = _Output(self._limit, self._host if stream else None)
+        output = LiveOutput(self._limit, self._host if stream else None)
         loop_time = time.monotonic()
-        exit_code, timed_out = await self._box.exec(
-            argv, stdin=stdin, timeout=limit, sink=output.feed
-        )
-        await output.flush()
+        async with output.streaming():
+            exit_code, timed_out = await self._box.exec(
+                argv, stdin=stdin, timeout=limit, sink=output.feed
+            )
         return SandboxResult(
             exit_code=exit_code,
             stdout=bytes(output.stdout),
@@ -351,50 +363,6 @@ class _Session(SandboxSession):
         return await self._box.list_files(prefix)
 
 
-class _Output:
-    """Keeps each stream up to the limit and, when asked, sends it live as events."""
-
-    def __init__(self, limit: int, host: SandboxHost | None) -> None:
-        self.stdout = bytearray()
-        self.stderr = bytearray()
-        self.truncated = False
-        self._limit = limit
-        self._host = host
-        self._text = codecs.getincrementaldecoder("utf-8")("replace")
-        self._lines = codecs.getincrementaldecoder("utf-8")("replace")
-        self._partial_line = ""
-
-    async def feed(self, stream: Literal["stdout", "stderr"], chunk: bytes) -> None:
-        kept = self.stdout if stream == "stdout" else self.stderr
-        room = max(0, self._limit - len(kept))
-        if len(chunk) > room:
-            self.truncated = True
-            chunk = chunk[:room]
-        if not chunk:
-            return
-        kept += chunk
-        if self._host is None:
-            return
-        if stream == "stdout":
-            text = self._text.decode(chunk)
-            if text:
-                await self._host.emit_text_delta(text)
-            return
-        *lines, self._partial_line = (self._partial_line + self._lines.decode(chunk)).split("\n")
-        for line in lines:
-            await self._host.emit_progress(line)
-
-    async def flush(self) -> None:
-        if self._host is None:
-            return
-        text = self._text.decode(b"", final=True)
-        if text:
-            await self._host.emit_text_delta(text)
-        rest = self._partial_line + self._lines.decode(b"", final=True)
-        if rest:
-            await self._host.emit_progress(rest)
-
-
 def _workspace_of(spec: SandboxSpec, host: SandboxHost | None) -> WorkspaceClient | None:
     if spec.workspace == "none":
         return None
@@ -403,43 +371,6 @@ def _workspace_of(spec: SandboxSpec, host: SandboxHost | None) -> WorkspaceClien
             f"workspace={spec.workspace!r} needs a run's workspace (open it with ctx.sandbox)"
         )
     return host.workspace
-
-
-async def _copy_in(
-    workspace: WorkspaceClient, spec: SandboxSpec, box: SandboxBox
-) -> dict[str, bytes]:
-    copied: dict[str, bytes] = {}
-    for path in await workspace.list(spec.workspace_prefix):
-        data = await workspace.read(path)
-        await box.write_file(f"{WORKSPACE_DIR}/{path}", data)
-        copied[path] = data
-    return copied
-
-
-async def _copy_out(
-    workspace: WorkspaceClient, spec: SandboxSpec, box: SandboxBox, copied: Mapping[str, bytes]
-) -> None:
-    """Write back what changed: all of it, or (when a path may not be written) none of it."""
-    inside = f"{WORKSPACE_DIR}/"
-    changed: dict[str, bytes] = {}
-    present = set()
-    for name in await box.list_files(inside + spec.workspace_prefix):
-        path = name.removeprefix(inside)
-        present.add(path)
-        data = await box.read_file(name)
-        if copied.get(path) != data:
-            changed[path] = data
-    removed = sorted(copied.keys() - present)
-    refused = [path for path in [*changed, *removed] if not workspace.writable(path)]
-    if refused:
-        raise PermissionError(
-            f"the sandbox changed workspace files this run may not write, so none were "
-            f"written back: {', '.join(refused[:5])}"
-        )
-    for path, data in changed.items():
-        await workspace.write(path, data)
-    for path in removed:
-        await workspace.delete(path)
 
 
 async def _shielded(closing: Awaitable[None]) -> None:

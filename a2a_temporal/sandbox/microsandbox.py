@@ -46,6 +46,7 @@ from a2a_temporal.sandbox._microsandbox_mapping import (
 )
 from a2a_temporal.sandbox.interface import (
     DEFAULT_OUTPUT_LIMIT,
+    DEFAULT_WRITE_BACK_LIMIT,
     OutputSink,
     SandboxBackend,
     SandboxBox,
@@ -80,6 +81,7 @@ class MicrosandboxSandbox(SandboxBackend):
     Args:
         default_image: OCI image of sessions whose spec names none.
         output_limit: Bytes of stdout and of stderr kept per command.
+        write_back_limit: Bytes of changed files an `rw` session may write back.
         name_prefix: Start of every sandbox name; `sweep` removes only these.
 
     Raises:
@@ -92,9 +94,10 @@ class MicrosandboxSandbox(SandboxBackend):
         *,
         default_image: str = DEFAULT_IMAGE,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        write_back_limit: int = DEFAULT_WRITE_BACK_LIMIT,
         name_prefix: str = "a2a-",
     ) -> None:
-        super().__init__(output_limit=output_limit)
+        super().__init__(output_limit=output_limit, write_back_limit=write_back_limit)
         _require_package()
         self.default_image = image_reference(None, default_image)
         self.name_prefix = check_name_prefix(name_prefix)

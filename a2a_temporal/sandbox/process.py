@@ -31,7 +31,12 @@ from typing import Literal
 
 from a2a_temporal._process import signal_group
 from a2a_temporal.errors import SandboxUnavailable
-from a2a_temporal.sandbox._box_files import list_box_files, read_box_file, write_box_file
+from a2a_temporal.sandbox._box_files import (
+    list_box_files,
+    make_box_dir,
+    read_box_file,
+    write_box_file,
+)
 from a2a_temporal.sandbox._box_records import (
     BoxRecord,
     UntrustedRoot,
@@ -42,6 +47,7 @@ from a2a_temporal.sandbox._box_records import (
 )
 from a2a_temporal.sandbox.interface import (
     DEFAULT_OUTPUT_LIMIT,
+    DEFAULT_WRITE_BACK_LIMIT,
     MIB,
     WORKSPACE_DIR,
     OutputSink,
@@ -74,6 +80,7 @@ class ProcessSandbox(SandboxBackend):
         root: Directory holding the boxes (and their records, for the sweeper);
             made if missing, else it must be this user's and writable by no one else.
         output_limit: Bytes of stdout and of stderr kept per command.
+        write_back_limit: Bytes of changed files an `rw` session may write back.
         run_as: (uid, gid) commands run as when the worker runs as root
             (ignored otherwise: commands then run as the worker's user).
         namespaces: Use Linux namespaces (None: when the kernel allows them).
@@ -84,10 +91,11 @@ class ProcessSandbox(SandboxBackend):
         *,
         root: Path | None = None,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        write_back_limit: int = DEFAULT_WRITE_BACK_LIMIT,
         run_as: tuple[int, int] = NOBODY,
         namespaces: bool | None = None,
     ) -> None:
-        super().__init__(output_limit=output_limit)
+        super().__init__(output_limit=output_limit, write_back_limit=write_back_limit)
         self.root = root or default_sandbox_root()
         self.run_as = run_as if os.geteuid() == 0 else None
         self._namespaces = namespaces
@@ -324,7 +332,11 @@ class _ProcessBox(SandboxBox):
         return process.returncode if process.returncode is not None else -1, timed_out
 
     async def workspace_ready(self) -> None:
-        """A `ro` box: make the copied workspace read-only for the sandboxed user."""
+        """Make `workspace/` (even when empty); in a `ro` box, read-only for the sandboxed user."""
+        if self._spec.workspace == "none":
+            return
+        owner = self._owner(f"{WORKSPACE_DIR}/")
+        await asyncio.to_thread(make_box_dir, self._dir, WORKSPACE_DIR, owner=owner)
         if self._spec.workspace == "ro":
             await asyncio.to_thread(_seal, os.path.join(self._dir, WORKSPACE_DIR))
 

@@ -22,13 +22,15 @@ from a2a_temporal.temporal.wire import EVENTS_TOPIC, PUBLISH_UPDATE
 __all__ = ["EventPublisher", "sent_events"]
 
 _MAX_BATCH_CHARS = 512 * 1024
+_MAX_MERGED_TEXT = 64 * 1024
 
 
 class EventPublisher:
     """Buffers events and sends them as one `publish` update per interval.
 
-    Consecutive `text_delta` events are merged into one before sending, so a
-    token stream costs a handful of updates, not one per token; the interval
+    Consecutive `text_delta` events are merged into one (of at most 64 Ki
+    characters) before sending, so a token stream costs a handful of updates,
+    not one per token; the interval
     comes from `pacing`, which stretches it when the task's history grows.
 
     Args:
@@ -137,8 +139,13 @@ class EventPublisher:
 
     def _queue(self, event: AgentEvent) -> None:
         last = self._pending[-1] if self._pending else None
-        if event.kind == "text_delta" and last is not None and last.kind == "text_delta":
-            text = str(event.payload.get("text", ""))
+        text = str(event.payload.get("text", "")) if event.kind == "text_delta" else ""
+        if (
+            event.kind == "text_delta"
+            and last is not None
+            and last.kind == "text_delta"
+            and len(last.payload.get("text", "")) + len(text) <= _MAX_MERGED_TEXT
+        ):
             last.payload["text"] = last.payload.get("text", "") + text
             last.seq = self.emitted
             self._pending_chars += len(text)

@@ -10,9 +10,13 @@ __all__ = ["task_attributes"]
 
 
 def task_attributes(
-    agent: str, skill: str, caller: str | None, context_id: str | None = None
+    agent: str,
+    skill: str,
+    caller: str | None,
+    context_id: str | None = None,
+    subject: str | None = None,
 ) -> TypedSearchAttributes:
-    """Search attributes a task starts with."""
+    """Search attributes a task starts with; `subject` names who it runs for (tenancy)."""
     pairs: list[SearchAttributePair[str]] = [
         SearchAttributePair(wire.SEARCH_AGENT, agent),
         SearchAttributePair(wire.SEARCH_SKILL, skill),
@@ -21,4 +25,6 @@ def task_attributes(
     ]
     if context_id:
         pairs.append(SearchAttributePair(wire.SEARCH_CONTEXT, context_id))
+    if subject:
+        pairs.append(SearchAttributePair(wire.SEARCH_SUBJECT, subject))
     return TypedSearchAttributes(pairs)

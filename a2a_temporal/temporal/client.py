@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from a2a_temporal.core.auth import subject_of
 from a2a_temporal.core.client import A2AClient
 from a2a_temporal.core.discovery import DiscoveryClient
 from a2a_temporal.core.names import new_task_id, validate_task_id
@@ -27,7 +28,7 @@ from a2a_temporal.temporal.pipeline import Pipeline, PipelineInput
 from a2a_temporal.temporal.routing import RoutedDiscoveryClient
 from a2a_temporal.temporal.runtime import AgentRuntime
 from a2a_temporal.temporal.wire import PIPELINE_WORKFLOW, SKILL_RUN_WORKFLOW
-from a2a_temporal.trust.claims import PIPELINE_AUDIENCE
+from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, call_digest, spec_digest
 from a2a_temporal.trust.identity import identity_signer
 
 __all__ = ["TemporalA2AClient"]
@@ -90,7 +91,14 @@ class TemporalA2AClient(A2AClient):
             caller: Who starts it, shown in the UI and the `A2ACaller` search attribute.
             context_id: The A2A context the task belongs to.
             push: Webhooks told of the task's terminal and interrupted states.
+
+        Raises:
+            OutboundRefused: A webhook URL is somewhere requests may not go
+                (`outbound_allow`).
         """
+        outbound = self.settings.outbound()
+        for hook in push:
+            outbound.check_url(hook.url, what="push webhook URL")
         raw_args = _as_json_object(args, "args")
         route = await self.router.route(target, skill, raw_args, self.settings.task_queue)
         task_id = validate_task_id(task_id) if task_id else new_task_id(route.agent, route.skill)
@@ -103,7 +111,12 @@ class TemporalA2AClient(A2AClient):
                 skill=route.skill,
                 args=route.args,
                 auth=(raw_auth := _as_json_object(auth, "auth")),
-                identity=self._signed(raw_auth, audience=route.agent, task_id=task_id),
+                identity=self._signed(
+                    raw_auth,
+                    audience=route.agent,
+                    task_id=task_id,
+                    runs=call_digest(route.agent, route.skill, route.args),
+                ),
                 caller=caller,
                 grant=grant,
                 context_id=context_id,
@@ -114,7 +127,7 @@ class TemporalA2AClient(A2AClient):
             static_summary=f"{target}.{skill} by {caller or 'external'}",
             static_details=json.dumps(raw_args, default=str)[:_DETAILS_LIMIT],
             search_attributes=(
-                task_attributes(target, skill, caller, context_id)
+                task_attributes(target, skill, caller, context_id, subject_of(raw_auth))
                 if self.settings.search_attributes
                 else None
             ),
@@ -122,9 +135,9 @@ class TemporalA2AClient(A2AClient):
         return TaskHandle(self, task_id)
 
     def _signed(
-        self, auth: dict[str, Any] | None, *, audience: str, task_id: str
+        self, auth: dict[str, Any] | None, *, audience: str, task_id: str, runs: str
     ) -> dict[str, Any] | None:
-        """`auth` signed for `task_id`, when this client has a signing key and `auth` says who."""
+        """`auth` signed for `task_id` running `runs` (when it can sign and `auth` says who)."""
         if not auth or self._signer is None:
             return None
         envelope = self._signer.mint(
@@ -133,6 +146,7 @@ class TemporalA2AClient(A2AClient):
             task=task_id,
             now=datetime.now(UTC),
             ttl=self.settings.identity_ttl,
+            runs=runs,
         )
         return envelope.model_dump(mode="json")
 
@@ -172,7 +186,12 @@ class TemporalA2AClient(A2AClient):
             PipelineInput(
                 pipeline=pipeline,
                 auth=(raw_auth := _as_json_object(auth, "auth")),
-                identity=self._signed(raw_auth, audience=PIPELINE_AUDIENCE, task_id=pipeline_id),
+                identity=self._signed(
+                    raw_auth,
+                    audience=PIPELINE_AUDIENCE,
+                    task_id=pipeline_id,
+                    runs=spec_digest(pipeline.model_dump(mode="json")),
+                ),
                 continue_as_new_after=continue_as_new_after,
                 max_children=self.settings.max_pipeline_children,
             ),

@@ -178,7 +178,7 @@ class TemporalRunContext(RunContext[AuthT]):
         return self._secrets.resolve(name)
 
     def _own_workspace_prefix(self) -> str:
-        return workspace_prefix(self.auth)
+        return workspace_prefix(self.auth, self.task_id)
 
     def _open_workspace(self, prefix: str) -> WorkspaceClient:
         return S3Workspace(self._store, prefix)

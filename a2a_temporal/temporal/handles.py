@@ -25,6 +25,7 @@ from a2a_temporal.errors import UnknownTask
 from a2a_temporal.temporal.artifacts import artifact_key, list_task_artifacts
 from a2a_temporal.temporal.models import Answer, EventRecord, QuestionState, TaskState
 from a2a_temporal.temporal.pipeline import PipelineState
+from a2a_temporal.temporal.relayed import genuine_question
 from a2a_temporal.temporal.wire import (
     ANSWER_UPDATE,
     EVENTS_TOPIC,
@@ -160,7 +161,10 @@ class PipelineHandle:
 
 
 async def _stream_events(client: Client, workflow_id: str, after: int) -> AsyncIterator[AgentEvent]:
-    """The events from offset `after`; a `truncated` event first when older ones were trimmed."""
+    """The events from offset `after`; a `truncated` event first when older ones were trimmed.
+
+    Relayed questions that their asker does not list are left out.
+    """
     stream = WorkflowStreamClient.create(client, workflow_id)
     expected = after
     with _translating(workflow_id):
@@ -170,7 +174,8 @@ async def _stream_events(client: Client, workflow_id: str, after: int) -> AsyncI
             if item.offset > expected:
                 yield truncated_event(expected, item.offset)
             expected = item.offset + 1
-            yield AgentEvent(item.data.kind, item.data.payload)
+            if await genuine_question(client, workflow_id, item.data):
+                yield AgentEvent(item.data.kind, item.data.payload)
 
 
 def truncated_event(requested: int, available: int) -> AgentEvent:

@@ -7,19 +7,15 @@ codec: with payload encryption on, S3 holds only ciphertext.
 
 from __future__ import annotations
 
-import dataclasses
-
-from temporalio.api.common.v1 import Payloads
 from temporalio.converter import DataConverter
 
 from a2a_temporal.temporal.artifacts import storage_errors
 from a2a_temporal.temporal.journal import Journal, JournalUpdate, journal_key
 from a2a_temporal.temporal.models import JournalRef
+from a2a_temporal.temporal.sealed import SEALED_MIME_TYPE, SealedValues
 from a2a_temporal.temporal.storage import ObjectStore
 
 __all__ = ["JournalStore"]
-
-_MIME_TYPE = "application/x-protobuf"
 
 
 class JournalStore:
@@ -33,7 +29,7 @@ class JournalStore:
 
     def __init__(self, store: ObjectStore, converter: DataConverter) -> None:
         self._store = store
-        self._converter = dataclasses.replace(converter, external_storage=None)
+        self._sealed = SealedValues(converter)
 
     async def read(self, ref: JournalRef) -> Journal:
         """The journal `ref` points at.
@@ -44,10 +40,7 @@ class JournalStore:
         """
         with storage_errors():
             data = await self._store.get(ref.key)
-        [journal] = await self._converter.decode(Payloads.FromString(data).payloads, [Journal])
-        if not isinstance(journal, Journal):
-            raise TypeError(f"{ref.key} does not hold a journal")
-        return journal
+        return await self._sealed.load(data, Journal)
 
     async def extend(self, update: JournalUpdate) -> JournalRef:
         """Write the previous journal with `update`'s records added; return where it is.
@@ -57,12 +50,10 @@ class JournalStore:
         """
         previous = await self.read(update.previous) if update.previous else Journal()
         journal = previous.merged(update)
-        payloads = await self._converter.encode([journal])
+        data = await self._sealed.dump(journal)
         key = journal_key(update.task_id, update.generation)
         with storage_errors():
-            await self._store.put_bytes(
-                key, Payloads(payloads=payloads).SerializeToString(), _MIME_TYPE
-            )
+            await self._store.put_bytes(key, data, SEALED_MIME_TYPE)
         return JournalRef(
             key=key,
             calls=max(journal.calls, default=-1) + 1,

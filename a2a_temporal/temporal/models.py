@@ -79,12 +79,17 @@ class SkillOptions(BaseModel):
 
 
 class AttemptToken(BaseModel):
-    """Which activity execution and attempt a request comes from (a fence against stale ones)."""
+    """Which activity execution and attempt a request comes from (a fence against stale ones).
+
+    `nonce` is the random value the workflow gave the execution: a client that
+    was not handed it cannot speak for the attempt.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     run: int
     attempt: int
+    nonce: str = ""
 
     def key(self) -> tuple[int, int]:
         """Order of attempts: later runs, then later attempts, are newer."""
@@ -247,11 +252,17 @@ class AttemptInput(BaseModel):
 
     task: SkillRunInput
     run: int = 1
+    nonce: str = Field(default="", description="the attempt token's nonce for this execution")
     resumed: bool = False
     attempts_before: int = 0
     parent_id: str | None = Field(default=None, description="the workflow that started the task")
     started_at: datetime | None = Field(default=None, description="when this run started")
-    continued: bool = Field(default=False, description="this run continues an earlier one")
+    continued: bool = Field(
+        default=False, description="this run is the workflow's own continuation of an earlier one"
+    )
+    first_run_id: str | None = Field(default=None, description="the first run of its chain")
+    cron: bool = Field(default=False, description="this run is on a cron schedule")
+    retried: bool = Field(default=False, description="a workflow retry policy started this run")
     journal: JournalRef | None = Field(
         default=None, description="the task's journal, which the attempt reads first"
     )

@@ -9,6 +9,7 @@ from typing import Any
 from a2a_temporal._extras import require_a2a_sdk
 from a2a_temporal.core.agent import A2AAgent, AgentCard
 from a2a_temporal.core.discovery import DiscoveryClient
+from a2a_temporal.errors import OutboundRefused
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.models import Resolution
 from a2a_temporal.temporal.registry import AgentRegistry, skill_options
@@ -46,6 +47,7 @@ class SkillRouter:
     ) -> None:
         self._agents = {agent.name: agent for agent in agents}
         self._settings = settings
+        self._outbound = settings.outbound()
         self.registry = registry
         self._worker_queues: list[str] = []
 
@@ -75,7 +77,8 @@ class SkillRouter:
         """Where a call to `target` goes.
 
         A URL, or a remote agent registered by URL, goes through the built-in
-        `a2a-remote` agent; any other agent runs the skill itself.
+        `a2a-remote` agent; any other agent runs the skill itself. A URL where
+        requests may not go (`outbound_allow`) is refused here.
         """
         url = target if target.startswith(("http://", "https://")) else None
         if url is None:
@@ -86,7 +89,8 @@ class SkillRouter:
         remote_args = {"url": url, "skill": skill, "args": args}
         try:
             require_a2a_sdk()
-        except ImportError as exc:
+            self._outbound.check_url(url, what="remote agent URL")
+        except (ImportError, OutboundRefused) as exc:
             return Route(REMOTE_AGENT, REMOTE_SKILL, remote_args, Resolution(error=str(exc)))
         resolution = await self.resolve(REMOTE_AGENT, REMOTE_SKILL, prefer_queue)
         return Route(REMOTE_AGENT, REMOTE_SKILL, remote_args, resolution)

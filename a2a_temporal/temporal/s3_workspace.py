@@ -1,9 +1,19 @@
-"""The workspace on Temporal workers: a prefix of the S3 bucket per caller."""
+"""The workspace on Temporal workers: a prefix of the S3 bucket per caller.
+
+A caller with a subject has `workspaces/<subject>/` (`/` and `%` in the
+subject percent-encoded, so no subject's folder lies inside another's). A
+run with no subject (a `NoAuth` agent, an anonymous caller) gets a folder of
+its own task, `task-workspaces/<task id>/`, that no other caller shares; it
+hands parts of it to callees with grants.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pydantic import BaseModel
 
+from a2a_temporal.core.auth import subject_of
 from a2a_temporal.core.names import validate_object_name
 from a2a_temporal.core.workspace import WorkspaceClient
 from a2a_temporal.temporal.storage import ObjectStore
@@ -11,10 +21,13 @@ from a2a_temporal.temporal.storage import ObjectStore
 __all__ = ["S3Workspace", "workspace_prefix"]
 
 
-def workspace_prefix(auth: BaseModel) -> str:
-    """Return the S3 prefix of the caller's workspace (`workspaces/<subject>/`)."""
-    subject = str(getattr(auth, "subject", "") or "shared")
-    return f"workspaces/{validate_object_name(subject, what='workspace subject')}/"
+def workspace_prefix(auth: BaseModel | None, task_id: str) -> str:
+    """Return the S3 prefix of the workspace of task `task_id`'s caller."""
+    subject = subject_of(auth)
+    if subject is None:
+        return f"task-workspaces/{validate_object_name(task_id, what='task id')}/"
+    folder = quote(subject, safe="@+:=,;!$'()*~")
+    return f"workspaces/{validate_object_name(folder, what='workspace subject')}/"
 
 
 class S3Workspace(WorkspaceClient):

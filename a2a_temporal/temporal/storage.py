@@ -13,7 +13,7 @@ from temporalio.contrib.aws.s3driver import S3StorageDriverClient
 
 from a2a_temporal.settings import AgentSettings
 
-__all__ = ["MinioStorageDriverClient", "ObjectStore", "Readable", "minio_client"]
+__all__ = ["MinioStorageDriverClient", "ObjectStore", "Readable", "link_client", "minio_client"]
 
 STREAM_PART_SIZE = 8 * 1024 * 1024
 _NOT_FOUND = ("NoSuchKey", "NoSuchObject", "ResourceNotFound")
@@ -34,6 +34,21 @@ def minio_client(settings: AgentSettings) -> Minio:
         access_key=settings.s3_access_key,
         secret_key=settings.s3_secret_key,
         secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+
+
+def link_client(settings: AgentSettings) -> Minio:
+    """A `minio` client that signs links for outside readers (`s3_public_endpoint`).
+
+    It never connects: the region is given, so signing needs no request.
+    """
+    endpoint = settings.s3_public_endpoint or settings.s3_endpoint
+    return Minio(
+        endpoint.split("://", 1)[-1].rstrip("/"),
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        secure=endpoint.startswith("https://"),
         region=settings.s3_region,
     )
 
@@ -98,15 +113,19 @@ class ObjectStore:
 
     async def exists(self, key: str) -> bool:
         """Return whether an object is stored at `key`."""
+        return await self.stat(key) is not None
 
-        def stat() -> bool:
+    async def stat(self, key: str) -> tuple[int, str] | None:
+        """The size and content type of the object at `key`, or None when there is none."""
+
+        def stat() -> tuple[int, str] | None:
             try:
-                self.client.stat_object(self.bucket, key)
+                found = self.client.stat_object(self.bucket, key)
             except S3Error as exc:
                 if exc.code in _NOT_FOUND:
-                    return False
+                    return None
                 raise
-            return True
+            return found.size or 0, found.content_type or "application/octet-stream"
 
         return await asyncio.to_thread(stat)
 

@@ -22,6 +22,7 @@ __all__ = [
     "CHILD_QUESTION_SIGNAL",
     "DELIVER_PUSH_ACTIVITY",
     "EVENTS_TOPIC",
+    "FORGED_ATTEMPT_ERROR_TYPE",
     "INFRASTRUCTURE_ERROR_TYPE",
     "LIST_ARTIFACTS_ACTIVITY",
     "MEMO_UPDATE",
@@ -44,10 +45,12 @@ __all__ = [
     "SEARCH_CONTEXT",
     "SEARCH_SKILL",
     "SEARCH_STATUS",
+    "SEARCH_SUBJECT",
     "SETTLE_UPDATE",
     "SKILL_ERROR_TYPE",
     "SKILL_RUN_WORKFLOW",
     "STATE_QUERY",
+    "STREAM_OFFSET_QUERY",
     "SUPERSEDED_ERROR_TYPE",
     "TASK_CANCELED_ERROR_TYPE",
     "UNKNOWN_ATTEMPT_ERROR_TYPE",
@@ -79,8 +82,10 @@ QUESTIONS_QUERY = "a2a.questions"
 STATE_QUERY = "a2a.state"
 PIPELINE_STATE_QUERY = "a2a.pipeline_state"
 
-# The topic of a task's (or pipeline's) event stream.
+# The topic of a task's (or pipeline's) event stream, and its offset query
+# (`temporalio.contrib.workflow_streams` names it).
 EVENTS_TOPIC = "events"
+STREAM_OFFSET_QUERY = "__temporal_workflow_stream_offset"
 
 # Activities.
 RUN_SKILL_ACTIVITY = "a2a.run_skill"
@@ -97,6 +102,7 @@ INFRASTRUCTURE_ERROR_TYPE = "Infrastructure"
 SUPERSEDED_ERROR_TYPE = "Superseded"
 TASK_CANCELED_ERROR_TYPE = "TaskCanceled"
 UNKNOWN_ATTEMPT_ERROR_TYPE = "UnknownAttempt"
+FORGED_ATTEMPT_ERROR_TYPE = "ForgedAttempt"
 AWAITING_INPUT_ERROR_TYPE = "AwaitingInput"
 PUSH_REFUSED_ERROR_TYPE = "PushRefused"
 
@@ -110,4 +116,12 @@ SEARCH_SKILL = SearchAttributeKey.for_keyword("A2ASkill")
 SEARCH_CALLER = SearchAttributeKey.for_keyword("A2ACaller")
 SEARCH_STATUS = SearchAttributeKey.for_keyword("A2AStatus")
 SEARCH_CONTEXT = SearchAttributeKey.for_keyword("A2AContext")
-SEARCH_ATTRIBUTES = (SEARCH_AGENT, SEARCH_SKILL, SEARCH_CALLER, SEARCH_STATUS, SEARCH_CONTEXT)
+SEARCH_SUBJECT = SearchAttributeKey.for_keyword("A2ASubject")
+SEARCH_ATTRIBUTES = (
+    SEARCH_AGENT,
+    SEARCH_SKILL,
+    SEARCH_CALLER,
+    SEARCH_STATUS,
+    SEARCH_CONTEXT,
+    SEARCH_SUBJECT,
+)

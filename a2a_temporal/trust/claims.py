@@ -6,12 +6,22 @@ Workflow code builds `IdentityCheck`s from what Temporal recorded about a run;
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PIPELINE_AUDIENCE", "IdentityCheck", "IdentityClaims", "IdentityEnvelope"]
+__all__ = [
+    "PIPELINE_AUDIENCE",
+    "IdentityCheck",
+    "IdentityClaims",
+    "IdentityEnvelope",
+    "call_digest",
+    "spec_digest",
+]
 
 PIPELINE_AUDIENCE = "pipeline"
 
@@ -27,6 +37,11 @@ class IdentityClaims(BaseModel):
     expires: datetime = Field(description="the latest time that task may start")
     call: str | None = Field(
         default=None, description="for a call's envelope: the digest of its agent, skill and args"
+    )
+    runs: str | None = Field(
+        default=None,
+        description="for a task's or pipeline's own envelope: the digest of what it runs (its "
+        "agent, skill and args; its pipeline spec)",
     )
 
 
@@ -54,8 +69,31 @@ class IdentityCheck(BaseModel):
     )
     started_at: datetime = Field(description="when this run started, as Temporal recorded it")
     continued: bool = Field(
-        default=False, description="this run continues an earlier one (checked when that started)"
+        default=False,
+        description="Temporal records this run as the workflow's own continue-as-new of an "
+        "earlier run (checked when that one started)",
     )
     call_digest: str | None = Field(
-        default=None, description="digest of the run's agent, skill and args"
+        default=None,
+        description="digest of what the run runs: its agent, skill and args (`call_digest`), "
+        "or its pipeline spec (`spec_digest`)",
     )
+    first_run_id: str | None = Field(
+        default=None, description="the first run of the run's chain, as Temporal recorded it"
+    )
+    cron: bool = Field(default=False, description="the run is on a cron schedule")
+    retried: bool = Field(
+        default=False, description="Temporal started the run under a workflow retry policy"
+    )
+
+
+def call_digest(agent: str, skill: str, args: Mapping[str, Any] | None) -> str:
+    """What a task's or call's envelope is bound to: its agent, skill and args."""
+    canonical = json.dumps([agent, skill, args], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def spec_digest(spec: Mapping[str, Any]) -> str:
+    """What a pipeline's envelope is bound to: its spec (as JSON data)."""
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

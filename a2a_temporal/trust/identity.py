@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ from a2a_temporal.trust.claims import (
     IdentityCheck,
     IdentityClaims,
     IdentityEnvelope,
+    call_digest,
 )
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "IdentityPolicy",
     "IdentitySigner",
     "IdentityVerifier",
-    "call_digest",
     "generate_key",
     "identity_signer",
 ]
@@ -93,22 +92,24 @@ class IdentitySigner:
         now: datetime,
         ttl: timedelta,
         call: str | None = None,
+        runs: str | None = None,
     ) -> IdentityEnvelope:
         """Sign `auth` for `task` of `audience`, valid for starting until `now + ttl`.
 
-        With `call`, the envelope is for that call of `task` (its digest) instead.
+        `runs` binds it to what `task` runs (`call_digest` of its agent, skill and
+        args, or `spec_digest` of its pipeline). With `call`, the envelope is for
+        that call of `task` (its digest) instead.
         """
         claims = IdentityClaims(
-            auth=dict(auth), audience=audience, task=task, expires=now + ttl, call=call
+            auth=dict(auth),
+            audience=audience,
+            task=task,
+            expires=now + ttl,
+            call=call,
+            runs=runs,
         )
         signature = self._key.sign(_canonical(claims))
         return IdentityEnvelope(key_id=self.key_id, claims=claims, signature=_b64encode(signature))
-
-
-def call_digest(agent: str, skill: str, args: Mapping[str, Any] | None) -> str:
-    """What a call's envelope is bound to: its agent, skill and args."""
-    canonical = json.dumps([agent, skill, args], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class CallMinter:
@@ -214,18 +215,36 @@ class IdentityVerifier:
     def verify(self, envelope: Any, check: IdentityCheck) -> dict[str, Any]:
         """The identity a run may act as, if its envelope is good for this very run.
 
-        Three kinds of run are accepted: the task the envelope was minted for
-        (audience and expiry checked against the start Temporal recorded); a
-        step of the pipeline it was minted for (Temporal records the pipeline
-        as the step's parent); a call whose envelope the calling task's worker
-        minted for exactly that call (its parent, agent, skill and args).
+        Three kinds of run are accepted: the task the envelope was minted for,
+        running what it was minted for (audience, the digest of its agent,
+        skill and args or of its pipeline spec, and the expiry against the
+        start Temporal recorded); a step of the pipeline it was minted for
+        (Temporal records the pipeline as the step's parent); a call whose
+        envelope the calling task's worker minted for exactly that call (its
+        parent, agent, skill and args). A run on a cron schedule or under a
+        workflow retry policy is refused: Temporal would start it again with
+        the same input, long after the envelope was meant to be used.
 
         Raises:
             IdentityRefused: Saying which check failed.
         """
         claims = self.claims(envelope)
+        if check.cron:
+            raise IdentityRefused(
+                f"run {check.task_id!r} is on a cron schedule: a signed identity starts one run"
+            )
+        if check.retried:
+            raise IdentityRefused(
+                f"run {check.task_id!r} was started by a workflow retry policy: a signed "
+                "identity starts one run"
+            )
         if claims.task == check.task_id and claims.call is None:
             self._check_audience_and_expiry(claims, check)
+            if claims.runs is None or claims.runs != check.call_digest:
+                raise IdentityRefused(
+                    f"identity minted for another run of {claims.task!r} (other skill, args or "
+                    "pipeline spec)"
+                )
         elif claims.audience == PIPELINE_AUDIENCE and claims.call is None:
             if check.parent_id != claims.task:
                 raise IdentityRefused(

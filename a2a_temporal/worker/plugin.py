@@ -138,7 +138,7 @@ class _WorkerParts:
         from a2a_temporal.sandbox.backends import sandbox_from_settings
 
         runtime, settings = plugin.runtime, plugin.settings
-        remote = RemoteCallAgent()
+        remote = RemoteCallAgent(settings.outbound())
         runtime.router.add_agent(remote)
         self.agents = [*plugin.agents, remote]
         self.sandbox = sandbox if sandbox is not None else sandbox_from_settings(settings)

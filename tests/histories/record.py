@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from temporalio.client import WorkflowUpdateFailedError
 
 from a2a_temporal import (
     A2AAgent,
@@ -38,7 +39,14 @@ from a2a_temporal import (
     TemporalA2AClient,
     skill,
 )
-from a2a_temporal.temporal.models import PushTarget
+from a2a_temporal.temporal.models import (
+    AttemptToken,
+    PublishBatch,
+    PushTarget,
+    Question,
+    RelayedQuestion,
+)
+from a2a_temporal.temporal.wire import CHILD_QUESTION_SIGNAL, PUBLISH_UPDATE
 from a2a_temporal.testing import DevStack
 from a2a_temporal.trust.identity import generate_key
 from tests.a2a_peer import PeerServer
@@ -306,6 +314,29 @@ async def journal_and_many_questions(rec: Recorder) -> None:
     rec.keep("task", handle.task_id)
 
 
+async def forged_relays_and_attempts(rec: Recorder) -> None:
+    """Signals relaying questions from elsewhere and a guessed attempt token, around a task."""
+    handle = await rec.client.start(
+        "tour", "visit", args={"topic": "forgeries"}, auth=ScopedAuth(subject="ann")
+    )
+    raw = rec.client.temporal.get_workflow_handle(handle.task_id)
+    async for event in handle.events():
+        if event.kind == "question":
+            forged = Question(id="q0", prompt="your password?")
+            for named in ("elsewhere.task/1", f"{handle.task_id}/call-9"):
+                await raw.signal(
+                    CHILD_QUESTION_SIGNAL, RelayedQuestion(task_id=named, question=forged)
+                )
+            guessed = PublishBatch(token=AttemptToken(run=1, attempt=1), records=[])
+            with contextlib.suppress(WorkflowUpdateFailedError):
+                await raw.execute_update(PUBLISH_UPDATE, guessed)
+            await handle.answer(str(event.payload["id"]), "yes")
+            break
+    result = await handle.result()
+    assert result.ok, result.error
+    rec.keep("task", handle.task_id)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "task_with_calls": task_with_calls,
     "question_parked_and_continued": question_parked_and_continued,
@@ -319,6 +350,7 @@ SCENARIOS: dict[str, Scenario] = {
     "remote_call": remote_call,
     "question_answers_and_timeouts": question_answers_and_timeouts,
     "journal_and_many_questions": journal_and_many_questions,
+    "forged_relays_and_attempts": forged_relays_and_attempts,
 }
 
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from a2a_temporal.core.grants import WorkspaceRights, delegate, open_grant
+from a2a_temporal.core.grants import GrantHolder, WorkspaceRights, delegate, open_grant
 from a2a_temporal.core.names import validate_object_name
 from a2a_temporal.errors import GrantRefused, IdentityRefused
-from a2a_temporal.trust.claims import IdentityCheck
-from a2a_temporal.trust.identity import IdentitySigner, IdentityVerifier, call_digest, generate_key
+from a2a_temporal.trust.claims import IdentityCheck, call_digest
+from a2a_temporal.trust.identity import IdentitySigner, IdentityVerifier, generate_key
 
 CASES = 2_500  # per property; seven properties: 17,500 generated cases
 PRIVATE, PUBLIC = generate_key()
@@ -26,6 +26,7 @@ SIGNER = IdentitySigner("k1", PRIVATE)
 VERIFIER = IdentityVerifier({"k1": PUBLIC})
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 TASK = "agent.skill/0"
+RUNS = call_digest("agent", "skill", {})
 FUZZ = settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars: st.SearchStrategy[Any] = st.one_of(
@@ -45,12 +46,16 @@ identities = st.fixed_dictionaries(
 
 
 def _mint(auth: dict[str, Any]) -> dict[str, Any]:
-    envelope = SIGNER.mint(auth, audience="agent", task=TASK, now=NOW, ttl=timedelta(minutes=5))
+    envelope = SIGNER.mint(
+        auth, audience="agent", task=TASK, now=NOW, ttl=timedelta(minutes=5), runs=RUNS
+    )
     return envelope.model_dump(mode="json")
 
 
 def _root(envelope: Any, auth: Any = None) -> dict[str, Any]:
-    check = IdentityCheck(auth=auth, task_id=TASK, audience="agent", started_at=NOW)
+    check = IdentityCheck(
+        auth=auth, task_id=TASK, audience="agent", started_at=NOW, call_digest=RUNS
+    )
     return VERIFIER.verify(envelope, check)
 
 
@@ -60,8 +65,8 @@ class Tally:
     def __init__(self) -> None:
         self.counts: dict[str, Counter[str]] = {}
 
-    def record(self, category: str, outcome: str) -> None:
-        self.counts.setdefault(category, Counter())[outcome] += 1
+    def record(self, category: str, outcome: str, times: int = 1) -> None:
+        self.counts.setdefault(category, Counter())[outcome] += times
 
 
 TALLY = Tally()
@@ -174,11 +179,13 @@ GRANT = delegate(
     ttl=timedelta(minutes=5),
     audience="helper",
     now=NOW,
+    holder=GrantHolder(subject="ann", task_id="owner.share/1"),
 )
+CALLEE = GrantHolder(subject="ann", task_id="owner.share/1/call-0")
 
 
 def _open(token: Any) -> WorkspaceRights:
-    return open_grant(GRANT_KEY, token, audience="helper", actors=(), now=NOW)
+    return open_grant(GRANT_KEY, token, audience="helper", actors=(), now=NOW, holder=CALLEE)
 
 
 @FUZZ
