@@ -18,7 +18,7 @@ from typing import Any
 from a2a_temporal import ScopedAuth
 from a2a_temporal.core.grants import GrantHolder, WorkspaceRights, delegate, open_grant
 from a2a_temporal.testing import DevStack
-from a2a_temporal.trust.claims import IdentityCheck
+from a2a_temporal.trust.claims import IdentityCheck, call_digest
 from a2a_temporal.trust.identity import IdentitySigner, IdentityVerifier, generate_key
 from bench.agents import BENCH_AGENTS
 from bench.common import median, report
@@ -32,15 +32,18 @@ def micro(calls: int, private: str, public: str) -> None:
     auth = AUTH.model_dump(mode="json")
     now = datetime.now(UTC)
     minted, verified = [], []
+    runs = call_digest("trivial", "run", {"n": 1})
     for i in range(calls):
         started = time.perf_counter()
         envelope = signer.mint(
-            auth, audience="trivial", task=f"t/{i}", now=now, ttl=timedelta(minutes=5)
+            auth, audience="trivial", task=f"t/{i}", now=now, ttl=timedelta(minutes=5), runs=runs
         ).model_dump(mode="json")
         middle = time.perf_counter()
         verifier.verify(
             envelope,
-            IdentityCheck(auth=auth, task_id=f"t/{i}", audience="trivial", started_at=now),
+            IdentityCheck(
+                auth=auth, task_id=f"t/{i}", audience="trivial", started_at=now, call_digest=runs
+            ),
         )
         minted.append(middle - started)
         verified.append(time.perf_counter() - middle)

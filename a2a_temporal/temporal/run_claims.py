@@ -5,9 +5,17 @@ reuse policy that allows it). A signed identity is bound to a task id, so a
 second, unrelated run under the same id could replay it: workers record the
 first run chain (`first_execution_run_id`) that used each signed task id and
 refuse any other. The workflow's own continue-as-new keeps its chain.
+
+A claim is one marker per chain (`identity-runs/<task id>/<chain>`), written
+while the task's markers are listed, both at once: Temporal never runs two
+chains of one workflow id at the same time, so a chain sees every chain
+that ran before it, and a claim costs one round trip to the bucket.
 """
 
 from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
 
 from a2a_temporal.errors import IdentityRefused
 from a2a_temporal.temporal.artifacts import storage_errors
@@ -39,16 +47,16 @@ class RunClaims:
         """
         if self._known.get(task_id) == chain:
             return
-        key = _PREFIX + task_id
+        prefix = f"{_PREFIX}{quote(task_id, safe='')}/"
+        own = prefix + quote(chain, safe="")
         with storage_errors():
-            try:
-                first = (await self._store.get(key)).decode()
-            except FileNotFoundError:
-                await self._store.put_bytes(key, chain.encode(), "text/plain")
-                first = chain
-        if first != chain:
+            _, listed = await asyncio.gather(
+                self._store.put_bytes(own, b"", "text/plain"), self._store.keys(prefix)
+            )
+        others = [key.removeprefix(prefix) for key in listed if key != own]
+        if others:
             raise IdentityRefused(
-                f"task id {task_id!r} already ran (run {first}) with a signed identity; an "
+                f"task id {task_id!r} already ran (run {others[0]}) with a signed identity; an "
                 "identity starts one run, so a reused workflow id is refused"
             )
         if len(self._known) >= _KNOWN_MAX:

@@ -133,6 +133,15 @@ class ObjectStore:
         """Remove the object at `key`."""
         await asyncio.to_thread(self.client.remove_object, self.bucket, key)
 
+    async def keys(self, prefix: str) -> list[str]:
+        """Return the key of every object under `prefix` (one listing, no per-object reads)."""
+
+        def scan() -> list[str]:
+            listed = self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            return sorted(str(obj.object_name) for obj in listed)
+
+        return await asyncio.to_thread(scan)
+
     async def list(self, prefix: str) -> list[tuple[str, int, str]]:
         """Return `(key, size, content type)` of every object under `prefix`, sorted by key."""
 
