@@ -16,14 +16,17 @@ from a2a_temporal.core.describe import describe_validation_error
 from a2a_temporal.trust.outbound import OutboundPolicy
 
 __all__ = [
+    "DEBUG_ENV",
     "ENV_PREFIX",
     "SANDBOX_OUTPUT_LIMIT",
     "AgentSettings",
     "GatewayIdentity",
+    "debugging",
     "settings_reference",
 ]
 
 ENV_PREFIX = "A2A_TEMPORAL_"
+DEBUG_ENV = "A2A_TEMPORAL_DEBUG"
 SANDBOX_OUTPUT_LIMIT = 2**20
 _JSON_FIELDS = {
     "gateway_tokens",
@@ -31,6 +34,11 @@ _JSON_FIELDS = {
     "outbound_allow",
     "payload_decryption_key_ids",
 }
+
+
+def debugging() -> bool:
+    """Whether `A2A_TEMPORAL_DEBUG` asks for tracebacks of expected failures too."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
 class GatewayIdentity(BaseModel):

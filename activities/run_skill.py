@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, NoReturn
 
+import structlog
 from temporalio import activity
 from temporalio.api.enums.v1 import TimeoutType
 from temporalio.client import Client
@@ -28,7 +29,7 @@ from a2a_temporal.errors import (
     SkillRejected,
 )
 from a2a_temporal.sandbox.interface import SandboxClient
-from a2a_temporal.settings import AgentSettings
+from a2a_temporal.settings import AgentSettings, debugging
 from a2a_temporal.temporal._attempt import AttemptLink, AwaitingInput, Superseded
 from a2a_temporal.temporal._event_replay import EventReplay
 from a2a_temporal.temporal._events import EventPublisher, sent_events
@@ -69,6 +70,7 @@ from a2a_temporal.trust.identity import CallMinter, IdentityPolicy, identity_sig
 __all__ = ["SkillActivities"]
 
 _DETERMINISTIC = (CallMismatch, OutputNotSerializable)
+_log = structlog.get_logger("a2a_temporal.skills")
 
 
 class SkillActivities:
@@ -151,7 +153,14 @@ class SkillActivities:
             auth = await self._trusted_auth(check)
             prepared = agent.prepare(task.skill, task.args, auth)
         except (SkillRejected, IdentityRefused) as exc:
-            raise _rejected(self._secrets.redact(str(exc))) from None
+            reason = self._secrets.redact(str(exc))
+            _log.warning(
+                "task_rejected",
+                task_id=check.task_id,
+                skill=f"{task.agent}.{task.skill}",
+                reason=reason,
+            )
+            raise _rejected(reason) from None
         async with self._heartbeating():
             verified = auth if task.identity is not None else None
             attempt = _Attempt(self, input, task.options, prepared, verified)
@@ -410,6 +419,14 @@ class _Attempt:
             raise _superseded(message)
         if isinstance(exc, InfrastructureError):
             raise _infrastructure(message)
+        log = _log.info if isinstance(exc, asyncio.CancelledError) else _log.warning
+        log(
+            "skill_failed",
+            task_id=self._task_id,
+            skill=f"{self._prepared.agent.name}.{self._prepared.spec.name}",
+            error=f"{type(exc).__name__}: {message}",
+            exc_info=exc if debugging() else None,
+        )
         raise _skill_error(exc, message)
 
 
@@ -438,7 +455,13 @@ def _skill_error(exc: BaseException, message: str) -> ApplicationError:
     failure = SkillFailure(
         type=type(exc).__name__, message=message, retryable=not isinstance(exc, _DETERMINISTIC)
     )
-    return ApplicationError(failure.describe(), failure, type=SKILL_ERROR_TYPE, non_retryable=True)
+    return ApplicationError(
+        failure.describe(),
+        failure,
+        type=SKILL_ERROR_TYPE,
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,  # an outcome, logged in one line above
+    )
 
 
 def _rejected(message: str) -> ApplicationError:

@@ -49,6 +49,13 @@ async def run_demo(out_dir: Path, *, auto_approve: bool, keep: bool = False) -> 
             if keep:
                 print("the dev stack stays up for the UI; press Ctrl-C to stop", flush=True)
                 await stop_on_signals().wait()
+    print(
+        "the dev stack has stopped"
+        if keep
+        else "the dev stack has stopped, so the UI link "
+        "is gone; run the demo with --keep to keep it up and open the link",
+        flush=True,
+    )
     return code
 
 

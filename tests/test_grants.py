@@ -208,26 +208,26 @@ class RecordingStore(ObjectStore):
 
     def __init__(self, store: ObjectStore) -> None:
         super().__init__(store.client, store.bucket)
-        self.keys: list[str] = []
+        self.asked: list[str] = []
 
     async def get(self, key: str) -> bytes:
-        self.keys.append(key)
+        self.asked.append(key)
         return await super().get(key)
 
     async def put_bytes(self, key: str, data: bytes, mime_type: str) -> int:
-        self.keys.append(key)
+        self.asked.append(key)
         return await super().put_bytes(key, data, mime_type)
 
     async def exists(self, key: str) -> bool:
-        self.keys.append(key)
+        self.asked.append(key)
         return await super().exists(key)
 
     async def delete(self, key: str) -> None:
-        self.keys.append(key)
+        self.asked.append(key)
         await super().delete(key)
 
     async def list(self, prefix: str) -> list[tuple[str, int, str]]:
-        self.keys.append(prefix)
+        self.asked.append(prefix)
         return await super().list(prefix)
 
 
@@ -238,7 +238,7 @@ async def test_no_request_leaves_the_granted_workspace(stack: DevStack) -> None:
     workspace = ScopedWorkspace(
         S3Workspace(store, rights.prefix), rights, KEY.encode, CALLEE, read_only=False
     )
-    store.keys.clear()
+    store.asked.clear()
     await workspace.write("data/x.txt", b"x")
     assert await workspace.read("data/x.txt") == b"x"
     hostile = [
@@ -256,8 +256,8 @@ async def test_no_request_leaves_the_granted_workspace(stack: DevStack) -> None:
             await workspace.write(path, b"!")
     assert await workspace.list("") == ["data/x.txt"]
     await workspace.delete("data/x.txt")
-    assert store.keys, "the workspace did reach the store"
-    assert all(key.startswith("workspaces/ann/") for key in store.keys), store.keys
+    assert store.asked, "the workspace did reach the store"
+    assert all(key.startswith("workspaces/ann/") for key in store.asked), store.asked
 
 
 async def test_a_callee_gets_exactly_the_granted_part_in_process_and_on_temporal(

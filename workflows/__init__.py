@@ -23,6 +23,7 @@ PURE_MODULES = (
     "a2a_temporal.temporal.attributes",
     "a2a_temporal.temporal.journal",
     "a2a_temporal.temporal.models",
+    "a2a_temporal.temporal.outcomes",
     "a2a_temporal.temporal.pipeline",
     "a2a_temporal.temporal.wire",
     "a2a_temporal.trust.claims",

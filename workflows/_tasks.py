@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.temporal import wire
     from a2a_temporal.temporal.attributes import task_attributes
     from a2a_temporal.temporal.models import RelayedQuestion, Resolution, SkillRef, SkillRunInput
+    from a2a_temporal.temporal.outcomes import RESULT_MEMO, carried_outcome, outcome_error
     from a2a_temporal.trust.claims import IdentityCheck
     from pydantic import BaseModel, ValidationError
 
@@ -29,7 +30,9 @@ __all__ = [
     "CANCELED_BY_CALLER",
     "ChildTask",
     "canceled",
+    "child_result",
     "describe_failure",
+    "ended",
     "parse_input",
     "recorded_start",
     "relay_question",
@@ -44,6 +47,7 @@ __all__ = [
 CANCELED_BY_CALLER = "canceled by caller"
 _RESOLVE_TIMEOUT = timedelta(seconds=30)
 _RELAY_BELOW_PATCH = "a2a-relay-below"  # tasks from before it relayed any question
+_NATIVE_OUTCOMES_PATCH = "a2a-native-outcomes"  # tasks from before it completed whatever the end
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ChildTask = workflow.ChildWorkflowHandle[Any, CallResult]
 
@@ -175,6 +179,29 @@ async def relay_question(relayed: RelayedQuestion) -> None:
 def canceled(task_id: str) -> CallResult:
     """The result of a task its caller cancelled."""
     return CallResult(task_id=task_id, status="canceled", error=CANCELED_BY_CALLER)
+
+
+def ended(status: str, error: str | None, outcome: ModelT) -> ModelT:
+    """Return a completed outcome; end any other so that Temporal's status tells it.
+
+    Failed and rejected: Failed, the outcome as the failure's detail. Cancelled
+    on request: Canceled, the outcome in the memo. See `temporal.outcomes`.
+    """
+    if status == "completed" or not workflow.patched(_NATIVE_OUTCOMES_PATCH):
+        return outcome
+    if status == "canceled" and workflow.cancellation_reason() is not None:
+        workflow.upsert_memo({RESULT_MEMO: outcome})
+        raise asyncio.CancelledError(error)
+    raise outcome_error(status, error, outcome)
+
+
+def child_result(task_id: str, cause: BaseException | None) -> CallResult:
+    """The `CallResult` of a child task whose workflow did not complete."""
+    carried = carried_outcome(cause, CallResult)
+    if carried is not None:
+        return carried
+    status, error = describe_failure(cause)
+    return CallResult(task_id=task_id, status=status, error=error)
 
 
 def describe_failure(cause: BaseException | None) -> tuple[TaskStatus, str]:

@@ -50,7 +50,8 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, IdentityCheck, spec_digest
     from a2a_temporal.workflows._tasks import (
         CANCELED_BY_CALLER,
-        describe_failure,
+        child_result,
+        ended,
         parse_input,
         recorded_start,
         relayed_from_below,
@@ -66,6 +67,7 @@ __all__ = ["PipelineWorkflow"]
 _DONE = ("completed", "failed", "canceled", "skipped")
 _VERIFY_PATCH = "a2a-verify-identity"  # pipelines started before identity checks replay without
 _RETAINED_EVENTS = 5_000
+_CANCELED_STEP_PATCH = "a2a-canceled-step-fails"  # pipelines from before it went on after one
 
 
 class _Graph:
@@ -126,7 +128,7 @@ class PipelineWorkflow:
 
     @workflow.run
     async def run(self, input: Any) -> PipelineState:
-        """Run the pipeline; returns its final state (never raises for step failures)."""
+        """Run the pipeline; return its final state when completed, else end as `ended` says."""
         if self._input is None or self._graph is None:
             return await self._close("rejected", self._input_error or "invalid input")
         try:
@@ -238,8 +240,11 @@ class PipelineWorkflow:
                         self._ready.append(dependent)
             else:
                 self._skip_dependents(step_id)
-                if state.status == "failed" and self._graph.steps[step_id].on_failure == "fail":
-                    return f"step {step_id!r} failed: {state.error}"
+                if self._graph.steps[step_id].on_failure == "fail":
+                    if state.status == "failed":
+                        return f"step {step_id!r} failed: {state.error}"
+                    if state.status == "canceled" and workflow.patched(_CANCELED_STEP_PATCH):
+                        return f"step {step_id!r} was canceled: {state.error}"
         return None
 
     def _skip_dependents(self, step_id: str) -> None:
@@ -371,8 +376,7 @@ class PipelineWorkflow:
                 return CallResult(
                     task_id=task_id, status="failed", error=f"timed out after {step.timeout:g}s"
                 )
-            status, error = describe_failure(err.cause)
-            return CallResult(task_id=task_id, status=status, error=error)
+            return child_result(task_id, err.cause)
 
     def _finish(
         self, step_id: str, output: Any, error: str | None, *, canceled: bool = False
@@ -427,7 +431,7 @@ class PipelineWorkflow:
             workflow.upsert_search_attributes([wire.SEARCH_STATUS.value_set(status)])
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state
+        return ended(status, error, self._state)
 
 
 def _describe(exc: Exception) -> str:

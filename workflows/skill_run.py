@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.workflows._tasks import (
         CANCELED_BY_CALLER,
         canceled,
+        ended,
         parse_input,
         recorded_start,
         resolve_skills,
@@ -118,7 +119,7 @@ class SkillRunWorkflow(QuestionHandlers):
 
     @workflow.run
     async def run(self, input: Any) -> CallResult:
-        """Run the skill and return its `CallResult` (never raises for skill errors)."""
+        """Run the skill; return its `CallResult` when completed, else end as `ended` says."""
         task_id = workflow.info().workflow_id
         task = self._task
         if task is None:
@@ -475,4 +476,4 @@ class SkillRunWorkflow(QuestionHandlers):
         await self._push.started()
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return result
+        return ended(result.status, result.error, result)

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client
 from temporalio.service import RPCError
 
 from a2a_temporal.cli._inspect import Kind, WrongKind, expect_kind, has_pollers, task_queue_of
@@ -20,10 +19,9 @@ from a2a_temporal.errors import UnknownTask
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.client import TemporalA2AClient
 from a2a_temporal.worker.plugin import AgentPlugin
-from a2a_temporal.worker.run import configure_logging, stop_on_signals
+from a2a_temporal.worker.run import configure_logging, connect, stop_on_signals
 
 __all__ = [
-    "DEBUG_ENV",
     "CliError",
     "answerer",
     "client_for",
@@ -35,9 +33,7 @@ __all__ = [
     "warn_when_unpolled",
 ]
 
-DEBUG_ENV = "A2A_TEMPORAL_DEBUG"
 _POLLER_GRACE = 5.0
-_CONNECT_TIMEOUT = 15.0
 
 
 class CliError(Exception):
@@ -62,20 +58,9 @@ def settings_for(args: argparse.Namespace, **overrides: Any) -> AgentSettings:
 
 
 async def client_for(args: argparse.Namespace) -> TemporalA2AClient:
-    """A client for the Temporal the settings name; `CliError` when it cannot be reached."""
+    """A client for the Temporal the settings name; `InfrastructureError` when unreachable."""
     settings = settings_for(args)
-    try:
-        client = await asyncio.wait_for(
-            Client.connect(
-                settings.temporal_address,
-                namespace=settings.namespace,
-                plugins=[AgentPlugin([], settings)],
-            ),
-            timeout=_CONNECT_TIMEOUT,
-        )
-    except (RuntimeError, TimeoutError) as exc:
-        raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
-    return TemporalA2AClient(client)
+    return TemporalA2AClient(await connect(settings, AgentPlugin([], settings)))
 
 
 def json_arg(text: str, what: str) -> Any:

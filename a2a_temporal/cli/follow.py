@@ -7,11 +7,11 @@ import json
 import shlex
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TextIO
 
 from a2a_temporal.core.types import AgentEvent
 
-__all__ = ["Answerer", "print_events", "print_step_event"]
+__all__ = ["Answerer", "answer_value", "print_events", "print_step_event", "show_question"]
 
 Answerer = Callable[[str, str, Any], Awaitable[None]]
 
@@ -38,7 +38,7 @@ async def print_events(
                 print()
                 mid_line = False
             if event.kind == "question":
-                await _show_question(event.payload, answer)
+                await show_question(event.payload, answer)
             elif event.kind == "step":
                 print_step_event(event.payload)
             else:
@@ -57,14 +57,39 @@ def print_step_event(payload: dict[str, Any]) -> None:
     print(f"[step] {payload['step']} {payload['status']}{items}{error}", flush=True)
 
 
-async def _show_question(payload: dict[str, Any], answer: Answerer | None) -> None:
+def answer_value(text: str) -> Any:
+    """An answer as typed: JSON when it parses, else plain text, unless it looks like JSON.
+
+    Raises:
+        ValueError: It starts like JSON (`{`, `[` or `"`) but does not parse.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.lstrip().startswith(("{", "[", '"')):
+            raise ValueError(
+                f"{text[:40]!r} looks like JSON but does not parse ({exc}); to send it as "
+                "text, quote it as a JSON string"
+            ) from None
+        return text
+    except RecursionError:
+        raise ValueError("the answer is nested too deeply to parse") from None
+
+
+async def show_question(
+    payload: dict[str, Any], answer: Answerer | None, out: TextIO | None = None
+) -> None:
+    """Print a question and the command that answers it; ask it here when `answer` is given."""
+    out = out or sys.stdout
     task_id, question_id = str(payload.get("task_id", "")), str(payload.get("id", ""))
-    print(f"[question] {task_id} {question_id}: {payload.get('prompt', '')}", flush=True)
+    print(f"[question] {task_id} {question_id}: {payload.get('prompt', '')}", file=out, flush=True)
     if payload.get("json_schema"):
-        print(f"  expects JSON matching: {json.dumps(payload['json_schema'])}", flush=True)
+        schema = json.dumps(payload["json_schema"])
+        print(f"  expects JSON matching: {schema}", file=out, flush=True)
     example = "'{...}'" if payload.get("json_schema") else "'your answer'"
     print(
         f"  answer with: a2a-temporal answer {shlex.quote(task_id)} {question_id} {example}",
+        file=out,
         flush=True,
     )
     if answer is None or not sys.stdin.isatty():
@@ -72,9 +97,10 @@ async def _show_question(payload: dict[str, Any], answer: Answerer | None) -> No
     while True:
         text = await asyncio.to_thread(input, f"  answer {question_id}> ")
         try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
+            value = answer_value(text)
+        except ValueError as exc:
+            print(f"  {exc}", flush=True)
+            continue
         try:
             await answer(task_id, question_id, value)
         except ValueError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -13,9 +12,10 @@ from typing import NoReturn
 from temporalio.service import RPCError
 
 from a2a_temporal.cli import agents, keys, pipelines, servers, tasks
-from a2a_temporal.cli._common import DEBUG_ENV, CliError, one_line
+from a2a_temporal.cli._common import CliError, one_line
 from a2a_temporal.core.describe import describe_exception
-from a2a_temporal.errors import UnknownTask
+from a2a_temporal.errors import InfrastructureError, UnknownTask
+from a2a_temporal.settings import DEBUG_ENV, debugging
 from a2a_temporal.worker.run import exit_process
 
 __all__ = ["main", "run"]
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_dispatch(args))
-    except (CliError, UnknownTask) as exc:
+    except (CliError, UnknownTask, InfrastructureError) as exc:
         print(f"a2a-temporal: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except RPCError as exc:
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        if os.environ.get(DEBUG_ENV):
+        if debugging():
             raise
         print(
             f"a2a-temporal: error: {one_line(describe_exception(exc))} "

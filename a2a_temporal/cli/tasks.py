@@ -16,7 +16,8 @@ from a2a_temporal.cli._common import (
     json_arg,
     warn_when_unpolled,
 )
-from a2a_temporal.cli.follow import print_events
+from a2a_temporal.cli.follow import answer_value, print_events
+from a2a_temporal.cli.waiting import ALREADY_ENDED, ended_status, waiting_on
 from a2a_temporal.core.types import CallResult
 from a2a_temporal.temporal.handles import TaskHandle
 
@@ -65,12 +66,21 @@ async def _run(args: argparse.Namespace) -> int:
     if not isinstance(skill_args, dict):
         raise CliError("--args must be a JSON object")
     client = await client_for(args)
+    route = await client.router.route(
+        args.agent, args.skill, skill_args, client.settings.task_queue
+    )
+    if route.resolution.error is not None:
+        raise CliError(route.resolution.error)
     try:
         handle = await client.start(args.agent, args.skill, args=skill_args, caller="cli")
     except (ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None
     print(f"task {handle.task_id}", file=sys.stderr, flush=True)
-    async with warn_when_unpolled(client, handle.task_id):
+    questions = None if args.follow else handle.events()
+    async with (
+        warn_when_unpolled(client, handle.task_id),
+        waiting_on("task", handle.task_id, questions),
+    ):
         if args.follow:
             await print_events(handle.events(), answer=answerer(client))
         return await _print_result(handle)
@@ -97,14 +107,24 @@ async def _events(args: argparse.Namespace) -> int:
 
 
 async def _cancel(args: argparse.Namespace) -> int:
-    handle = await _task(args)
-    await handle.cancel()
-    print(f"cancel requested for {handle.task_id}")
+    client = await client_for(args)
+    await expect(client, args.task_id, "task")
+    ended = await ended_status(client, args.task_id)
+    if ended is not None:
+        print(f"task {args.task_id} already ended {ended}: nothing to cancel")
+        return ALREADY_ENDED
+    await client.get_task(args.task_id).cancel()
+    print(
+        f"cancel requested for {args.task_id} and its callees; "
+        f"`a2a-temporal result {args.task_id}` shows when it has stopped"
+    )
     return 0
 
 
 async def _result(args: argparse.Namespace) -> int:
-    return await _print_result(await _task(args))
+    handle = await _task(args)
+    async with waiting_on("task", handle.task_id, handle.events()):
+        return await _print_result(handle)
 
 
 async def _print_result(handle: TaskHandle) -> int:
@@ -114,12 +134,13 @@ async def _print_result(handle: TaskHandle) -> int:
 
 
 async def _answer(args: argparse.Namespace) -> int:
-    try:
+    if args.value.startswith("@") or args.value == "-":
         value = json_arg(args.value, "VALUE")
-    except CliError:
-        if args.value.startswith("@") or args.value == "-":
-            raise
-        value = args.value
+    else:
+        try:
+            value = answer_value(args.value)
+        except ValueError as exc:
+            raise CliError(f"VALUE {exc}") from None
     handle = await _task(args)
     try:
         await handle.answer(args.question_id, value)

@@ -17,6 +17,7 @@ from google.protobuf import json_format, struct_pb2
 
 from a2a_temporal.core.agent import AgentCard, SkillCard
 from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus
+from a2a_temporal.protocol.numbers import restore_numbers
 from a2a_temporal.temporal.models import EventRecord
 
 __all__ = [
@@ -71,9 +72,9 @@ def to_value(data: Any) -> struct_pb2.Value:
     return value
 
 
-def from_value(value: struct_pb2.Value) -> Any:
-    """A protobuf `Value` as plain JSON data (numbers come back as floats)."""
-    return json_format.MessageToDict(value)
+def from_value(value: struct_pb2.Value, schema: Mapping[str, Any] | None = None) -> Any:
+    """A protobuf `Value` as plain JSON data, integers restored (see `numbers`)."""
+    return restore_numbers(json_format.MessageToDict(value), schema)
 
 
 def text_part(text: str) -> pb.Part:
@@ -113,13 +114,16 @@ def final_message(task_id: str, context_id: str, result: CallResult) -> pb.Messa
     return agent_message(task_id, context_id, [text_part(text)], message_id=f"{task_id}/final")
 
 
-def message_input(message: pb.Message) -> tuple[Any, str]:
-    """What a client's message says: the first data part's data (or None), and its text."""
+def message_input(message: pb.Message, schema: Mapping[str, Any] | None = None) -> tuple[Any, str]:
+    """What a client's message says: the first data part's data (or None), and its text.
+
+    `schema` (of the data) says which integral numbers stay floats.
+    """
     data: Any = None
     texts = []
     for part in message.parts:
         if part.HasField("data") and data is None:
-            data = from_value(part.data)
+            data = from_value(part.data, schema)
         elif part.HasField("text"):
             texts.append(part.text)
     return data, "\n".join(texts)

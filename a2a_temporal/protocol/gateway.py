@@ -31,7 +31,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from a2a_temporal.core.agent import AgentCard
 from a2a_temporal.protocol.guard import CALLER_SCOPE_KEY, GatewayGuard
 from a2a_temporal.protocol.handler import CALLER_KEY, AgentRequestHandler
-from a2a_temporal.protocol.media_types import JsonMediaTypes
+from a2a_temporal.protocol.media_types import JsonMediaTypes, cacheable_json
+from a2a_temporal.protocol.numbers import IntegralNumbers, restore_numbers
 from a2a_temporal.protocol.tasks import ArtifactParts, TaskReader
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.client import TemporalA2AClient
@@ -133,14 +134,15 @@ class Gateway:
             if found is None:
                 return JSONResponse({"error": f"no agent {name!r}"}, status_code=404)
             url = self._agent_url(request, name)
-            return JSONResponse(MessageToDict(handler.a2a_card(found, url)))
+            card = restore_numbers(MessageToDict(handler.a2a_card(found, url)))
+            return cacheable_json(request, card)
 
         routes = [
             Route(AGENT_CARD_PATH, card, methods=["GET"]),
             *create_jsonrpc_routes(handler, "/", context_builder=builder, enable_v0_3_compat=True),
             *create_rest_routes(handler, path_prefix="", context_builder=builder),
         ]
-        return JsonMediaTypes(Starlette(routes=routes))
+        return IntegralNumbers(JsonMediaTypes(Starlette(routes=routes)))
 
 
 class _AgentPaths:

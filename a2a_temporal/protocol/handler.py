@@ -167,7 +167,7 @@ class AgentRequestHandler(RequestHandler):
             raise UnsupportedOperationError(
                 message=f"task {info.task_id!r} is {info.status}, not waiting for input"
             )
-        data, text = message_input(message)
+        data, text = message_input(message, question.get("json_schema"))
         value: Any = data
         if value is None:
             value = text
@@ -418,7 +418,7 @@ def _args_of(skill: SkillCard, message: pb.Message) -> dict[str, Any]:
     properties = dict(skill.input_schema.get("properties", {}))
     stamped = properties.pop(MESSAGE_ID_FIELD, None) is not None
     extra = {MESSAGE_ID_FIELD: message.message_id} if stamped else {}
-    data, text = message_input(message)
+    data, text = message_input(message, skill.input_schema)
     if isinstance(data, dict):
         return {**extra, **data}
     if data is not None:

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowFailureError,
@@ -24,6 +25,7 @@ from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult, TaskSta
 from a2a_temporal.errors import UnknownTask
 from a2a_temporal.temporal.artifacts import artifact_key, list_task_artifacts
 from a2a_temporal.temporal.models import Answer, EventRecord, QuestionState, TaskState
+from a2a_temporal.temporal.outcomes import RESULT_MEMO, carried_outcome
 from a2a_temporal.temporal.pipeline import PipelineState
 from a2a_temporal.temporal.relayed import genuine_question
 from a2a_temporal.temporal.wire import (
@@ -37,9 +39,17 @@ from a2a_temporal.temporal.wire import (
 if TYPE_CHECKING:
     from a2a_temporal.temporal.client import TemporalA2AClient
 
-__all__ = ["TRUNCATED_EVENT", "PipelineHandle", "TaskHandle", "task_result", "truncated_event"]
+__all__ = [
+    "TRUNCATED_EVENT",
+    "PipelineHandle",
+    "TaskHandle",
+    "ended_outcome",
+    "task_result",
+    "truncated_event",
+]
 
 TRUNCATED_EVENT = "truncated"
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class TaskHandle:
@@ -150,9 +160,19 @@ class PipelineHandle:
             yield event
 
     async def result(self) -> PipelineState:
-        """Wait for the pipeline to end; return its final state."""
+        """Wait for the pipeline to end; return its final state, whichever way it ended.
+
+        Raises:
+            WorkflowFailureError: The pipeline was ended from outside (terminated, timed out).
+        """
         with _translating(self.pipeline_id):
-            return await self._handle.result()
+            try:
+                return await self._handle.result()
+            except WorkflowFailureError as err:
+                outcome = await ended_outcome(self._handle, err.cause, PipelineState)
+                if outcome is None:
+                    raise
+                return outcome
 
     async def cancel(self) -> None:
         """Cancel the pipeline and its running steps."""
@@ -209,10 +229,34 @@ def _translate(err: RPCError, task_id: str) -> Exception:
 
 
 async def task_result(handle: WorkflowHandle[Any, CallResult]) -> CallResult:
-    """Wait for a task's `CallResult`, mapping a failed or cancelled workflow to one."""
+    """Wait for a task's `CallResult`, whichever way its workflow ended."""
     try:
         return await handle.result()
     except WorkflowFailureError as err:
         cause = err.cause
+        outcome = await ended_outcome(handle, cause, CallResult)
+        if outcome is not None:
+            return outcome
         status: TaskStatus = "canceled" if isinstance(cause, CancelledError) else "failed"
         return CallResult(task_id=handle.id, status=status, error=describe_exception(cause))
+
+
+async def ended_outcome(
+    handle: WorkflowHandle[Any, Any], cause: BaseException | None, model: type[_M]
+) -> _M | None:
+    """The outcome a workflow that did not complete ended with (see `temporal.outcomes`).
+
+    None for a workflow ended from outside (terminated, timed out) or by an
+    older worker.
+    """
+    carried = carried_outcome(cause, model)
+    if carried is not None or not isinstance(cause, CancelledError):
+        return carried
+    description = await handle.describe()
+    kept: Any = await description.memo_value(RESULT_MEMO, None)
+    if kept is None:
+        return None
+    try:
+        return model.model_validate(kept)
+    except ValidationError:
+        return None

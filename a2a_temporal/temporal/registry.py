@@ -32,6 +32,7 @@ from a2a_temporal.core.agent import A2AAgent, AgentCard
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.models import Resolution, SkillOptions
 from a2a_temporal.temporal.storage import ObjectStore
+from a2a_temporal.temporal.wire import REMOTE_AGENT
 
 __all__ = [
     "REGISTRY_PREFIX",
@@ -150,7 +151,9 @@ class AgentRegistry:
         if entry is None:
             entry = self._pick(await self.entries(fresh=True), agent, prefer_queue)
         if entry is None:
-            known = sorted({e.card.name for e in await self.entries()})
+            known = sorted(
+                {e.card.name for e in await self.entries() if e.card.name != REMOTE_AGENT}
+            )
             return Resolution(
                 error=f"unknown agent {agent!r} (agents: {', '.join(known) or 'none'})"
             )

@@ -114,8 +114,13 @@ class RoutedDiscoveryClient(DiscoveryClient):
         self._router = router
 
     async def cards(self) -> list[AgentCard]:
-        """Every known agent's card (this process's own first), sorted by name."""
-        cards = {card.name: card for card in self._router.local_cards()}
+        """Every known agent's card (this process's own first), sorted by name.
+
+        The built-in `a2a-remote` agent, which runs calls to URLs, is not listed.
+        """
+        cards = {
+            card.name: card for card in self._router.local_cards() if card.name != REMOTE_AGENT
+        }
         for card in await self._router.registry.live_cards():
             if card.name != REMOTE_AGENT:
                 cards.setdefault(card.name, card)

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Mapping
-from typing import Any, BinaryIO, Protocol, cast
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO, Protocol, TypeVar, cast
 
+import urllib3
 from minio import Minio
 from minio.error import S3Error
 from temporalio.contrib.aws.s3driver import S3StorageDriverClient
 
+from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
+from a2a_temporal.unreachable import s3_unreachable
 
 __all__ = ["MinioStorageDriverClient", "ObjectStore", "Readable", "link_client", "minio_client"]
 
 STREAM_PART_SIZE = 8 * 1024 * 1024
 _NOT_FOUND = ("NoSuchKey", "NoSuchObject", "ResourceNotFound")
+_T = TypeVar("_T")
+
+
+async def _in_thread(call: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Run a blocking `minio` call; an unreachable server becomes an `InfrastructureError`."""
+    try:
+        return await asyncio.to_thread(call, *args, **kwargs)
+    except urllib3.exceptions.MaxRetryError as exc:
+        raise InfrastructureError(s3_unreachable(exc)) from None
 
 
 class Readable(Protocol):
@@ -66,7 +78,7 @@ class ObjectStore:
 
     async def put_bytes(self, key: str, data: bytes, mime_type: str) -> int:
         """Store `data` at `key`; return its size."""
-        await asyncio.to_thread(
+        await _in_thread(
             self.client.put_object,
             self.bucket,
             key,
@@ -91,7 +103,7 @@ class ObjectStore:
             )
             return counted.count
 
-        return await asyncio.to_thread(upload)
+        return await _in_thread(upload)
 
     async def get(self, key: str) -> bytes:
         """Return the bytes at `key`; `FileNotFoundError` when absent."""
@@ -109,7 +121,7 @@ class ObjectStore:
                 response.close()
                 response.release_conn()
 
-        return await asyncio.to_thread(read)
+        return await _in_thread(read)
 
     async def exists(self, key: str) -> bool:
         """Return whether an object is stored at `key`."""
@@ -127,11 +139,11 @@ class ObjectStore:
                 raise
             return found.size or 0, found.content_type or "application/octet-stream"
 
-        return await asyncio.to_thread(stat)
+        return await _in_thread(stat)
 
     async def delete(self, key: str) -> None:
         """Remove the object at `key`."""
-        await asyncio.to_thread(self.client.remove_object, self.bucket, key)
+        await _in_thread(self.client.remove_object, self.bucket, key)
 
     async def keys(self, prefix: str) -> list[str]:
         """Return the key of every object under `prefix` (one listing, no per-object reads)."""
@@ -140,7 +152,7 @@ class ObjectStore:
             listed = self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
             return sorted(str(obj.object_name) for obj in listed)
 
-        return await asyncio.to_thread(scan)
+        return await _in_thread(scan)
 
     async def list(self, prefix: str) -> list[tuple[str, int, str]]:
         """Return `(key, size, content type)` of every object under `prefix`, sorted by key."""
@@ -153,7 +165,7 @@ class ObjectStore:
                 found.append((key, int(stat.size or 0), stat.content_type or ""))
             return sorted(found)
 
-        return await asyncio.to_thread(scan)
+        return await _in_thread(scan)
 
 
 class _CountingReader(io.RawIOBase):

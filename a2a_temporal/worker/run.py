@@ -16,12 +16,22 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from a2a_temporal.core.agent import A2AAgent
+from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
+from a2a_temporal.unreachable import temporal_unreachable
 from a2a_temporal.worker.plugin import AgentPlugin
 
-__all__ = ["configure_logging", "exit_process", "load_agents", "run_worker", "stop_on_signals"]
+__all__ = [
+    "configure_logging",
+    "connect",
+    "exit_process",
+    "load_agents",
+    "run_worker",
+    "stop_on_signals",
+]
 
 log = structlog.get_logger("a2a_temporal.worker")
+_CONNECT_TIMEOUT = 15.0
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -71,10 +81,7 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Connect with `AgentPlugin` and run a worker until `stop` is set (or forever)."""
-    plugin = AgentPlugin(agents, settings)
-    client = await Client.connect(
-        settings.temporal_address, namespace=settings.namespace, plugins=[plugin]
-    )
+    client = await connect(settings, AgentPlugin(agents, settings))
     async with Worker(client, task_queue=settings.task_queue):
         log.info(
             "worker started",
@@ -84,6 +91,23 @@ async def run_worker(
         )
         await (stop or asyncio.Event()).wait()
     log.info("worker stopped")
+
+
+async def connect(settings: AgentSettings, plugin: AgentPlugin) -> Client:
+    """Connect to the Temporal the settings name, with `plugin`.
+
+    Raises:
+        InfrastructureError: Temporal cannot be reached (one line: where, why, what to do).
+    """
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                settings.temporal_address, namespace=settings.namespace, plugins=[plugin]
+            ),
+            timeout=_CONNECT_TIMEOUT,
+        )
+    except (RuntimeError, TimeoutError) as exc:
+        raise InfrastructureError(temporal_unreachable(settings.temporal_address, exc)) from None
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -337,6 +337,33 @@ async def forged_relays_and_attempts(rec: Recorder) -> None:
     rec.keep("task", handle.task_id)
 
 
+async def native_outcomes(rec: Recorder) -> None:
+    """Each outcome as Temporal's status: Failed, Failed (rejected), Canceled, a canceled step."""
+    async with rec.stack.worker([Flaky(failures=9)], task_queue=f"h-{uuid.uuid4().hex[:8]}") as c:
+        failed = await c.call("flaky", "work")
+    assert failed.status == "failed"
+    rec.keep("failed", failed.task_id)
+    rejected = await rec.client.call("splitter", "split", args={"text": 3})
+    assert rejected.status == "rejected"
+    rec.keep("rejected", rejected.task_id)
+    canceled = await rec.client.start("slow", "delegate", args=Delay(seconds=60))
+    await wait_started(rec.client, f"{canceled.task_id}/call-0")
+    await canceled.cancel()
+    assert (await canceled.result()).status == "canceled"
+    rec.keep("canceled", canceled.task_id)
+    rec.keep("canceled_child", f"{canceled.task_id}/call-0")
+    asking = Pipeline.parse(
+        {"name": "asking", "steps": [{"id": "review", "agent": "approver", "skill": "review",
+                                      "args": {"text": "plan"}}]}
+    )  # fmt: skip
+    pipeline = await rec.client.start_pipeline(asking)
+    await wait_started(rec.client, f"{pipeline.pipeline_id}/review")
+    await rec.client.get_task(f"{pipeline.pipeline_id}/review").cancel()
+    ended = await pipeline.result()
+    assert ended.status == "failed", ended
+    rec.keep("step_canceled", pipeline.pipeline_id)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "task_with_calls": task_with_calls,
     "question_parked_and_continued": question_parked_and_continued,
@@ -351,6 +378,7 @@ SCENARIOS: dict[str, Scenario] = {
     "question_answers_and_timeouts": question_answers_and_timeouts,
     "journal_and_many_questions": journal_and_many_questions,
     "forged_relays_and_attempts": forged_relays_and_attempts,
+    "native_outcomes": native_outcomes,
 }
 
 
