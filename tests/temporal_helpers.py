@@ -73,3 +73,16 @@ async def wait_started(client: TemporalA2AClient, task_id: str, limit: float = 3
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
             await asyncio.sleep(0.05)
+
+
+def executed_outcome(out: str) -> dict[str, Any]:
+    """What a `temporal workflow execute -o json` run ended with, as JSON.
+
+    A completed run's result; a failed one's first failure detail (the
+    `CallResult` or pipeline state a failed or rejected run carries).
+    """
+    shown, _ = json.JSONDecoder().raw_decode(out[out.index("{") :])
+    if "result" in shown:
+        return dict(shown["result"])
+    failure = shown["closeEvent"]["workflowExecutionFailedEventAttributes"]["failure"]
+    return dict(failure["applicationFailureInfo"]["details"][0])

@@ -15,6 +15,8 @@ import uuid
 import pytest
 
 from a2a_temporal import Pipeline
+from a2a_temporal.cli.servers import _exports
+from a2a_temporal.settings import AgentSettings
 from a2a_temporal.testing import DevStack
 from tests.agents import Approver, Slow, Splitter
 from tests.cli_helpers import cli
@@ -130,3 +132,33 @@ async def test_unknown_agents_and_unreachable_s3_are_one_plain_line(
         "(setting s3_endpoint: env A2A_TEMPORAL_S3_ENDPOINT; `a2a-temporal dev` starts a "
         "local one)"
     )
+
+
+async def test_the_gateway_refuses_to_start_unable_to_sign_what_workers_require(
+    env: dict[str, str],
+) -> None:
+    unsigned = {k: v for k, v in env.items() if not k.startswith("A2A_TEMPORAL_IDENTITY_")}
+    code, out, err = await cli(
+        {**unsigned, "A2A_TEMPORAL_REQUIRE_SIGNED_IDENTITY": "true"}, "serve"
+    )
+    assert (code, out) == (2, "")
+    assert "set A2A_TEMPORAL_IDENTITY_KEY_ID and A2A_TEMPORAL_IDENTITY_SIGNING_KEY" in err
+    assert len(err.splitlines()) == 1
+
+
+async def test_dev_prints_exports_that_a_shell_takes_as_they_are(stack: DevStack) -> None:
+    lines = _exports(stack)
+    script = "".join(f"export {line}\n" for line in lines) + "env"
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-c", script, stdout=asyncio.subprocess.PIPE, env={"PATH": os.environ["PATH"]}
+    )
+    out, _ = await process.communicate()
+    exported = dict(line.split("=", 1) for line in out.decode().splitlines() if "=" in line)
+    assert exported["TEMPORAL_ADDRESS"] == stack.temporal_address
+    assert exported["TEMPORAL_NAMESPACE"] == stack.namespace
+    for name, value in stack.environment().items():
+        if name in exported:
+            assert exported[name] == value, name
+    settings = AgentSettings.from_env(exported)
+    assert settings.outbound_allow == stack.settings().outbound_allow
+    assert settings.require_signed_identity is False

@@ -37,7 +37,13 @@ from a2a_temporal.trust.identity import (
     identity_signer,
 )
 from tests.delegation_agents import DELEGATION_AGENTS
-from tests.temporal_helpers import attempt_inputs, history, running, skill_attempts
+from tests.temporal_helpers import (
+    attempt_inputs,
+    executed_outcome,
+    history,
+    running,
+    skill_attempts,
+)
 from tests.test_delegation import ANN, CHAIN
 from tests.test_temporal_cli import temporal
 
@@ -172,12 +178,11 @@ async def test_signed_calls_run_and_unsigned_or_copied_identities_are_rejected(
         first = (await history(client, signed.task_id)).events[0]
         started = first.workflow_execution_started_event_attributes
         sent = json.loads(started.input.payloads[0].data)
-        copied = await client.temporal.execute_workflow(
-            "a2a.SkillRun",
-            sent,
-            id=f"relay_a.whoami/{uuid.uuid4()}",
-            task_queue=client.settings.task_queue,
+        copied_id = f"relay_a.whoami/{uuid.uuid4()}"
+        await client.temporal.start_workflow(
+            "a2a.SkillRun", sent, id=copied_id, task_queue=client.settings.task_queue
         )
+        copied = await client.get_task(copied_id).result()
         forged_call = await _child_of_a_forged_parent(client, signed.task_id, sent)
         env = {**os.environ, "TEMPORAL_ADDRESS": stack.temporal_address}
         root = {"subject": "root", "scopes": ["admin"]}
@@ -216,15 +221,16 @@ async def test_signed_calls_run_and_unsigned_or_copied_identities_are_rejected(
         ["read", "write"],
         ["read"],
     ], "signed calls attenuate exactly as unsigned ones do"
-    assert copied["status"] == "rejected"
-    assert "bound to task" in copied["error"]
+    assert copied.status == "rejected"
+    assert "bound to task" in (copied.error or "")
     assert (forged_call.status, forged_call.error) == (
         "rejected",
         f"identity bound to task {signed.task_id!r}: run {forged_call.task_id!r} is neither "
         "that task nor started by it",
     ), "a workflow started under the task's id, sent a calls update, gets nothing"
-    assert code == 0, out
-    assert '"status": "rejected"' in out and "unsigned identity" in out, out
+    assert code == 1, out  # the rejected run is Failed
+    outcome = executed_outcome(out)
+    assert outcome["status"] == "rejected" and "unsigned identity" in outcome["error"], out
     assert signed_pipeline.status == "completed"
     assert signed_pipeline.steps["a"].output[0]["subject"] == "ann"
     assert (unsigned_pipeline.status, unsigned_pipeline.error) == (

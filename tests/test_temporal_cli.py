@@ -28,7 +28,9 @@ def documented_commands() -> list[list[str]]:
         if s.directive == "skip" and "test_temporal_cli" in s.argument
     ]
     joined = block.code.replace("\\\n", " ")
-    return [shlex.split(line) for line in joined.splitlines() if line.strip()]
+    lines = [shlex.split(line) for line in joined.splitlines() if line.strip()]
+    # `until ...; do sleep 1; done` waits for the step that the next query reads: `until()`
+    return [argv for argv in lines if argv[0] != "until"]
 
 
 async def temporal(env: dict[str, str], argv: list[str]) -> tuple[int, str]:
@@ -98,7 +100,7 @@ async def test_skills_and_pipelines_driven_by_the_temporal_cli_alone(stack: DevS
     assert '"status":"completed"' in plan
     assert '"batches":[["a2a_temporal/__init__.py"' in plan
     assert names["plan-1"] in listed
-    assert "TaskRejected" in bad
+    assert re.search(r"Status\s+FAILED", bad), bad
     assert "invalid a2a.SkillRun input: agent: Field required" in bad
     assert '"status":"completed"' in pipeline
     assert '"comment":"ship it"' in pipeline

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import Any
 
 from a2a_temporal._extras import require_a2a_sdk
@@ -58,9 +59,8 @@ async def _dev(args: argparse.Namespace) -> int:
         print(f"S3:          {stack.s3_endpoint} bucket={stack.bucket}")
         print(f"Data dir:    {stack.data_dir}")
         print("Environment for workers and the CLI:")
-        shown = {"temporal_address", "s3_endpoint", "s3_access_key", "s3_secret_key", "s3_bucket"}
-        for key, value in stack.settings().model_dump(include=shown).items():
-            print(f"  export A2A_TEMPORAL_{key.upper()}={value}")
+        for line in _exports(stack):
+            print(f"  export {line}")
         print(f"Up in {stack.startup_seconds:.1f}s. Press Ctrl-C to stop.", flush=True)
         if args.agents:
             configure_logging()
@@ -92,6 +92,21 @@ async def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exports(stack: DevStack) -> list[str]:
+    """What the CLI, workers and the `temporal` CLI need in another shell, as `NAME=value`."""
+    shown = (
+        "temporal_address", "namespace", "s3_endpoint", "s3_access_key", "s3_secret_key",
+        "s3_bucket", "require_signed_identity", "outbound_allow",
+    )  # fmt: skip
+    environment = stack.environment()
+    names = [f"{ENV_PREFIX}{key.upper()}" for key in shown]
+    return [
+        *(f"{name}={shlex.quote(environment[name])}" for name in names if name in environment),
+        f"TEMPORAL_ADDRESS={stack.temporal_address}",
+        f"TEMPORAL_NAMESPACE={stack.namespace}",
+    ]
+
+
 async def _serve(args: argparse.Namespace) -> int:
     try:
         require_a2a_sdk()
@@ -100,6 +115,14 @@ async def _serve(args: argparse.Namespace) -> int:
 
     from a2a_temporal.protocol.gateway import create_gateway_app
 
+    settings = settings_for(args)
+    if settings.require_signed_identity and not settings.identity_signing_key:
+        raise CliError(
+            f"the gateway cannot sign its callers' identities, and workers reject unsigned ones "
+            f"(require_signed_identity): set {ENV_PREFIX}IDENTITY_KEY_ID and "
+            f"{ENV_PREFIX}IDENTITY_SIGNING_KEY (`a2a-temporal identity-key` makes them), or "
+            f"{ENV_PREFIX}REQUIRE_SIGNED_IDENTITY=false where workers trust unsigned callers"
+        )
     client = await client_for(args)
     return await serve_app(create_gateway_app(client), args.host, args.port)
 

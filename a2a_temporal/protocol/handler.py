@@ -8,6 +8,7 @@ notification configs are the task's webhooks (its `a2a.push` update).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -111,6 +112,8 @@ class AgentRequestHandler(RequestHandler):
         settled = None
         if not params.configuration.return_immediately:
             settled = await self._reader.settle(info.task_id, asked)
+            if settled is None:  # it ended before it could answer: read it as ended
+                info = dataclasses.replace(info, closed=True)
         task = await self._reader.task(info, settled=settled)
         return apply_history_length(task, params.configuration)
 

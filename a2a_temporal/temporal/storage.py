@@ -14,7 +14,7 @@ from temporalio.contrib.aws.s3driver import S3StorageDriverClient
 
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.unreachable import s3_unreachable
+from a2a_temporal.temporal.unreachable import s3_unreachable
 
 __all__ = ["MinioStorageDriverClient", "ObjectStore", "Readable", "link_client", "minio_client"]
 

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from a2a_temporal.core.agent import A2AAgent
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.unreachable import temporal_unreachable
+from a2a_temporal.temporal.unreachable import temporal_unreachable
 from a2a_temporal.worker.plugin import AgentPlugin
 
 __all__ = [

@@ -161,13 +161,18 @@ async def rejected_and_raw_start(rec: Recorder) -> None:
     rec.keep("raw_start", task_id)
 
 
-async def canceled_and_timed_out(rec: Recorder) -> None:
+async def _canceled_with_its_call(rec: Recorder) -> None:
+    """A task cancelled while its call runs: keeps both as `canceled` and `canceled_child`."""
     canceled = await rec.client.start("slow", "delegate", args=Delay(seconds=60))
     await wait_started(rec.client, f"{canceled.task_id}/call-0")
     await canceled.cancel()
     assert (await canceled.result()).status == "canceled"
     rec.keep("canceled", canceled.task_id)
     rec.keep("canceled_child", f"{canceled.task_id}/call-0")
+
+
+async def canceled_and_timed_out(rec: Recorder) -> None:
+    await _canceled_with_its_call(rec)
     timed_out = await rec.client.call("slow", "delegate", args=Delay(seconds=60), timeout=1)
     assert timed_out.status == "canceled"
     rec.keep("timed_out", timed_out.task_id)
@@ -346,12 +351,7 @@ async def native_outcomes(rec: Recorder) -> None:
     rejected = await rec.client.call("splitter", "split", args={"text": 3})
     assert rejected.status == "rejected"
     rec.keep("rejected", rejected.task_id)
-    canceled = await rec.client.start("slow", "delegate", args=Delay(seconds=60))
-    await wait_started(rec.client, f"{canceled.task_id}/call-0")
-    await canceled.cancel()
-    assert (await canceled.result()).status == "canceled"
-    rec.keep("canceled", canceled.task_id)
-    rec.keep("canceled_child", f"{canceled.task_id}/call-0")
+    await _canceled_with_its_call(rec)
     asking = Pipeline.parse(
         {"name": "asking", "steps": [{"id": "review", "agent": "approver", "skill": "review",
                                       "args": {"text": "plan"}}]}

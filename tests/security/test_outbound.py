@@ -98,12 +98,13 @@ async def test_a_worker_refuses_a_webhook_a_namespace_client_slipped_in(stack: D
             skill="impatient",
             push=[PushTarget(id="h", url="http://10.1.2.3/hook", auth_scheme="Bearer")],
         )
-        await client.temporal.execute_workflow(
+        await client.temporal.start_workflow(
             "a2a.SkillRun",
             raw.model_dump(mode="json"),
             id=task_id,
             task_queue=client.settings.task_queue,
         )
+        await client.get_task(task_id).result()
         delivery = client.temporal.get_workflow_handle(f"{task_id}/push-1")
         with pytest.raises(WorkflowFailureError) as failed:
             await delivery.result()

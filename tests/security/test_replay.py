@@ -15,7 +15,7 @@ from typing import Any
 from a2a_temporal import Pipeline, TemporalA2AClient
 from a2a_temporal.testing import DevStack, find_temporal_cli
 from tests.delegation_agents import DELEGATION_AGENTS
-from tests.temporal_helpers import history, running
+from tests.temporal_helpers import executed_outcome, history, running
 from tests.test_delegation import ANN, CHAIN
 from tests.test_identity import SIGNING
 from tests.test_temporal_cli import temporal
@@ -46,9 +46,8 @@ async def _reuse(
             "json",
         ],
     )
-    assert code == 0, out
-    result: dict[str, Any] = json.loads(out[out.index("{") :])["result"]
-    return result
+    assert code in (0, 1), out  # 1: the run is Failed (rejected)
+    return executed_outcome(out)
 
 
 async def _start_input(client: TemporalA2AClient, workflow_id: str) -> dict[str, Any]:
