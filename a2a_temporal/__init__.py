@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from a2a_temporal.core.context import RunContext
     from a2a_temporal.core.discovery import DiscoveryClient, InMemoryDiscoveryClient
     from a2a_temporal.core.local_context import LocalRunContext
-    from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult
+    from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult, MessageReply
     from a2a_temporal.core.workspace import InMemoryWorkspace, WorkspaceClient
     from a2a_temporal.errors import (
         CallMismatch,
@@ -81,6 +81,7 @@ _EXPORTS = {
     "AgentEvent": "a2a_temporal.core.types",
     "ArtifactRef": "a2a_temporal.core.types",
     "CallResult": "a2a_temporal.core.types",
+    "MessageReply": "a2a_temporal.core.types",
     "InMemoryWorkspace": "a2a_temporal.core.workspace",
     "WorkspaceClient": "a2a_temporal.core.workspace",
     "DiscoveryClient": "a2a_temporal.core.discovery",
@@ -150,6 +151,7 @@ __all__ = [
     "InMemoryWorkspace",
     "InfrastructureError",
     "LocalRunContext",
+    "MessageReply",
     "MicrosandboxSandbox",
     "MissingScopes",
     "MissingSecrets",

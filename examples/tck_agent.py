@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from a2a_temporal import A2AAgent, NoAuth, RunContext, SkillRejected, skill
+from a2a_temporal import A2AAgent, MessageReply, NoAuth, RunContext, SkillRejected, skill
 
 STREAMED_TEXT = {
     "tck-stream-001": "Stream hello from TCK",
@@ -41,6 +41,8 @@ class Tck(A2AAgent):
     async def scenario(self, ctx: RunContext[NoAuth], args: TckMessage) -> Any:
         """Do what the scenario named by the message id's prefix asks."""
         prefix = args.a2a_message_id
+        if prefix.startswith("tck-message-response"):
+            return MessageReply(text="Direct message response")
         if prefix.startswith("tck-reject-task"):
             raise SkillRejected("rejected")
         if prefix.startswith("tck-input-required"):

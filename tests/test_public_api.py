@@ -24,6 +24,7 @@ PUBLIC = [
     "InMemoryWorkspace",
     "InfrastructureError",
     "LocalRunContext",
+    "MessageReply",
     "MicrosandboxSandbox",
     "MissingScopes",
     "MissingSecrets",

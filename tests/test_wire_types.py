@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field
 
-from a2a_temporal import A2AAgent, NoAuth, RunContext, skill
+from a2a_temporal import A2AAgent, MessageReply, NoAuth, RunContext, skill
 from a2a_temporal.protocol.numbers import restore_numbers
 from a2a_temporal.testing import DevStack
 from tests.gateway_helpers import TOKEN, gateway
@@ -56,8 +56,13 @@ class Echo(A2AAgent):
         kinds = {key: type(value).__name__ for key, value in args.model_dump().items()}
         return {"echo": args.model_dump(), "kinds": kinds}
 
+    @skill()
+    async def reply(self, ctx: RunContext[NoAuth], args: Everything) -> MessageReply:
+        """Answer with a message rather than a task's result."""
+        return MessageReply(text=f"{args.count} things", data={"count": args.count})
 
-def _send(method: str, data: Any) -> dict[str, Any]:
+
+def _send(method: str, data: Any, skill: str = "echo") -> dict[str, Any]:
     return {
         "jsonrpc": "2.0",
         "id": str(uuid.uuid4()),
@@ -67,7 +72,7 @@ def _send(method: str, data: Any) -> dict[str, Any]:
                 "messageId": str(uuid.uuid4()),
                 "role": "ROLE_USER",
                 "parts": [{"data": data, "mediaType": "application/json"}],
-                "metadata": {"skill": "echo"},
+                "metadata": {"skill": skill},
             }
         },
     }
@@ -90,6 +95,8 @@ async def test_every_json_type_round_trips_through_the_gateway(stack: DevStack) 
         card = (await http.get(f"{url}/.well-known/agent-card.json")).json()
         sent = (await http.post(url, json=_send("SendMessage", VALUES))).json()
         rest = await http.post(f"{url}/message:send", json=_send("", VALUES)["params"])
+        replied = (await http.post(url, json=_send("SendMessage", VALUES, "reply"))).json()
+        called = await client.call("echo", "reply", args=VALUES)
         streamed: list[dict[str, Any]] = []
         async with http.stream("POST", url, json=_send("SendStreamingMessage", VALUES)) as reply:
             async for line in reply.aiter_lines():
@@ -109,6 +116,11 @@ async def test_every_json_type_round_trips_through_the_gateway(stack: DevStack) 
         if e.get("result", {}).get("artifactUpdate", {}).get("artifact", {}).get("name") == "result"
     ]
     assert json.dumps(streamed_result["echo"], sort_keys=True) == expected, "SSE events too"
+    message = replied["result"]["message"]
+    assert message["role"] == "ROLE_AGENT" and "task" not in replied["result"]
+    assert message["parts"][0]["text"] == "3 things"
+    assert message["parts"][1]["data"] == {"count": 3}
+    assert called.output == {"kind": "a2a-message", "text": "3 things", "data": {"count": 3}}
     schemas = next(e for e in card["capabilities"]["extensions"] if "skills" in e["params"])
     size = schemas["params"]["skills"]["echo"]["input"]["properties"]["size"]
     assert size["default"] == 8 and isinstance(size["default"], int)

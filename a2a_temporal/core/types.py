@@ -14,6 +14,7 @@ __all__ = [
     "CallResult",
     "DivergencePolicy",
     "EventKind",
+    "MessageReply",
     "RunStatus",
     "StepStatus",
     "TaskStatus",
@@ -59,6 +60,32 @@ class AgentEvent:
 
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+class MessageReply(BaseModel):
+    """A skill's answer meant as a message, not as a task's result.
+
+    Returned by a skill, it is an ordinary output (`{"kind": "a2a-message",
+    "text": ..., "data": ...}`) to our clients and `ctx.call`; a blocking A2A
+    `SendMessage` through the gateway gets it as a Message from the agent (a
+    text part, and a data part when `data` is set) instead of a Task.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["a2a-message"] = "a2a-message"
+    text: str = ""
+    data: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, output: Any) -> MessageReply | None:
+        """The reply a skill's output stands for, or None when it is another value."""
+        if not isinstance(output, dict) or output.get("kind") != "a2a-message":
+            return None
+        try:
+            return cls.model_validate(output)
+        except ValueError:
+            return None
 
 
 class CallResult(BaseModel):

@@ -16,7 +16,7 @@ from a2a.types import a2a_pb2 as pb
 from google.protobuf import json_format, struct_pb2
 
 from a2a_temporal.core.agent import AgentCard, SkillCard
-from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus
+from a2a_temporal.core.types import ArtifactRef, CallResult, MessageReply, RunStatus
 from a2a_temporal.protocol.numbers import restore_numbers
 from a2a_temporal.temporal.models import EventRecord
 
@@ -33,6 +33,7 @@ __all__ = [
     "from_value",
     "message_input",
     "our_card",
+    "reply_message",
     "result_artifact",
     "state_of",
     "status_of",
@@ -200,6 +201,22 @@ def _skill(skill: SkillCard) -> pb.AgentSkill:
         tags=list(skill.tags) or [skill.name],
         input_modes=["application/json", "text/plain"],
         output_modes=["application/json", "text/plain"],
+    )
+
+
+def reply_message(result: CallResult, context_id: str) -> pb.Message | None:
+    """A completed task whose skill returned a `MessageReply`, as the agent's Message."""
+    reply = MessageReply.of(result.output) if result.status == "completed" else None
+    if reply is None:
+        return None
+    parts = [text_part(reply.text)]
+    if reply.data is not None:
+        parts.append(data_part(reply.data))
+    return pb.Message(
+        message_id=f"{result.task_id}/reply",
+        context_id=context_id,
+        role=pb.Role.ROLE_AGENT,
+        parts=parts,
     )
 
 

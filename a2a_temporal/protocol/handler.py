@@ -33,7 +33,14 @@ from a2a_temporal.core.auth import ScopedAuth
 from a2a_temporal.core.names import is_descendant
 from a2a_temporal.core.types import ArtifactRef
 from a2a_temporal.errors import OutboundRefused
-from a2a_temporal.protocol.convert import FINAL, TaskFold, a2a_card, message_input, status_of
+from a2a_temporal.protocol.convert import (
+    FINAL,
+    TaskFold,
+    a2a_card,
+    message_input,
+    reply_message,
+    status_of,
+)
 from a2a_temporal.protocol.tasks import TaskInfo
 from a2a_temporal.settings import GatewayIdentity
 from a2a_temporal.temporal.models import PushChange, PushTarget
@@ -114,6 +121,11 @@ class AgentRequestHandler(RequestHandler):
             settled = await self._reader.settle(info.task_id, asked)
             if settled is None:  # it ended before it could answer: read it as ended
                 info = dataclasses.replace(info, closed=True)
+            state = settled.state if settled is not None else await self._reader.state(info)
+            result = state.result
+            reply = reply_message(result, info.context_id) if result is not None else None
+            if reply is not None:
+                return reply
         task = await self._reader.task(info, settled=settled)
         return apply_history_length(task, params.configuration)
 
