@@ -6,7 +6,7 @@ import asyncio
 
 from pydantic import BaseModel
 
-from a2a_temporal import A2AAgent, CancelledByCaller, NoAuth, RunContext, skill
+from a2a_temporal import A2AAgent, CancelledByCaller, MessageReply, NoAuth, RunContext, skill
 
 
 class Seconds(BaseModel):
@@ -18,6 +18,11 @@ class Asyncish(A2AAgent):
 
     name = "asyncish"
     seen: list[str] = []  # noqa: RUF012 - read by the tests
+
+    @skill(retries=0)
+    async def reply(self, ctx: RunContext[NoAuth]) -> MessageReply:
+        """Answer with a `MessageReply` (a message over A2A, an output elsewhere)."""
+        return MessageReply(text="hi", data={"n": 1})
 
     @skill(retries=0)
     async def timeout_block(self, ctx: RunContext[NoAuth]) -> str:

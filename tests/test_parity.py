@@ -35,6 +35,7 @@ async def _in_process(skill: str) -> tuple[Any, ...]:
         ("wait_for", ("completed", "wait_for timed out", None)),
         ("task_group", ("completed", ["ValueError"], None)),
         ("shielded", ("completed", "shield kept working: finished", None)),
+        ("reply", ("completed", {"kind": "a2a-message", "text": "hi", "data": {"n": 1}}, None)),
     ],
 )
 async def test_asyncio_cancellation_inside_skills_matches(

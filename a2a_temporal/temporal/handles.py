@@ -249,14 +249,12 @@ async def ended_outcome(
     None for a workflow ended from outside (terminated, timed out) or by an
     older worker.
     """
-    carried = carried_outcome(cause, model)
-    if carried is not None or not isinstance(cause, CancelledError):
-        return carried
-    description = await handle.describe()
-    kept: Any = await description.memo_value(RESULT_MEMO, None)
-    if kept is None:
-        return None
-    try:
-        return model.model_validate(kept)
-    except ValidationError:
-        return None
+    outcome = carried_outcome(cause, model)
+    if outcome is None and isinstance(cause, CancelledError):
+        description = await handle.describe()
+        kept: Any = await description.memo_value(RESULT_MEMO, None)
+        with contextlib.suppress(ValidationError):
+            outcome = None if kept is None else model.model_validate(kept)
+    if getattr(outcome, "task_id", handle.id) != handle.id:
+        return None  # a memo set by whoever started the run names another task: not ours
+    return outcome
