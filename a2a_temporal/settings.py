@@ -63,6 +63,33 @@ class AgentSettings(BaseModel):
         default="localhost:7233", description="the Temporal frontend, `host:port`"
     )
     namespace: str = Field(default="default", description="the Temporal namespace")
+    temporal_tls: bool | None = Field(
+        default=None,
+        description="reach Temporal over TLS (default: on when a CA, a client certificate or "
+        "an API key is set)",
+    )
+    temporal_tls_ca_path: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed Temporal's certificate (default: the "
+        "system's CAs)",
+    )
+    temporal_tls_cert_path: Path | None = Field(
+        default=None, description="PEM file of the client certificate for mTLS"
+    )
+    temporal_tls_key_path: Path | None = Field(
+        default=None, description="PEM file of the client certificate's private key for mTLS"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        description="the name Temporal's certificate is checked against, and the TLS SNI "
+        "(default: the host of `temporal_address`)",
+    )
+    temporal_api_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="API key sent as `Authorization: Bearer` on every Temporal call (Temporal "
+        "Cloud; use the namespace's regional endpoint as `temporal_address`)",
+    )
     task_queue: str = Field(
         default="a2a-agents",
         description="the task queue workers poll and clients start tasks on",
@@ -70,8 +97,23 @@ class AgentSettings(BaseModel):
     s3_endpoint: str = Field(
         default="http://localhost:9000", description="the S3 or MinIO endpoint (`https://` for TLS)"
     )
-    s3_access_key: str = Field(default="minioadmin", description="the S3 access key")
-    s3_secret_key: str = Field(default="minioadmin", description="the S3 secret key")
+    s3_access_key: str = Field(
+        default="minioadmin",
+        description="the S3 access key; empty (with `s3_secret_key` empty) takes credentials "
+        "from the standard AWS chain: environment, web identity (IRSA), shared files, "
+        "instance profile",
+    )
+    s3_secret_key: str = Field(default="minioadmin", repr=False, description="the S3 secret key")
+    s3_ca_path: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the S3 server's certificate (default: the "
+        "system's CAs)",
+    )
+    s3_addressing: Literal["auto", "path", "virtual"] = Field(
+        default="auto",
+        description="bucket addressing: `path` (MinIO and most S3-compatible servers), "
+        "`virtual` (bucket in the host name), `auto` (virtual for AWS endpoints, else path)",
+    )
     s3_bucket: str = Field(
         default="a2a-temporal",
         description="the bucket of artifacts, workspaces, task journals, the registry and "

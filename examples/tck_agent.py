@@ -30,6 +30,13 @@ class TckMessage(BaseModel):
     text: str = ""
 
 
+class FollowUp(BaseModel):
+    """A follow-up message to a task waiting for input (its id says what to do next)."""
+
+    a2a_message_id: str = ""
+    text: str = ""
+
+
 class Tck(A2AAgent):
     """Acts on the TCK's message-id prefixes; anything else completes with a greeting."""
 
@@ -46,7 +53,7 @@ class Tck(A2AAgent):
         if prefix.startswith("tck-reject-task"):
             raise SkillRejected("rejected")
         if prefix.startswith("tck-input-required"):
-            return await ctx.ask("input required")
+            return await self._converse(ctx)
         if prefix.startswith("tck-artifact-file-url"):
             # Larger than the gateway inlines (64 KiB): it becomes a presigned link.
             await ctx.write_artifact("output.txt", b"tck\n" * LINKED_LINES, "text/plain")
@@ -76,6 +83,13 @@ class Tck(A2AAgent):
             await ctx.emit_text_delta(streamed)
             return None
         return "Hello from TCK"
+
+    async def _converse(self, ctx: RunContext[NoAuth]) -> str:
+        """Ask again while follow-ups ask for more input; end with the last one's text."""
+        while True:
+            follow_up = await ctx.collect(FollowUp, "input required")
+            if not follow_up.a2a_message_id.startswith("tck-input-required"):
+                return follow_up.text
 
 
 TCK_AGENTS = [Tck()]

@@ -77,6 +77,38 @@ async def test_the_message_id_picks_the_behaviour_and_files_come_inline_or_linke
         assert first == again, "reading a task twice gives the same task (ids, no clock)"
 
 
+async def test_follow_ups_to_a_waiting_task_keep_their_ids_and_text_in_its_history(
+    stack: DevStack,
+) -> None:
+    async with tck_agent(stack) as agent, a2a_client(agent) as a2a:
+        waiting = await _send(a2a, "tck-input-required")
+        sent = []
+        for prefix, text in [
+            ("tck-input-required", "first follow-up"),
+            ("tck-input-required", "second follow-up"),
+            ("tck-complete-task", "done now"),
+        ]:
+            follow_up = message(
+                text=text,
+                message_id=f"{prefix}-{uuid.uuid4()}",
+                task_id=waiting.id,
+                context_id=waiting.context_id,
+            )
+            sent.append(follow_up)
+            request = pb.SendMessageRequest(message=follow_up)
+            [response] = [r async for r in a2a.send_message(request)]
+            expected = S.TASK_STATE_COMPLETED if text == "done now" else S.TASK_STATE_INPUT_REQUIRED
+            assert response.task.status.state == expected, text
+        task = await a2a.get_task(pb.GetTaskRequest(id=waiting.id, history_length=10))
+    users = [m for m in task.history if m.role == pb.Role.ROLE_USER]
+    assert [(m.message_id, m.parts[0].text) for m in users] == [
+        (m.message_id, m.parts[0].text) for m in sent
+    ]
+    assert all((m.task_id, m.context_id) == (task.id, task.context_id) for m in users)
+    result = next(a for a in task.artifacts if a.name == "result")
+    assert result.parts[0].text == "done now", "the follow-up's id told the agent to finish"
+
+
 async def test_ended_tasks_keep_push_configs_and_refuse_subscriptions(stack: DevStack) -> None:
     async with tck_agent(stack) as agent, a2a_client(agent, streaming=True) as a2a:
         done = await _send(a2a, "tck-complete-task")
@@ -119,6 +151,16 @@ async def test_media_types_malformed_requests_and_a_strict_v1_card(stack: DevSta
             empty = {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {}}
             refused = (await http.post(agent, json=empty)).json()
             assert "messageId" in refused["error"]["message"]
+
+            unversioned = await http.post(
+                agent, json={**empty, "id": "u1"}, headers={"A2A-Version": ""}
+            )
+            assert unversioned.json()["id"] == "u1"
+            assert unversioned.json()["error"]["code"] == -32009
+            assert "send the header 'A2A-Version: 1.0'" in unversioned.json()["error"]["message"]
+            v03 = {"jsonrpc": "2.0", "id": 3, "method": "tasks/get", "params": {"id": "nope"}}
+            legacy = (await http.post(agent, json=v03, headers={"A2A-Version": ""})).json()
+            assert legacy["error"]["code"] != -32009, "v0.3 methods need no header"
 
             extended = {"jsonrpc": "2.0", "id": 2, "method": "GetExtendedAgentCard", "params": {}}
             refused = (await http.post(agent, json=extended)).json()

@@ -1,13 +1,17 @@
-"""What a user sees in the Temporal UI: summaries, search attributes, current details."""
+"""What a user sees in the Temporal UI: summaries, search attributes, details, a quiet timeline."""
 
 import json
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowHistory
 
 from a2a_temporal.temporal import wire
 from a2a_temporal.testing import DevStack
-from tests.agents import Analyst, Splitter
+from tests.agents import Analyst, Chatty, Splitter
 from tests.temporal_helpers import SCHEDULED, history, running
+
+UPDATE_ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
 
 
 async def test_summary_details_search_attributes_and_progress(stack: DevStack) -> None:
@@ -43,3 +47,27 @@ async def test_failed_status_is_searchable(stack: DevStack) -> None:
         desc = await client.temporal.get_workflow_handle(result.task_id).describe()
     assert result.status == "rejected"
     assert desc.typed_search_attributes.get(wire.SEARCH_STATUS) == "rejected"
+
+
+def updates_named(hist: WorkflowHistory, name: str) -> int:
+    """How many updates of that name the history accepted."""
+    return sum(
+        1
+        for event in hist.events
+        if event.event_type == UPDATE_ACCEPTED
+        and event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        == name
+    )
+
+
+async def test_following_a_stream_leaves_few_polls_in_the_timeline(stack: DevStack) -> None:
+    async with running(stack, [Chatty()]) as client:
+        handle = await client.start("chatty", "trickle", args={"rounds": 0, "deltas": 300})
+        texts = [e.payload["text"] async for e in handle.events() if e.kind == "text_delta"]
+        result = await handle.result()
+        hist = await history(client, handle.task_id)
+    assert result.output == 300
+    assert "".join(texts) == "".join(f"{i} " for i in range(300))
+    publishes = updates_named(hist, wire.PUBLISH_UPDATE)
+    assert publishes >= 5, "the skill should have published several batches"
+    assert updates_named(hist, "__temporal_workflow_stream_poll") <= 2

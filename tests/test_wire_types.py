@@ -13,10 +13,14 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
+from a2a.types import a2a_pb2 as pb
 from pydantic import BaseModel, Field
 
 from a2a_temporal import A2AAgent, MessageReply, NoAuth, RunContext, skill
+from a2a_temporal.protocol.convert import TaskFold
 from a2a_temporal.protocol.numbers import restore_numbers
+from a2a_temporal.temporal.models import EventRecord
 from a2a_temporal.testing import DevStack
 from tests.gateway_helpers import TOKEN, gateway
 from tests.temporal_helpers import running
@@ -145,3 +149,17 @@ def test_restoring_follows_the_schema() -> None:
     assert type(both["at"]["x"]) is float and type(both["n"]) is int
     assert restore_numbers(float("inf")) == float("inf")
     assert restore_numbers([[[1.0]]]) == [[[1]]]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [None, "not a message", 5, {"parts": "x"}, {"messageId": 7}, {"role": "ROLE_AGENT"}],
+)
+def test_an_answer_event_with_a_forged_message_still_folds_to_a_user_message(sent: Any) -> None:
+    fold = TaskFold("t-1", "c-1")
+    payload = {"question_id": "q-0", "value": {"ok": True}, "message": sent}
+    fold.apply(0, EventRecord(kind="answer", payload=payload))
+    [answer] = fold.history
+    assert answer.role == pb.Role.ROLE_USER
+    assert (answer.task_id, answer.context_id) == ("t-1", "c-1")
+    assert answer.message_id and answer.parts, "an id and the value stand in for what is missing"

@@ -152,9 +152,10 @@ class QuestionHandlers(ABC):
     def answer(self, answer: Answer) -> None:
         """Record the answer to an open question."""
         question = self._questions.record(answer)
-        self._emit(
-            EventRecord(kind="answer", payload={"question_id": question.id, "value": answer.value})
-        )
+        payload = {"question_id": question.id, "value": answer.value}
+        if answer.message is not None:
+            payload["message"] = answer.message
+        self._emit(EventRecord(kind="answer", payload=payload))
         if not self._questions.open():
             self._set_status("running")
 

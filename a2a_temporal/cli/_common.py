@@ -45,12 +45,24 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+_FLAG_SETTINGS = {
+    "address": "temporal_address",
+    "namespace": "namespace",
+    "tls": "temporal_tls",
+    "tls_ca_path": "temporal_tls_ca_path",
+    "tls_cert_path": "temporal_tls_cert_path",
+    "tls_key_path": "temporal_tls_key_path",
+    "tls_server_name": "temporal_tls_server_name",
+    "api_key": "temporal_api_key",
+}
+
+
 def settings_for(args: argparse.Namespace, **overrides: Any) -> AgentSettings:
-    """Settings from the environment, with the command line's `--address` and `--namespace`."""
-    if args.address:
-        overrides["temporal_address"] = args.address
-    if args.namespace:
-        overrides["namespace"] = args.namespace
+    """Settings from the environment, with the command line's connection flags on top."""
+    for flag, setting in _FLAG_SETTINGS.items():
+        value = getattr(args, flag, None)
+        if value is not None and value != "":
+            overrides[setting] = value
     try:
         return AgentSettings.from_env(**overrides)
     except ValueError as exc:

@@ -34,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
         "--address", help="Temporal address (default: $A2A_TEMPORAL_TEMPORAL_ADDRESS)"
     )
     parser.add_argument("--namespace", help="Temporal namespace")
+    tls = parser.add_argument_group("TLS and API keys (the `temporal` CLI's flags)")
+    tls.add_argument("--tls", action="store_true", default=None, help="reach Temporal over TLS")
+    tls.add_argument("--tls-ca-path", help="PEM file of the CA that signed Temporal's certificate")
+    tls.add_argument("--tls-cert-path", help="PEM file of the client certificate (mTLS)")
+    tls.add_argument("--tls-key-path", help="PEM file of the client certificate's key (mTLS)")
+    tls.add_argument("--tls-server-name", help="the name Temporal's certificate is checked against")
+    tls.add_argument(
+        "--api-key", help="Temporal Cloud API key (default: $A2A_TEMPORAL_TEMPORAL_API_KEY)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in (servers, agents, tasks, pipelines, keys):
         group.add_commands(commands)

@@ -283,11 +283,7 @@ class TaskFold:
             return [self._question(payload)]
         if kind == "answer":
             self.open_question = None
-            answer = agent_message(
-                self.task_id, self.context_id, [data_part(payload)], message_id=self._message_id()
-            )
-            answer.role = pb.Role.ROLE_USER
-            self.history.append(answer)
+            self.history.append(self._answer_message(payload))
             return [self._status("running", f"answered {payload.get('question_id')}")]
         return [self._status("running", _describe(kind, payload), kind=kind, payload=payload)]
 
@@ -357,6 +353,23 @@ class TaskFold:
             self._event(result.status, final_message(self.task_id, self.context_id, result))
         )
         return updates
+
+    def _answer_message(self, payload: dict[str, Any]) -> pb.Message:
+        """The user's message that answered: as sent when the event kept it, else its value."""
+        answer = pb.Message()
+        sent = payload.get("message")
+        if isinstance(sent, dict):
+            try:
+                json_format.ParseDict(sent, answer, ignore_unknown_fields=True)
+            except json_format.ParseError:
+                answer = pb.Message()
+        if not answer.parts:
+            answer.parts.append(data_part(payload))
+        if not answer.message_id:
+            answer.message_id = self._message_id()
+        answer.task_id, answer.context_id = self.task_id, self.context_id
+        answer.role = pb.Role.ROLE_USER
+        return answer
 
     def _message_id(self) -> str:
         """The id of the message that stands for the event being applied."""

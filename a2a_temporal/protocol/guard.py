@@ -13,7 +13,9 @@ first and no refused request costs a parse:
    `gateway_request_burst`) is refused with 429 and `Retry-After`;
 4. a caller already holding `gateway_max_streams` streams open is refused
    with 429; a body whose JSON nests too deeply to parse gets the protocol's
-   parse error.
+   parse error; a JSON-RPC call of a v1.0 method without the `A2A-Version`
+   header (which the SDK reads as v0.3) gets the protocol's version error,
+   saying which header to send.
 
 The caller's identity travels on in the ASGI scope; the token goes no further.
 """
@@ -136,10 +138,17 @@ class GatewayGuard:
             return
         caller = self._callers.by_key[key]
         try:
-            streaming = _is_stream(scope, body)
+            call = _jsonrpc_call(scope, body)
         except RecursionError:
             await _refuse_parse(send, scope)
             return
+        method = call.get("method")
+        if isinstance(method, str) and "/" not in method and not headers.get("a2a-version"):
+            await _refuse_unversioned(send, method, call.get("id"))
+            return
+        streaming = method in _STREAMING_METHODS or bool(
+            _STREAMING_PATH.search(scope.get("path", ""))
+        )
         if streaming and caller.streams >= self._max_streams:
             await _refuse(send, 429, f"this caller already holds {self._max_streams} streams open")
             return
@@ -214,17 +223,27 @@ def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[MutableMapp
     return replayed
 
 
-def _is_stream(scope: Scope, body: bytes) -> bool:
-    """Whether the request opens a stream (JSON-RPC by its method, HTTP+JSON by its path)."""
-    if _STREAMING_PATH.search(scope.get("path", "")):
-        return True
-    if not body.lstrip().startswith(b"{"):
-        return False
+def _jsonrpc_call(scope: Scope, body: bytes) -> dict[str, Any]:
+    """The JSON-RPC call a request to an agent's endpoint makes (empty for anything else)."""
+    if not _JSONRPC_PATH.match(scope.get("path", "")) or not body.lstrip().startswith(b"{"):
+        return {}
     try:
-        method = json.loads(body).get("method")
-    except (ValueError, AttributeError):
-        return False
-    return method in _STREAMING_METHODS
+        call = json.loads(body)
+    except ValueError:
+        return {}
+    return call if isinstance(call, dict) else {}
+
+
+async def _refuse_unversioned(send: Send, method: str, request_id: Any) -> None:
+    """Answer a v1.0 method called without `A2A-Version` with the version error, saying why."""
+    message = (
+        f"{method} is an A2A 1.0 method: send the header 'A2A-Version: 1.0' "
+        "(a request without it is read as A2A 0.3)"
+    )
+    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+        request_id = None
+    error = {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32009, "message": message}}
+    await _reply(send, 200, error)
 
 
 async def _refuse_parse(send: Send, scope: Scope) -> None:

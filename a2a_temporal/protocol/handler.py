@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers.request_handler import RequestHandler
@@ -26,6 +25,7 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 from a2a.utils.task import apply_history_length, validate_history_length, validate_page_size
+from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, TypeAdapter
 
 from a2a_temporal.core.agent import AgentCard, SkillCard
@@ -37,10 +37,10 @@ from a2a_temporal.protocol.convert import (
     FINAL,
     TaskFold,
     a2a_card,
-    message_input,
     reply_message,
     status_of,
 )
+from a2a_temporal.protocol.message_args import MESSAGE_ID_FIELD, answer_of, args_of
 from a2a_temporal.protocol.tasks import TaskInfo
 from a2a_temporal.settings import GatewayIdentity
 from a2a_temporal.temporal.models import PushChange, PushTarget
@@ -60,7 +60,6 @@ if TYPE_CHECKING:
 __all__ = ["ADMIN_SCOPE", "CALLER_KEY", "MESSAGE_ID_FIELD", "AgentRequestHandler"]
 
 Event = pb.Task | pb.Message | pb.TaskStatusUpdateEvent | pb.TaskArtifactUpdateEvent
-MESSAGE_ID_FIELD = "a2a_message_id"
 CALLER_KEY = "a2a_temporal.identity"
 ADMIN_SCOPE = "tasks:admin"
 _PAGE_SIZE = 50
@@ -158,7 +157,7 @@ class AgentRequestHandler(RequestHandler):
             raise InvalidRequestError(
                 message=f"the caller lacks scopes {', '.join(missing)} for skill {skill.name!r}"
             )
-        args = _args_of(skill, message)
+        args = args_of(skill, message)
         task_id = f"{self._agent}.{skill.name}.{uuid.uuid4()}"
         context_id = message.context_id or str(uuid.uuid4())
         push = _push_targets(params.configuration, self._outbound)
@@ -182,17 +181,14 @@ class AgentRequestHandler(RequestHandler):
             raise UnsupportedOperationError(
                 message=f"task {info.task_id!r} is {info.status}, not waiting for input"
             )
-        data, text = message_input(message, question.get("json_schema"))
-        value: Any = data
-        if value is None:
-            value = text
-            if question.get("json_schema") is not None:
-                value = _json_or_text(text)
+        value = answer_of(message, question.get("json_schema"))
         asker = str(question.get("task_id") or info.task_id)
         if asker != info.task_id and not is_descendant(asker, info.task_id):
             raise InvalidParamsError(message=f"task {info.task_id!r} has no such question")
         try:
-            await self._client.get_task(asker).answer(str(question["id"]), value)
+            await self._client.get_task(asker).answer(
+                str(question["id"]), value, message=MessageToDict(message)
+            )
         except ValueError as exc:
             raise InvalidParamsError(message=f"answer refused: {exc}") from None
         return info, fold.asked
@@ -423,38 +419,6 @@ def _skill_of(card: AgentCard, params: pb.SendMessageRequest) -> SkillCard:
             'the message metadata: {"skill": "<name>"}'
         )
     return skill
-
-
-def _args_of(skill: SkillCard, message: pb.Message) -> dict[str, Any]:
-    """A skill's args from a message: its data part, or its text for a one-text-field skill.
-
-    A skill whose input declares `a2a_message_id` also gets the message's id there.
-    """
-    properties = dict(skill.input_schema.get("properties", {}))
-    stamped = properties.pop(MESSAGE_ID_FIELD, None) is not None
-    extra = {MESSAGE_ID_FIELD: message.message_id} if stamped else {}
-    data, text = message_input(message, skill.input_schema)
-    if isinstance(data, dict):
-        return {**extra, **data}
-    if data is not None:
-        raise InvalidParamsError(message="the data part must hold a JSON object of args")
-    if not properties:
-        return extra
-    texts = [name for name, spec in properties.items() if spec.get("type") == "string"]
-    required = set(skill.input_schema.get("required", [])) - {MESSAGE_ID_FIELD}
-    if len(texts) == 1 and required <= {texts[0]}:
-        return {**extra, texts[0]: text}
-    raise InvalidParamsError(
-        message=f"skill {skill.name!r} takes structured args: send a data part with an object "
-        f"matching its input schema {skill.input_schema}"
-    )
-
-
-def _json_or_text(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def _quoted(value: str) -> str:

@@ -18,7 +18,6 @@ from datetime import timedelta
 import structlog
 from a2a.types import a2a_pb2 as pb
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
-from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.service import RPCError, RPCStatusCode
 
 from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus
@@ -26,12 +25,12 @@ from a2a_temporal.protocol.convert import TaskFold, final_message, result_artifa
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal import wire
 from a2a_temporal.temporal.artifacts import artifact_key
+from a2a_temporal.temporal.follow import follow_events
 from a2a_temporal.temporal.handles import task_result
 from a2a_temporal.temporal.models import EventRecord, Settled, TaskState
 from a2a_temporal.temporal.relayed import genuine_question
 from a2a_temporal.temporal.storage import ObjectStore, link_client
 from a2a_temporal.temporal.wire import (
-    EVENTS_TOPIC,
     SETTLE_UPDATE,
     STATE_QUERY,
     STREAM_OFFSET_QUERY,
@@ -186,7 +185,6 @@ class TaskReader:
         Reading those there now is bounded: a workflow that does not answer in
         time yields none. Relayed questions their asker does not list are left out.
         """
-        stream = WorkflowStreamClient.create(self._client, task_id)
         end = None
         if not follow:
             try:
@@ -197,9 +195,7 @@ class TaskReader:
                 return
         if end is not None and end <= after:
             return
-        async for item in stream.subscribe(
-            [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
-        ):
+        async for item in follow_events(self._client, task_id, after):
             if await genuine_question(self._client, task_id, item.data):
                 yield item.offset, item.data
             if end is not None and item.offset >= end - 1:

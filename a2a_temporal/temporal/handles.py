@@ -15,7 +15,6 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -24,13 +23,13 @@ from a2a_temporal.core.describe import describe_exception
 from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult, TaskStatus
 from a2a_temporal.errors import UnknownTask
 from a2a_temporal.temporal.artifacts import artifact_key, list_task_artifacts
-from a2a_temporal.temporal.models import Answer, EventRecord, QuestionState, TaskState
+from a2a_temporal.temporal.follow import follow_events
+from a2a_temporal.temporal.models import Answer, QuestionState, TaskState
 from a2a_temporal.temporal.outcomes import RESULT_MEMO, carried_outcome
 from a2a_temporal.temporal.pipeline import PipelineState
 from a2a_temporal.temporal.relayed import genuine_question
 from a2a_temporal.temporal.wire import (
     ANSWER_UPDATE,
-    EVENTS_TOPIC,
     PIPELINE_STATE_QUERY,
     QUESTIONS_QUERY,
     STATE_QUERY,
@@ -88,8 +87,13 @@ class TaskHandle:
         async for event in _stream_events(self._client.temporal, self.task_id, after):
             yield event
 
-    async def answer(self, question_id: str, value: Any) -> None:
+    async def answer(
+        self, question_id: str, value: Any, *, message: dict[str, Any] | None = None
+    ) -> None:
         """Answer an open question of the task.
+
+        `message` is the A2A message that carried the answer, for the task's
+        A2A history (the gateway passes it).
 
         Raises:
             ValueError: No such open question, or `value` does not fit it (field
@@ -97,12 +101,12 @@ class TaskHandle:
         """
         try:
             await self._handle.execute_update(
-                ANSWER_UPDATE, Answer(question_id=question_id, value=value)
+                ANSWER_UPDATE, Answer(question_id=question_id, value=value, message=message)
             )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
-            message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-            raise ValueError(message) from None
+            reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            raise ValueError(reason) from None
         except RPCError as err:
             if "already completed" in err.message:
                 raise ValueError(
@@ -185,12 +189,9 @@ async def _stream_events(client: Client, workflow_id: str, after: int) -> AsyncI
 
     Relayed questions that their asker does not list are left out.
     """
-    stream = WorkflowStreamClient.create(client, workflow_id)
     expected = after
     with _translating(workflow_id):
-        async for item in stream.subscribe(
-            [EVENTS_TOPIC], from_offset=after, result_type=EventRecord
-        ):
+        async for item in follow_events(client, workflow_id, after):
             if item.offset > expected:
                 yield truncated_event(expected, item.offset)
             expected = item.offset + 1

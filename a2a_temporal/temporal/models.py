@@ -393,10 +393,15 @@ class QuestionBatch(BaseModel):
 
 
 class Answer(BaseModel):
-    """The `answer` update: a value for an open question."""
+    """The `answer` update: a value for an open question.
+
+    `message` is the A2A message that carried the answer (JSON, as the
+    gateway received it), kept so the task's A2A history shows it as sent.
+    """
 
     question_id: str
     value: Any
+    message: dict[str, Any] | None = None
 
 
 class Parked(BaseModel):

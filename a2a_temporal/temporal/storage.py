@@ -14,6 +14,7 @@ from temporalio.contrib.aws.s3driver import S3StorageDriverClient
 
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal.connection import s3_credentials, s3_http_client, virtual_host_style
 from a2a_temporal.temporal.unreachable import s3_unreachable
 
 __all__ = ["MinioStorageDriverClient", "ObjectStore", "Readable", "link_client", "minio_client"]
@@ -41,13 +42,15 @@ class Readable(Protocol):
 
 def minio_client(settings: AgentSettings) -> Minio:
     """Return a `minio` client for the settings' S3 endpoint."""
-    return Minio(
+    client = Minio(
         settings.s3_host,
-        access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
         secure=settings.s3_secure,
         region=settings.s3_region,
+        credentials=s3_credentials(settings),
+        http_client=s3_http_client(settings),
     )
+    _address(client, settings)
+    return client
 
 
 def link_client(settings: AgentSettings) -> Minio:
@@ -56,13 +59,24 @@ def link_client(settings: AgentSettings) -> Minio:
     It never connects: the region is given, so signing needs no request.
     """
     endpoint = settings.s3_public_endpoint or settings.s3_endpoint
-    return Minio(
+    client = Minio(
         endpoint.split("://", 1)[-1].rstrip("/"),
-        access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
         secure=endpoint.startswith("https://"),
         region=settings.s3_region,
+        credentials=s3_credentials(settings),
     )
+    _address(client, settings)
+    return client
+
+
+def _address(client: Minio, settings: AgentSettings) -> None:
+    """Put buckets in the path or the host name, as `s3_addressing` says."""
+    switch = (
+        client.enable_virtual_style_endpoint
+        if virtual_host_style(settings)
+        else client.disable_virtual_style_endpoint
+    )
+    cast(Callable[[], None], switch)()
 
 
 class ObjectStore:

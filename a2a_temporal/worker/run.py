@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from a2a_temporal.core.agent import A2AAgent
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal.connection import temporal_connect_options
 from a2a_temporal.temporal.unreachable import temporal_unreachable
 from a2a_temporal.worker.plugin import AgentPlugin
 
@@ -94,20 +95,20 @@ async def run_worker(
 
 
 async def connect(settings: AgentSettings, plugin: AgentPlugin) -> Client:
-    """Connect to the Temporal the settings name, with `plugin`.
+    """Connect to the Temporal the settings name (TLS, mTLS, API key as set), with `plugin`.
 
     Raises:
         InfrastructureError: Temporal cannot be reached (one line: where, why, what to do).
+        ValueError: A TLS setting is inconsistent or names a file that cannot be read.
     """
+    options = temporal_connect_options(settings)
     try:
         return await asyncio.wait_for(
-            Client.connect(
-                settings.temporal_address, namespace=settings.namespace, plugins=[plugin]
-            ),
+            Client.connect(settings.temporal_address, plugins=[plugin], **options),
             timeout=_CONNECT_TIMEOUT,
         )
     except (RuntimeError, TimeoutError) as exc:
-        raise InfrastructureError(temporal_unreachable(settings.temporal_address, exc)) from None
+        raise InfrastructureError(temporal_unreachable(settings, exc)) from None
 
 
 def stop_on_signals() -> asyncio.Event:

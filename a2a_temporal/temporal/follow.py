@@ -1,0 +1,106 @@
+"""Reading a task's event stream while leaving few rows in its history.
+
+The stream's own `subscribe` sends one `__temporal_workflow_stream_poll`
+update per batch it receives, so a streaming task's timeline in the Temporal
+UI shows a poll for every batch the skill publishes. `follow_events` reads with the
+poll *query* instead, which leaves nothing in the history, and sends the
+long-poll update only to wait when the query found nothing new: an idle task
+costs one poll per quiet spell, a busy one none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.contrib.workflow_streams import (
+    PollInput,
+    PollResult,
+    WorkflowStreamClient,
+    WorkflowStreamItem,
+)
+from temporalio.service import RPCError
+
+from a2a_temporal.temporal.models import EventRecord
+from a2a_temporal.temporal.wire import EVENTS_TOPIC
+
+__all__ = ["QUIET_READS", "READ_INTERVAL", "follow_events"]
+
+READ_INTERVAL = 0.15
+"""Seconds between query reads while items keep coming (bounds the added latency)."""
+
+QUIET_READS = 2
+"""Reads that find nothing before the follower waits with a long poll instead."""
+
+_POLL = "__temporal_workflow_stream_poll"
+
+
+async def follow_events(
+    client: Client, workflow_id: str, from_offset: int = 0
+) -> AsyncIterator[WorkflowStreamItem[EventRecord]]:
+    """Yield the workflow's event records from `from_offset` on, live, until it ends.
+
+    Offsets may jump past trimmed items, as with the stream's own `subscribe`.
+    Follows the workflow across continue-as-new.
+    """
+    stream = WorkflowStreamClient.create(client, workflow_id)
+    handle = client.get_workflow_handle(workflow_id)
+    converter = client.data_converter.payload_converter
+    offset = from_offset
+    pause = False
+    quiet = 0
+    while True:
+        if pause:
+            await asyncio.sleep(READ_INTERVAL)
+        items = await _read(handle, offset)
+        for wire in items.items:
+            payload = Payload()
+            payload.ParseFromString(base64.b64decode(wire.data))
+            yield WorkflowStreamItem(
+                topic=wire.topic,
+                data=converter.from_payload(payload, EventRecord),
+                offset=wire.offset,
+            )
+        offset = max(offset, items.next_offset)
+        pause = not items.more_ready
+        quiet = 0 if items.items else quiet + 1
+        if quiet < QUIET_READS:
+            continue
+        waited = await _wait_for_next(stream, offset)
+        if waited is None:
+            return
+        yield waited
+        offset = waited.offset + 1
+        quiet = 0
+
+
+async def _read(handle: WorkflowHandle[Any, Any], offset: int) -> PollResult:
+    """The items there now from `offset`, by query; none when the query cannot answer."""
+    try:
+        result: PollResult = await handle.query(
+            _POLL, PollInput(topics=[EVENTS_TOPIC], from_offset=offset), result_type=PollResult
+        )
+    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        return PollResult(next_offset=offset)
+    return result
+
+
+async def _wait_for_next(
+    stream: WorkflowStreamClient, offset: int
+) -> WorkflowStreamItem[EventRecord] | None:
+    """Long-poll for the next item; None once the workflow has ended with no more."""
+    items = stream.subscribe([EVENTS_TOPIC], from_offset=offset, result_type=EventRecord)
+    try:
+        return await anext(items, None)
+    finally:
+        if isinstance(items, AsyncGenerator):
+            await items.aclose()
