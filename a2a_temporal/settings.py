@@ -129,6 +129,24 @@ class AgentSettings(BaseModel):
     secrets_dir: Path | None = Field(
         default=None, description="a directory whose files are secrets (file name = secret name)"
     )
+    health_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="a worker serves `/livez` and `/readyz` over HTTP on this port (off when "
+        "unset; the gateway serves them on its own port)",
+    )
+    worker_shutdown_grace: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="how long a stopping worker (SIGTERM) lets running skills finish before "
+        "cancelling them (their tasks go on on another worker); keep Kubernetes' "
+        "`terminationGracePeriodSeconds` above it",
+    )
+    gateway_shutdown_grace: timedelta = Field(
+        default=timedelta(seconds=10),
+        description="how long a stopping gateway (SIGTERM) lets open streams run before closing "
+        "them (clients resubscribe to another gateway and lose nothing)",
+    )
     heartbeat_timeout: timedelta = Field(
         default=timedelta(seconds=10),
         description="how long a silent skill may go before its attempt is retried elsewhere",

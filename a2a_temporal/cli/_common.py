@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,15 +137,31 @@ async def warn_when_unpolled(client: TemporalA2AClient, workflow_id: str) -> Asy
             await warning
 
 
-async def serve_app(app: Any, host: str, port: int) -> int:
-    """Serve an ASGI app with uvicorn until SIGINT or SIGTERM."""
+async def serve_app(
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    on_stop: Callable[[], None] | None = None,
+    grace: int | None = None,
+) -> int:
+    """Serve an ASGI app with uvicorn until SIGINT or SIGTERM.
+
+    On the signal `on_stop` runs, new connections are refused, and open ones
+    (streams) get `grace` seconds to end before they are closed.
+    """
     import uvicorn
 
     configure_logging()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=grace
+    )
+    server = uvicorn.Server(config)
     stop = stop_on_signals()
     serving = asyncio.create_task(server.serve())
     await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
+    if on_stop is not None:
+        on_stop()
     server.should_exit = True
     await serving
     return 0

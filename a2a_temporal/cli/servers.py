@@ -113,7 +113,7 @@ async def _serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CliError(str(exc)) from None
 
-    from a2a_temporal.protocol.gateway import create_gateway_app
+    from a2a_temporal.protocol.gateway import Gateway
 
     settings = settings_for(args)
     if settings.require_signed_identity and not settings.identity_signing_key:
@@ -124,7 +124,9 @@ async def _serve(args: argparse.Namespace) -> int:
             f"{ENV_PREFIX}REQUIRE_SIGNED_IDENTITY=false where workers trust unsigned callers"
         )
     client = await client_for(args)
-    return await serve_app(create_gateway_app(client), args.host, args.port)
+    gateway = Gateway(client, settings)
+    grace = max(1, round(settings.gateway_shutdown_grace.total_seconds()))
+    return await serve_app(gateway.app(), args.host, args.port, on_stop=gateway.drain, grace=grace)
 
 
 async def _codec_server(args: argparse.Namespace) -> int:

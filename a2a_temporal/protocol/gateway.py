@@ -24,7 +24,7 @@ from google.protobuf.json_format import MessageToDict
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -36,6 +36,7 @@ from a2a_temporal.protocol.numbers import IntegralNumbers, restore_numbers
 from a2a_temporal.protocol.tasks import ArtifactParts, TaskReader
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.client import TemporalA2AClient
+from a2a_temporal.temporal.readiness import unready
 
 __all__ = ["Gateway", "create_gateway_app"]
 
@@ -67,11 +68,16 @@ class Gateway:
             ArtifactParts(client.store, settings),
         )
         self._agents: dict[str, ASGIApp] = {}
+        self.draining = False
 
     def app(self) -> Starlette:
         """The ASGI app."""
         return Starlette(
-            routes=[Route("/agents", self._index, methods=["GET"])],
+            routes=[
+                Route("/agents", self._index, methods=["GET"]),
+                Route("/livez", self._live, methods=["GET"]),
+                Route("/readyz", self._ready, methods=["GET"]),
+            ],
             middleware=[
                 Middleware(GatewayGuard, settings=self.settings),
                 Middleware(_AgentPaths, gateway=self),
@@ -96,6 +102,21 @@ class Gateway:
         if self.settings.gateway_public_url:
             return f"{self.settings.gateway_public_url.rstrip('/')}/agents/{agent}"
         return str(request.base_url).rstrip("/")
+
+    def drain(self) -> None:
+        """Say `/readyz` 503 from now on: the gateway is stopping."""
+        self.draining = True
+
+    async def _live(self, request: Request) -> Response:
+        return PlainTextResponse("live")
+
+    async def _ready(self, request: Request) -> Response:
+        if self.draining:
+            return PlainTextResponse("draining: the gateway is stopping", status_code=503)
+        reasons = await unready(self.client.temporal, self.client.store, self.settings.s3_endpoint)
+        if reasons:
+            return PlainTextResponse("; ".join(reasons), status_code=503)
+        return PlainTextResponse("ready")
 
     async def _index(self, request: Request) -> Response:
         return JSONResponse(

@@ -39,7 +39,7 @@ __all__ = ["ANONYMOUS", "CALLER_SCOPE_KEY", "GatewayGuard"]
 
 CALLER_SCOPE_KEY = "a2a_temporal.caller"
 ANONYMOUS = GatewayIdentity(subject="anonymous")
-_PUBLIC = re.compile(r"^(/agents/?|/agents/[^/]+/\.well-known/agent-card\.json)$")
+_PUBLIC = re.compile(r"^(/agents/?|/agents/[^/]+/\.well-known/agent-card\.json|/livez|/readyz)$")
 _STREAMING_METHODS = frozenset(
     {"SendStreamingMessage", "SubscribeToTask", "message/stream", "tasks/resubscribe"}
 )

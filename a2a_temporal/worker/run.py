@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -19,7 +20,10 @@ from a2a_temporal.core.agent import A2AAgent
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.connection import temporal_connect_options
+from a2a_temporal.temporal.readiness import unready
+from a2a_temporal.temporal.storage import ObjectStore, minio_client
 from a2a_temporal.temporal.unreachable import temporal_unreachable
+from a2a_temporal.worker.health import HealthServer
 from a2a_temporal.worker.plugin import AgentPlugin
 
 __all__ = [
@@ -81,16 +85,38 @@ async def run_worker(
     settings: AgentSettings,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Connect with `AgentPlugin` and run a worker until `stop` is set (or forever)."""
-    client = await connect(settings, AgentPlugin(agents, settings))
-    async with Worker(client, task_queue=settings.task_queue):
+    """Connect with `AgentPlugin` and run a worker until `stop` is set (or forever).
+
+    On `stop` it drains: `/readyz` turns 503, polling stops, and running skills
+    get `worker_shutdown_grace` to finish before they are cancelled (their tasks
+    go on on another worker).
+    """
+    plugin = AgentPlugin(agents, settings)
+    client = await connect(settings, plugin)
+    grace = settings.worker_shutdown_grace
+    async with contextlib.AsyncExitStack() as stack:
+        worker = Worker(client, task_queue=settings.task_queue, graceful_shutdown_timeout=grace)
+        health = None
+        if settings.health_port is not None:
+            store = ObjectStore(minio_client(settings), settings.s3_bucket)
+
+            async def not_ready() -> list[str]:
+                polling = [] if worker.is_running else ["the worker is not polling"]
+                return polling + await unready(client, store, settings.s3_endpoint)
+
+            health = await stack.enter_async_context(HealthServer(settings.health_port, not_ready))
+        await stack.enter_async_context(worker)  # drains before the health server closes
         log.info(
             "worker started",
             task_queue=settings.task_queue,
             agents=[agent.name for agent in agents],
             temporal=settings.temporal_address,
+            health_port=settings.health_port,
         )
         await (stop or asyncio.Event()).wait()
+        if health is not None:
+            health.draining = True
+        log.info("worker draining", grace_seconds=grace.total_seconds())
     log.info("worker stopped")
 
 
