@@ -24,7 +24,7 @@ DEFAULT_AGENTS = "examples.agents:DEMO_AGENTS"
 async def main() -> None:
     """Run the worker until SIGINT or SIGTERM."""
     settings = AgentSettings.from_env()
-    configure_logging()
+    configure_logging(settings)
     agents = load_agents(os.environ.get("A2A_TEMPORAL_AGENTS", DEFAULT_AGENTS).split(","))
     await run_worker(agents, settings, stop_on_signals())
 

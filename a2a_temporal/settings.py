@@ -129,6 +129,14 @@ class AgentSettings(BaseModel):
     secrets_dir: Path | None = Field(
         default=None, description="a directory whose files are secrets (file name = secret name)"
     )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="how processes log: `json` (one object per line), `console` (readable "
+        "lines), `auto` (console on a terminal, else JSON)",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="the lowest level logged"
+    )
     health_port: int | None = Field(
         default=None,
         ge=1,

@@ -161,10 +161,20 @@ class SkillActivities:
                 reason=reason,
             )
             raise _rejected(reason) from None
-        async with self._heartbeating():
-            verified = auth if task.identity is not None else None
-            attempt = _Attempt(self, input, task.options, prepared, verified)
-            return await attempt.run(activity.client())
+        fields = {
+            "task_id": check.task_id,
+            "workflow_id": info.workflow_id,
+            "run_id": info.workflow_run_id,
+            "agent": task.agent,
+            "skill": task.skill,
+            "attempt": input.run,
+            **({"parent_id": input.parent_id} if input.parent_id else {}),
+        }
+        with structlog.contextvars.bound_contextvars(**fields):
+            async with self._heartbeating():
+                verified = auth if task.identity is not None else None
+                attempt = _Attempt(self, input, task.options, prepared, verified)
+                return await attempt.run(activity.client())
 
     @activity.defn(name=LIST_ARTIFACTS_ACTIVITY)
     async def list_artifacts(self, task_id: str) -> list[Any]:
@@ -422,8 +432,6 @@ class _Attempt:
         log = _log.info if isinstance(exc, asyncio.CancelledError) else _log.warning
         log(
             "skill_failed",
-            task_id=self._task_id,
-            skill=f"{self._prepared.agent.name}.{self._prepared.spec.name}",
             error=f"{type(exc).__name__}: {message}",
             exc_info=exc if debugging() else None,
         )

@@ -668,3 +668,26 @@ class Marathon(A2AAgent):
                 raise stop
             answers.extend(str(item) for item in got)
         return {"calls": calls, "answers": answers}
+
+
+class Chronicler(A2AAgent):
+    """Logs through `ctx.log` (a secret among its values), calls the splitter, fails once."""
+
+    name = "chronicler"
+    secrets = ("CHRONICLE_TOKEN",)
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    @skill(retries=1)
+    async def chronicle(self, ctx: RunContext[NoAuth], args: Text) -> int:
+        """Log, call, and raise on the first attempt."""
+        self.attempts += 1
+        ctx.log.info("chronicle started", token=ctx.secret("CHRONICLE_TOKEN"), seen=self.attempts)
+        split = await ctx.call("splitter", "split", args={"text": args.text})
+        if self.attempts == 1:
+            raise ValueError(f"first attempt fails near {ctx.secret('CHRONICLE_TOKEN')}")
+        return int(split.output["count"])
+
+
+LOG_AGENTS = [Chronicler(), Splitter()]

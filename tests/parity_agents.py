@@ -117,4 +117,18 @@ class Asyncish(A2AAgent):
         return "not cancelled"
 
 
+class Diarist(A2AAgent):
+    """Logs through `ctx.log`, with a secret among the values."""
+
+    name = "diarist"
+    secrets = ("DIARY_KEY",)
+
+    @skill(retries=0)
+    async def note(self, ctx: RunContext[NoAuth]) -> str:
+        """Log one line with a bound field and a secret value."""
+        ctx.log.bind(step="one").info("noted", key=ctx.secret("DIARY_KEY"), n=1, more={"a": [1]})
+        return "ok"
+
+
 PARITY_AGENTS = [Asyncish()]
+LOGGING_AGENTS = [Diarist()]

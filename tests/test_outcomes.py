@@ -132,7 +132,7 @@ async def test_a_skill_failure_is_one_log_line_without_temporals_traceback(
     stack: DevStack, caplog: pytest.LogCaptureFixture
 ) -> None:
     with (
-        structlog.testing.capture_logs() as logs,
+        structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as logs,
         caplog.at_level(logging.DEBUG, logger="temporalio"),
     ):
         async with running(stack, [Flaky(failures=9)]) as client:
@@ -140,6 +140,8 @@ async def test_a_skill_failure_is_one_log_line_without_temporals_traceback(
     lines = [line for line in logs if line["event"] == "skill_failed"]
     assert lines, logs
     assert {line["task_id"] for line in lines} == {failed.task_id}
+    assert [line["attempt"] for line in lines] == list(range(1, len(lines) + 1))
+    assert {(line["agent"], line["skill"]) for line in lines} == {("flaky", "work")}
     assert all(line["error"].startswith("ValueError: boom") for line in lines)
     assert all(line.get("exc_info") is None for line in lines), "no traceback unless debugging"
     loud = [

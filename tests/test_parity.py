@@ -7,13 +7,15 @@ and compares what a caller sees: status, output, error and events.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
+import structlog
 
 from a2a_temporal import AgentEvent, CallResult, InMemoryA2AClient
 from a2a_temporal.testing import DevStack
-from tests.parity_agents import PARITY_AGENTS, Asyncish
+from tests.parity_agents import LOGGING_AGENTS, PARITY_AGENTS, Asyncish
 from tests.temporal_helpers import running
 
 
@@ -101,3 +103,30 @@ async def test_only_the_callers_cancel_is_cancelled_by_caller(stack: DevStack) -
         )
     )
     assert local_seen == Asyncish.seen == ["own timeout", "caller cancel"]
+
+
+async def test_ctx_log_lines_carry_the_task_and_redact_secrets_in_both(stack: DevStack) -> None:
+    secrets = {"DIARY_KEY": "diary-key-value-123456"}
+
+    async def logged(client: Any) -> list[MutableMapping[str, Any]]:
+        with structlog.testing.capture_logs() as logs:
+            result = await client.call("diarist", "note")
+        assert result.output == "ok", result.error
+        lines = [line for line in logs if line["event"] == "noted"]
+        for line in lines:
+            assert (line.pop("task_id"), line.pop("agent")) == (result.task_id, "diarist")
+            line.pop("workflow_id", None), line.pop("run_id", None), line.pop("attempt", None)
+        return lines
+
+    local = await logged(InMemoryA2AClient(LOGGING_AGENTS, secrets))
+    async with running(stack, LOGGING_AGENTS, secrets=secrets) as client:
+        remote = await logged(client)
+    expected = {
+        "event": "noted",
+        "log_level": "info",
+        "step": "one",
+        "key": "[secret DIARY_KEY]",
+        "n": 1,
+        "more": '{"a": [1]}',
+    }
+    assert local == remote == [expected]

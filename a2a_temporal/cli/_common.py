@@ -154,7 +154,7 @@ async def serve_app(
 
     configure_logging()
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=grace
+        app, host=host, port=port, log_config=None, timeout_graceful_shutdown=grace
     )
     server = uvicorn.Server(config)
     stop = stop_on_signals()

@@ -63,7 +63,7 @@ async def _dev(args: argparse.Namespace) -> int:
             print(f"  export {line}")
         print(f"Up in {stack.startup_seconds:.1f}s. Press Ctrl-C to stop.", flush=True)
         if args.agents:
-            configure_logging()
+            configure_logging(stack.settings())
             await run_worker(_load(args.agents), stack.settings(), stop)
         else:
             await stop.wait()
@@ -84,7 +84,7 @@ async def _worker(args: argparse.Namespace) -> int:
     overrides = {"task_queue": args.task_queue} if args.task_queue else {}
     settings = settings_for(args, **overrides)
     agents = _load(args.agents)
-    configure_logging()
+    configure_logging(settings)
     try:
         await run_worker(agents, settings, stop_on_signals())
     except RuntimeError as exc:

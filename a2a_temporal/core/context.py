@@ -23,6 +23,7 @@ from a2a_temporal.core.auth import (
 from a2a_temporal.core.discovery import DiscoveryClient
 from a2a_temporal.core.grants import GRANT_KEY_SECRET, GrantHolder, WorkspaceRights, open_grant
 from a2a_temporal.core.names import new_task_id
+from a2a_temporal.core.skill_log import SkillLogger
 from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult
 from a2a_temporal.core.workspace import ScopedWorkspace, WorkspaceClient
 from a2a_temporal.errors import (
@@ -88,6 +89,19 @@ class RunContext(ABC, Generic[AuthT]):
     def agent(self) -> str:
         """Name of the agent running this skill (the actor its calls add to the chain)."""
         return self._agent
+
+    @property
+    def log(self) -> SkillLogger:
+        """A logger whose lines carry this task's fields, with secret values redacted."""
+        return SkillLogger(self._log_fields(), self._redact)
+
+    def _log_fields(self) -> dict[str, Any]:
+        """The fields on every `log` line."""
+        return {"task_id": self.task_id, "agent": self.agent}
+
+    def _redact(self, text: str) -> str:
+        """`text` with the secret values this context knows replaced by their names."""
+        return text
 
     @abstractmethod
     async def emit_event(self, event: AgentEvent) -> None:

@@ -13,6 +13,7 @@ from a2a_temporal.core.auth import DEFAULT_MAX_DELEGATION_DEPTH, NoAuth
 from a2a_temporal.core.context import AuthT, RunContext
 from a2a_temporal.core.discovery import DiscoveryClient
 from a2a_temporal.core.names import validate_object_name
+from a2a_temporal.core.secrets import redact
 from a2a_temporal.core.types import AgentEvent, ArtifactRef
 from a2a_temporal.core.workspace import WorkspaceClient
 from a2a_temporal.errors import CancelledByCaller, SandboxUnavailable
@@ -181,6 +182,9 @@ class LocalRunContext(RunContext[AuthT]):
     def _raise_if_cancelled(self) -> None:
         if self._cancelled:
             raise CancelledByCaller(f"task {self.task_id} was cancelled by its caller")
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets.items())
 
     def secret(self, name: str) -> str:
         """Return secret `name` from the mapping given at construction."""

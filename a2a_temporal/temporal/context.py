@@ -173,6 +173,18 @@ class TemporalRunContext(RunContext[AuthT]):
         if self._link.cancel_requested or _cancel_requested():
             raise CancelledByCaller(f"task {self.task_id} was cancelled by its caller")
 
+    def _redact(self, text: str) -> str:
+        return self._secrets.redact(text)
+
+    def _log_fields(self) -> dict[str, Any]:
+        info = activity.info()
+        return {
+            **super()._log_fields(),
+            "workflow_id": info.workflow_id,
+            "run_id": info.workflow_run_id,
+            "attempt": self._link.token.run,
+        }
+
     def secret(self, name: str) -> str:
         """Resolve `name` on this worker; the value never enters history."""
         return self._secrets.resolve(name)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import NoReturn
 
 import structlog
+from structlog.typing import Processor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -39,16 +40,49 @@ log = structlog.get_logger("a2a_temporal.worker")
 _CONNECT_TIMEOUT = 15.0
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Send structlog and stdlib logs (Temporal's) to stderr as readable lines."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(settings: AgentSettings | None = None) -> None:
+    """Send structlog's and the stdlib's logs (Temporal's) to stderr, as the settings say.
+
+    JSON lines when `log_format` is `json` (or `auto` off a terminal), readable
+    lines otherwise; each line from a skill run carries its task's fields
+    (bound with `structlog.contextvars`).
+    """
+    settings = settings or AgentSettings.from_env()
+    level = logging.getLevelNamesMapping()[settings.log_level.upper()]
+    as_json = settings.log_format == "json" or (
+        settings.log_format == "auto" and not sys.stderr.isatty()
+    )
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer(default=str)
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *([structlog.processors.format_exc_info] if as_json else []),
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
     structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.dev.ConsoleRenderer(colors=False),
-        ],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=True,
     )
 
 
