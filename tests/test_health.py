@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from a2a_temporal._process import free_port
+from a2a_temporal.temporal.readiness import Readiness
 from a2a_temporal.testing import DevStack
 from a2a_temporal.worker.run import run_worker
 from tests.agents import Slow
@@ -141,3 +142,20 @@ async def test_the_gateway_probes_need_no_token_and_sigterm_ends_open_streams(
             await gateway.stop()
     assert "TASK_STATE_COMPLETED" not in "".join(rest), "the stream ended before the task did"
     assert code == 0, gateway.log_tail()
+
+
+async def test_probes_share_one_check_and_the_gateways_reuse_it_for_a_while() -> None:
+    checks = 0
+
+    async def check() -> list[str]:
+        nonlocal checks
+        checks += 1
+        await asyncio.sleep(0.05)
+        return [f"check {checks}"]
+
+    shared = Readiness(check, ttl=0.0)
+    answers = await asyncio.gather(*(shared.reasons() for _ in range(10)))
+    assert checks == 1 and answers == [["check 1"]] * 10, "concurrent probes, one check"
+    assert await shared.reasons() == ["check 2"], "a later probe checks again"
+    reused = Readiness(check, ttl=60.0)
+    assert [await reused.reasons() for _ in range(3)] == [["check 3"]] * 3

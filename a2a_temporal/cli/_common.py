@@ -141,6 +141,7 @@ async def serve_app(
     app: Any,
     host: str,
     port: int,
+    settings: AgentSettings,
     *,
     on_stop: Callable[[], None] | None = None,
     grace: int | None = None,
@@ -152,7 +153,7 @@ async def serve_app(
     """
     import uvicorn
 
-    configure_logging()
+    configure_logging(settings)
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, timeout_graceful_shutdown=grace
     )

@@ -126,7 +126,9 @@ async def _serve(args: argparse.Namespace) -> int:
     client = await client_for(args)
     gateway = Gateway(client, settings)
     grace = max(1, round(settings.gateway_shutdown_grace.total_seconds()))
-    return await serve_app(gateway.app(), args.host, args.port, on_stop=gateway.drain, grace=grace)
+    return await serve_app(
+        gateway.app(), args.host, args.port, settings, on_stop=gateway.drain, grace=grace
+    )
 
 
 async def _codec_server(args: argparse.Namespace) -> int:
@@ -144,4 +146,4 @@ async def _codec_server(args: argparse.Namespace) -> int:
     if not settings.codec_server_token:
         raise CliError(f"set {ENV_PREFIX}CODEC_SERVER_TOKEN: the server hands out plaintext")
     app = create_codec_app(codec, token=settings.codec_server_token, ui_origin=args.ui_origin)
-    return await serve_app(app, args.host, args.port)
+    return await serve_app(app, args.host, args.port, settings)

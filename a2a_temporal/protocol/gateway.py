@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+import structlog
 from a2a.extensions.common import HTTP_EXTENSION_HEADER, get_requested_extensions
 from a2a.server.context import ServerCallContext
 from a2a.server.routes import (
@@ -36,10 +37,11 @@ from a2a_temporal.protocol.numbers import IntegralNumbers, restore_numbers
 from a2a_temporal.protocol.tasks import ArtifactParts, TaskReader
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.client import TemporalA2AClient
-from a2a_temporal.temporal.readiness import unready
+from a2a_temporal.temporal.readiness import Readiness, unready
 
 __all__ = ["Gateway", "create_gateway_app"]
 
+_log = structlog.get_logger("a2a_temporal.gateway")
 AGENT_CARD_PATH = "/.well-known/agent-card.json"
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "cookie")
 _AGENT_PATH = re.compile(r"^/agents/([^/]+)(/.*)?$")
@@ -69,6 +71,9 @@ class Gateway:
         )
         self._agents: dict[str, ASGIApp] = {}
         self.draining = False
+        self._readiness = Readiness(
+            lambda: unready(client.temporal, client.store, settings.s3_endpoint)
+        )
 
     def app(self) -> Starlette:
         """The ASGI app."""
@@ -113,9 +118,10 @@ class Gateway:
     async def _ready(self, request: Request) -> Response:
         if self.draining:
             return PlainTextResponse("draining: the gateway is stopping", status_code=503)
-        reasons = await unready(self.client.temporal, self.client.store, self.settings.s3_endpoint)
-        if reasons:
-            return PlainTextResponse("; ".join(reasons), status_code=503)
+        reasons = await self._readiness.reasons()
+        if reasons:  # the probe is public: the reasons go to the log, not to the caller
+            _log.warning("gateway not ready", reasons=reasons)
+            return PlainTextResponse("not ready: see the gateway's log", status_code=503)
         return PlainTextResponse("ready")
 
     async def _index(self, request: Request) -> Response:

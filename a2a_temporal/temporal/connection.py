@@ -30,10 +30,25 @@ __all__ = [
     "s3_http_client",
     "temporal_connect_options",
     "temporal_tls",
+    "tls_wanted",
     "virtual_host_style",
 ]
 
 _S3_TIMEOUT = 300.0
+
+
+def tls_wanted(settings: AgentSettings) -> bool:
+    """Whether the settings reach Temporal over TLS: `temporal_tls`, else any TLS setting or key."""
+    if settings.temporal_tls is not None:
+        return settings.temporal_tls
+    return bool(settings.temporal_api_key) or any(
+        value is not None
+        for value in (
+            settings.temporal_tls_ca_path,
+            settings.temporal_tls_cert_path,
+            settings.temporal_tls_server_name,
+        )
+    )
 
 
 def temporal_tls(settings: AgentSettings) -> TLSConfig | bool:
@@ -45,12 +60,11 @@ def temporal_tls(settings: AgentSettings) -> TLSConfig | bool:
             f"{ENV_PREFIX}TEMPORAL_TLS_CERT_PATH and {ENV_PREFIX}TEMPORAL_TLS_KEY_PATH, or "
             "--tls-cert-path and --tls-key-path); only one is set"
         )
-    wanted = settings.temporal_tls
     configured = any(
         value is not None
         for value in (settings.temporal_tls_ca_path, cert, settings.temporal_tls_server_name)
     )
-    if wanted is False:
+    if settings.temporal_tls is False:
         if configured:
             raise ValueError(
                 "temporal_tls is off but TLS files or a server name are set: turn it on or "
@@ -58,7 +72,7 @@ def temporal_tls(settings: AgentSettings) -> TLSConfig | bool:
             )
         return False
     if not configured:
-        return bool(wanted or settings.temporal_api_key)
+        return tls_wanted(settings)
     return TLSConfig(
         server_root_ca_cert=_read(settings.temporal_tls_ca_path, "temporal_tls_ca_path"),
         client_cert=_read(cert, "temporal_tls_cert_path"),

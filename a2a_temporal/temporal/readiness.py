@@ -1,12 +1,16 @@
 """Whether a process can do its work now: Temporal answers and S3 answers.
 
 Readiness probes (a worker's `/readyz`, the gateway's) ask this; each check
-is bounded, so a probe never hangs on a server that does not answer.
+is bounded, so a probe never hangs on a server that does not answer, and
+`Readiness` shares one check among the probes of a second, so probes (the
+gateway's are public) cannot multiply the calls to Temporal and S3.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from minio.error import S3Error
@@ -16,10 +20,33 @@ from temporalio.service import RPCError
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.temporal.storage import ObjectStore
 
-__all__ = ["unready"]
+__all__ = ["Readiness", "unready"]
 
 _CHECK_TIMEOUT = 3.0
 _PROBE_KEY = "health/probe"
+
+
+class Readiness:
+    """The reasons `check` gives, one check at a time, reused for `ttl` seconds.
+
+    Probes that arrive while a check runs wait for it and share its answer.
+    """
+
+    def __init__(self, check: Callable[[], Awaitable[list[str]]], ttl: float = 1.0) -> None:
+        self._check = check
+        self._ttl = ttl
+        self._lock = asyncio.Lock()
+        self._checked_at: float | None = None
+        self._reasons: list[str] = []
+
+    async def reasons(self) -> list[str]:
+        """Why the process is not ready (empty when it is)."""
+        asked_at = time.monotonic()
+        async with self._lock:
+            if self._checked_at is None or self._checked_at < asked_at - self._ttl:
+                self._reasons = await self._check()
+                self._checked_at = time.monotonic()
+            return self._reasons
 
 
 async def unready(client: Client, store: ObjectStore, s3_endpoint: str) -> list[str]:

@@ -12,6 +12,7 @@ import re
 import urllib3
 
 from a2a_temporal.settings import AgentSettings
+from a2a_temporal.temporal.connection import tls_wanted
 
 __all__ = ["connection_reason", "s3_unreachable", "temporal_unreachable", "tls_problem"]
 
@@ -69,7 +70,7 @@ def temporal_unreachable(settings: AgentSettings, exc: BaseException) -> str:
     address = settings.temporal_address
     text = str(exc)
     problem = tls_problem(text)
-    if problem is None and _uses_tls(settings) and _closed_early(text):
+    if problem is None and tls_wanted(settings) and _closed_early(text):
         problem = (
             "it closed the connection during or right after the TLS handshake: it may "
             "require a client certificate or refuse this one (settings temporal_tls_cert_path "
@@ -80,18 +81,6 @@ def temporal_unreachable(settings: AgentSettings, exc: BaseException) -> str:
     return (
         f"cannot reach Temporal at {address}: {connection_reason(text)} (setting "
         f"temporal_address: env A2A_TEMPORAL_TEMPORAL_ADDRESS or --address; {_DEV_HINT})"
-    )
-
-
-def _uses_tls(settings: AgentSettings) -> bool:
-    return settings.temporal_tls is not False and any(
-        value is not None
-        for value in (
-            settings.temporal_tls or None,
-            settings.temporal_tls_ca_path,
-            settings.temporal_tls_cert_path,
-            settings.temporal_api_key,
-        )
     )
 
 

@@ -19,7 +19,7 @@ from typing import Self
 
 __all__ = ["HealthServer"]
 
-_MAX_REQUEST = 8192
+_MAX_REQUEST = 8192  # the request head's bound, enforced while reading
 _READ_TIMEOUT = 5.0
 
 
@@ -42,7 +42,9 @@ class HealthServer:
         self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._answer, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._answer, self.host, self.port, limit=_MAX_REQUEST
+        )
         return self
 
     async def __aexit__(
@@ -76,8 +78,6 @@ class HealthServer:
         writer.close()
 
     async def _route(self, head: bytes) -> tuple[int, str]:
-        if len(head) > _MAX_REQUEST:
-            return 400, "bad request"
         method, _, rest = head.decode("latin-1").partition(" ")
         path = rest.split(" ", 1)[0].split("?", 1)[0]
         if method != "GET":

@@ -21,7 +21,7 @@ from a2a_temporal.core.agent import A2AAgent
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.connection import temporal_connect_options
-from a2a_temporal.temporal.readiness import unready
+from a2a_temporal.temporal.readiness import Readiness, unready
 from a2a_temporal.temporal.storage import ObjectStore, minio_client
 from a2a_temporal.temporal.unreachable import temporal_unreachable
 from a2a_temporal.worker.health import HealthServer
@@ -40,14 +40,13 @@ log = structlog.get_logger("a2a_temporal.worker")
 _CONNECT_TIMEOUT = 15.0
 
 
-def configure_logging(settings: AgentSettings | None = None) -> None:
+def configure_logging(settings: AgentSettings) -> None:
     """Send structlog's and the stdlib's logs (Temporal's) to stderr, as the settings say.
 
     JSON lines when `log_format` is `json` (or `auto` off a terminal), readable
     lines otherwise; each line from a skill run carries its task's fields
     (bound with `structlog.contextvars`).
     """
-    settings = settings or AgentSettings.from_env()
     level = logging.getLevelNamesMapping()[settings.log_level.upper()]
     as_json = settings.log_format == "json" or (
         settings.log_format == "auto" and not sys.stderr.isatty()
@@ -138,7 +137,10 @@ async def run_worker(
                 polling = [] if worker.is_running else ["the worker is not polling"]
                 return polling + await unready(client, store, settings.s3_endpoint)
 
-            health = await stack.enter_async_context(HealthServer(settings.health_port, not_ready))
+            readiness = Readiness(not_ready, ttl=0.0)  # probes come from the kubelet only
+            health = await stack.enter_async_context(
+                HealthServer(settings.health_port, readiness.reasons)
+            )
         await stack.enter_async_context(worker)  # drains before the health server closes
         log.info(
             "worker started",
