@@ -9,7 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from a2a_temporal.core.auth import DEFAULT_MAX_DELEGATION_DEPTH
 from a2a_temporal.core.describe import describe_validation_error
@@ -28,6 +35,7 @@ __all__ = [
 ENV_PREFIX = "A2A_TEMPORAL_"
 DEBUG_ENV = "A2A_TEMPORAL_DEBUG"
 SANDBOX_OUTPUT_LIMIT = 2**20
+_VERSION_PART_LIMIT = 255  # Temporal refuses longer build ids
 _JSON_FIELDS = {
     "gateway_tokens",
     "identity_issuers",
@@ -144,11 +152,41 @@ class AgentSettings(BaseModel):
         description="a worker serves `/livez` and `/readyz` over HTTP on this port (off when "
         "unset; the gateway serves them on its own port)",
     )
+    tracing: bool = Field(
+        default=False,
+        description="OpenTelemetry spans for tasks, workflows, activities, calls and the gateway "
+        "(needs the `otel` extra; CLI processes export them over OTLP/HTTP as `OTEL_*` says)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="serve Prometheus metrics (Temporal's and a2a-temporal's) at `/metrics` on "
+        "this port, on all interfaces (off when unset); workers and the gateway each need one",
+    )
     worker_shutdown_grace: timedelta = Field(
         default=timedelta(seconds=30),
         description="how long a stopping worker (SIGTERM) lets running skills finish before "
         "cancelling them (their tasks go on on another worker); keep Kubernetes' "
         "`terminationGracePeriodSeconds` above it",
+    )
+    deployment_name: str = Field(
+        default="",
+        description="the Temporal worker deployment workers belong to; set (with `build_id`), "
+        "each worker is a version of it and runs only the tasks routed to that version, "
+        "see docs/deploy.md (empty: unversioned workers)",
+    )
+    build_id: str = Field(
+        default="",
+        validate_default=True,
+        description="the worker's version within `deployment_name`, e.g. its image tag; a new "
+        "one for every deploy of changed code",
+    )
+    versioning_behavior: Literal["pinned", "auto-upgrade"] = Field(
+        default="pinned",
+        description="where a versioned worker's tasks, pipelines and push deliveries go on "
+        "after another version becomes current: `pinned` (they finish on the version they "
+        "started on) or `auto-upgrade` (they move to the current version)",
     )
     gateway_shutdown_grace: timedelta = Field(
         default=timedelta(seconds=10),
@@ -335,6 +373,25 @@ class AgentSettings(BaseModel):
     def _valid_outbound_allow(cls, entries: list[str]) -> list[str]:
         OutboundPolicy(entries)
         return entries
+
+    @field_validator("deployment_name", "build_id")
+    @classmethod
+    def _valid_version_part(cls, value: str, info: ValidationInfo) -> str:
+        if len(value) > _VERSION_PART_LIMIT:
+            raise ValueError(f"longer than {_VERSION_PART_LIMIT} characters")
+        if value.startswith("__"):
+            raise ValueError("starts with '__', which Temporal reserves")
+        if not value.isprintable() or any(char.isspace() for char in value):
+            raise ValueError("has whitespace or control characters")
+        if info.field_name == "deployment_name" and ("." in value or ":" in value):
+            raise ValueError("has '.' or ':', which Temporal refuses in a deployment name")
+        named = info.data.get("deployment_name")  # absent when it was refused itself
+        if info.field_name == "build_id" and named is not None and bool(value) != bool(named):
+            missing = "build_id" if value == "" else "deployment_name"
+            raise ValueError(
+                f"worker versioning needs both deployment_name and build_id; set {missing} too"
+            )
+        return value
 
     def outbound(self) -> OutboundPolicy:
         """Where push webhooks and remote agents may be (`outbound_allow`)."""

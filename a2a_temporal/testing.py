@@ -34,6 +34,10 @@ __all__ = ["DevStack", "ManagedProcess", "find_temporal_cli"]
 
 _STARTUP_TIMEOUT = 60.0
 _POLL_INTERVAL = 0.05
+_DRAINAGE_CHECKS = (
+    "matching.wv.VersionDrainageStatusRefreshInterval",
+    "matching.wv.VersionDrainageStatusVisibilityGracePeriod",
+)
 
 
 def find_temporal_cli() -> str:
@@ -163,7 +167,8 @@ class DevStack:
     ) -> AsyncIterator[TemporalA2AClient]:
         """Run a worker for `agents` in this process; yield a client bound to it.
 
-        Keyword arguments override `AgentSettings` fields (e.g. `task_queue`).
+        Keyword arguments override `AgentSettings` fields (e.g. `task_queue`; with
+        `deployment_name` and `build_id`, a versioned worker).
         """
         plugin = AgentPlugin(agents, self.settings(**settings), secrets=secrets)
         client = await Client.connect(
@@ -276,6 +281,8 @@ class DevStack:
             "--namespace", self.namespace,
             "--log-level", "warn",
         ]  # fmt: skip
+        for setting in _DRAINAGE_CHECKS:  # versions report "drained" within seconds, not minutes
+            argv += ["--dynamic-config-value", f'{setting}="1s"']
         argv += ["--ui-port", str(self.ports["ui"])] if self.ui else ["--headless"]
         for key in wire.SEARCH_ATTRIBUTES:
             argv += ["--search-attribute", f"{key.name}=Keyword"]

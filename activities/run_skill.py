@@ -11,15 +11,15 @@ from typing import Any, NoReturn
 
 import structlog
 from temporalio import activity
-from temporalio.api.enums.v1 import TimeoutType
 from temporalio.client import Client
+from temporalio.common import MetricMeter
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
-from temporalio.service import RPCError
 
 from a2a_temporal.core._cancel import SkillTask
 from a2a_temporal.core.agent import A2AAgent, PreparedCall
 from a2a_temporal.core.describe import safe_message
+from a2a_temporal.core.names import pipeline_step
 from a2a_temporal.core.secrets import SecretResolver
 from a2a_temporal.errors import (
     CallMismatch,
@@ -30,7 +30,13 @@ from a2a_temporal.errors import (
 )
 from a2a_temporal.sandbox.interface import SandboxClient
 from a2a_temporal.settings import AgentSettings, debugging
-from a2a_temporal.temporal._attempt import AttemptLink, AwaitingInput, Superseded
+from a2a_temporal.temporal import metrics
+from a2a_temporal.temporal._attempt import (
+    AttemptLink,
+    AwaitingInput,
+    Superseded,
+    previous_failure,
+)
 from a2a_temporal.temporal._event_replay import EventReplay
 from a2a_temporal.temporal._events import EventPublisher, sent_events
 from a2a_temporal.temporal._pacing import Pacing
@@ -38,6 +44,7 @@ from a2a_temporal.temporal.artifacts import list_task_artifacts, storage_errors
 from a2a_temporal.temporal.context import TemporalRunContext
 from a2a_temporal.temporal.journal import JournalUpdate, JournalView
 from a2a_temporal.temporal.journal_store import JournalStore
+from a2a_temporal.temporal.metrics import outcome_of
 from a2a_temporal.temporal.models import (
     AttemptInput,
     AttemptToken,
@@ -161,6 +168,7 @@ class SkillActivities:
                 reason=reason,
             )
             raise _rejected(reason) from None
+        step = pipeline_step(check.task_id, input.parent_id)
         fields = {
             "task_id": check.task_id,
             "workflow_id": info.workflow_id,
@@ -169,12 +177,24 @@ class SkillActivities:
             "skill": task.skill,
             "attempt": input.run,
             **({"parent_id": input.parent_id} if input.parent_id else {}),
+            **({"pipeline_id": input.parent_id, "step": step} if step else {}),
         }
+        meter = activity.metric_meter().with_additional_attributes(
+            {"agent": task.agent, "skill": task.skill}
+        )
+        started, error = time.monotonic(), None
         with structlog.contextvars.bound_contextvars(**fields):
-            async with self._heartbeating():
-                verified = auth if task.identity is not None else None
-                attempt = _Attempt(self, input, task.options, prepared, verified)
-                return await attempt.run(activity.client())
+            try:
+                async with self._heartbeating():
+                    verified = auth if task.identity is not None else None
+                    attempt = _Attempt(self, input, task.options, prepared, verified, meter)
+                    return await attempt.run(activity.client())
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                seconds = time.monotonic() - started
+                metrics.observe(meter, metrics.SKILL_SECONDS, seconds, outcome=outcome_of(error))
 
     @activity.defn(name=LIST_ARTIFACTS_ACTIVITY)
     async def list_artifacts(self, task_id: str) -> list[Any]:
@@ -249,8 +269,10 @@ class _Attempt:
         options: SkillOptions,
         prepared: PreparedCall,
         verified: dict[str, Any] | None,
+        meter: MetricMeter,
     ) -> None:
         self._owner = owner
+        self._meter = meter
         self._input = input
         self._options = options
         self._prepared = prepared
@@ -263,7 +285,7 @@ class _Attempt:
 
     async def run(self, client: Client) -> SkillOutput:
         info = activity.info()
-        announce = await _previous_failure(client, self._task_id) if info.attempt > 1 else None
+        announce = await previous_failure(client, self._task_id) if info.attempt > 1 else None
         rerun = info.attempt > 1 or self._input.run > 1
         link = AttemptLink(
             client,
@@ -292,6 +314,7 @@ class _Attempt:
             pacing,
             replay=load_replay if rerun else None,
             on_failure=lambda exc: self._stop(f"its events could not be delivered: {exc}"),
+            meter=self._meter,
         )
         async with link, publisher:
             ctx: TemporalRunContext[Any] = TemporalRunContext(
@@ -310,6 +333,7 @@ class _Attempt:
                 sandbox=self._owner._sandbox,
                 journal=journal,
                 on_divergence=self._options.on_divergence,
+                meter=self._meter,
                 call_identity=functools.partial(
                     self._owner._minter.mint,
                     self._verified,
@@ -436,27 +460,6 @@ class _Attempt:
             exc_info=exc if debugging() else None,
         )
         raise _skill_error(exc, message)
-
-
-async def _previous_failure(client: Client, task_id: str) -> str:
-    """Why the previous attempt of this activity ended, as the server recorded it."""
-    info = activity.info()
-    try:
-        description = await client.get_workflow_handle(task_id).describe()
-    except RPCError:
-        return "the previous attempt ended without a result"
-    for pending in description.raw_description.pending_activities:
-        if pending.activity_id != info.activity_id or not pending.HasField("last_failure"):
-            continue
-        failure = pending.last_failure
-        if failure.HasField("timeout_failure_info"):
-            kind = failure.timeout_failure_info.timeout_type
-            if kind == TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
-                seconds = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0
-                return f"worker lost: no heartbeat for {seconds:g}s"
-            return f"attempt timed out ({TimeoutType.Name(kind)})"
-        return failure.message or "the previous attempt failed"
-    return "the previous attempt ended without a result"
 
 
 def _skill_error(exc: BaseException, message: str) -> ApplicationError:

@@ -68,6 +68,9 @@ def test_probes_commands_grace_periods_and_secrets_fit_the_processes() -> None:
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         command = container["command"]
         settings = settings_of(container)
+        if command[:2] == ["python", "worker.py"] or command[1:2] == ["serve"]:
+            scraped = deployment["spec"]["template"]["metadata"]["annotations"]
+            assert ports["metrics"] == settings.metrics_port == int(scraped["prometheus.io/port"])
         if command[:2] == ["python", "worker.py"]:
             assert ports["health"] == health_port
             grace = settings.worker_shutdown_grace

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from a2a_temporal import Pipeline
 from a2a_temporal._process import ManagedProcess
 from a2a_temporal.testing import DevStack
 
@@ -22,7 +23,7 @@ def json_lines(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-async def test_a_workers_json_log_binds_every_skill_line_to_its_task(
+async def test_a_workers_json_log_binds_every_line_to_its_task_and_pipeline_step(
     stack: DevStack, tmp_path: Path
 ) -> None:
     queue = f"logs-{uuid.uuid4().hex[:8]}"
@@ -39,20 +40,38 @@ async def test_a_workers_json_log_binds_every_skill_line_to_its_task(
         "--agents",
         "tests.agents:LOG_AGENTS",
     ]
+    pipeline = Pipeline.parse(
+        {
+            "name": "logged",
+            "steps": [
+                {
+                    "id": "chronicle",
+                    "agent": "chronicler",
+                    "skill": "chronicle",
+                    "args": {"text": "a b c"},
+                }
+            ],
+        }
+    )
     worker = ManagedProcess("worker", argv, log, env=env)
     try:
         worker.start()
         await stack.wait_for_agents(["chronicler", "splitter"], queue)
         client = await stack.client(task_queue=queue)
-        result = await client.call("chronicler", "chronicle", args={"text": "a b c"})
+        handle = await client.start_pipeline(pipeline)
+        state = await handle.result()
     finally:
         await worker.stop()
-    assert (result.status, result.output) == ("completed", 3), result.error
+    step = state.steps["chronicle"]
+    assert (state.status, step.output) == ("completed", 3), state.error
+    pipeline_id = handle.pipeline_id
+    [task_id] = step.task_ids
     text = log.read_text()
     assert TOKEN not in text, "a secret value reached the log"
     lines = json_lines(log)
     assert any(line["event"] == "worker started" and line["level"] == "info" for line in lines)
-    task = {"task_id": result.task_id, "workflow_id": result.task_id, "agent": "chronicler"}
+    in_step = {"pipeline_id": pipeline_id, "step": "chronicle", "parent_id": pipeline_id}
+    task = {"task_id": task_id, "workflow_id": task_id, "agent": "chronicler", **in_step}
     started = [line for line in lines if line["event"] == "chronicle started"]
     assert [line["attempt"] for line in started] == [1, 2]
     for line in started:
@@ -64,3 +83,19 @@ async def test_a_workers_json_log_binds_every_skill_line_to_its_task(
     [failed] = [line for line in lines if line["event"] == "skill_failed"]
     assert failed.items() >= {**task, "skill": "chronicle", "attempt": 1}.items()
     assert "[secret CHRONICLE_TOKEN]" in failed["error"]
+    # workflow code logs through workflow.logger, with the same fields
+    [retrying] = [line for line in lines if line["event"] == "task retrying"]
+    assert retrying.items() >= {**task, "skill": "chronicle", "attempt": 1, "kind": "skill"}.items()
+    assert "[secret CHRONICLE_TOKEN]" in retrying["reason"] and retrying["level"] == "info"
+    ended = {line["task_id"]: line for line in lines if line["event"] == "task ended"}
+    assert ended[task_id].items() >= {**task, "status": "completed", "attempt": 2}.items()
+    [call] = [tid for tid in ended if tid.startswith(f"{task_id}/call-")]
+    assert ended[call]["parent_id"] == task_id and "pipeline_id" not in ended[call]
+    assert ended[call]["agent"] == "splitter" and ended[call]["status"] == "completed"
+    [step_ended] = [line for line in lines if line["event"] == "step ended"]
+    assert (
+        step_ended.items()
+        >= {"pipeline_id": pipeline_id, "step": "chronicle", "status": "completed"}.items()
+    )
+    [pipeline_ended] = [line for line in lines if line["event"] == "pipeline ended"]
+    assert pipeline_ended.items() >= {"pipeline_id": pipeline_id, "status": "completed"}.items()

@@ -22,6 +22,7 @@ PURE_MODULES = (
     "a2a_temporal.errors",
     "a2a_temporal.temporal.attributes",
     "a2a_temporal.temporal.journal",
+    "a2a_temporal.temporal.metrics",
     "a2a_temporal.temporal.models",
     "a2a_temporal.temporal.outcomes",
     "a2a_temporal.temporal.pipeline",

@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.types import CallResult, RunStatus
-    from a2a_temporal.temporal import wire
+    from a2a_temporal.temporal import metrics, wire
     from a2a_temporal.temporal.models import (
         Answer,
         AttemptToken,
@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         QuestionState,
         RelayedQuestion,
         SkillOptions,
+        SkillRunInput,
     )
     from a2a_temporal.workflows._questions import QuestionBook
     from a2a_temporal.workflows._tasks import relay_question, relayed_from_below
@@ -37,6 +38,7 @@ __all__ = ["QuestionHandlers"]
 class QuestionHandlers(ABC):
     """Questions a task's skill asks, and the answers its callers give."""
 
+    _task: SkillRunInput | None
     _questions: QuestionBook
     _options: SkillOptions | None
     _cancel_requested: bool
@@ -54,6 +56,15 @@ class QuestionHandlers(ABC):
     @abstractmethod
     def _emit(self, record: EventRecord) -> None:
         """Publish an event on the task's stream."""
+
+    def _labels(self) -> dict[str, str]:
+        """The task's agent and skill, as metric labels and log fields."""
+        task = self._task
+        return {"agent": task.agent, "skill": task.skill} if task else {"agent": "", "skill": ""}
+
+    def _count(self, name: str, amount: int = 1, **labels: str) -> None:
+        """Add to one of `metrics`' counters for this task's agent and skill."""
+        metrics.count(workflow.metric_meter(), name, amount, **self._labels(), **labels)
 
     @workflow.update(name=wire.ASK_UPDATE)
     async def ask(self, ask: QuestionAsk) -> QuestionState:
@@ -91,6 +102,7 @@ class QuestionHandlers(ABC):
             state, new = self._questions.register(question)
             states.append(state)
             if new:
+                self._count(metrics.QUESTIONS_ASKED)
                 self._set_status("input-required")
                 await self._announce_question(
                     RelayedQuestion(task_id=workflow.info().workflow_id, question=question)
@@ -127,7 +139,10 @@ class QuestionHandlers(ABC):
                 type=wire.TASK_CANCELED_ERROR_TYPE,
             )
         if timed_out:
+            still_open = len(self._questions.open())
             self._questions.expire(due)
+            expired = still_open - len(self._questions.open())
+            self._count(metrics.QUESTIONS_CLOSED, expired, how="timed-out")
         return questions
 
     @await_answers.validator
@@ -152,6 +167,7 @@ class QuestionHandlers(ABC):
     def answer(self, answer: Answer) -> None:
         """Record the answer to an open question."""
         question = self._questions.record(answer)
+        self._count(metrics.QUESTIONS_CLOSED, how="answered")
         payload = {"question_id": question.id, "value": answer.value}
         if answer.message is not None:
             payload["message"] = answer.message
@@ -183,6 +199,7 @@ class QuestionHandlers(ABC):
             )
         except builtins.TimeoutError:
             question.timed_out = True
+            self._count(metrics.QUESTIONS_CLOSED, how="timed-out")
         except asyncio.CancelledError:
             self._cancel_requested = True
             return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflo
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.auth import subject_of
     from a2a_temporal.core.describe import describe_validation_error
-    from a2a_temporal.core.names import is_descendant
+    from a2a_temporal.core.names import is_descendant, pipeline_step
     from a2a_temporal.core.types import CallResult, TaskStatus
     from a2a_temporal.temporal import wire
     from a2a_temporal.temporal.attributes import task_attributes
@@ -33,6 +34,7 @@ __all__ = [
     "child_result",
     "describe_failure",
     "ended",
+    "log_event",
     "parse_input",
     "recorded_start",
     "relay_question",
@@ -50,6 +52,26 @@ _RELAY_BELOW_PATCH = "a2a-relay-below"  # tasks from before it relayed any quest
 _NATIVE_OUTCOMES_PATCH = "a2a-native-outcomes"  # tasks from before it completed whatever the end
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ChildTask = workflow.ChildWorkflowHandle[Any, CallResult]
+
+
+def log_event(event: str, fields: Mapping[str, Any], *, warning: bool = False) -> None:
+    """Log with `workflow.logger` (not while replaying): the run's ids, its pipeline, `fields`.
+
+    The same fields a skill's own lines carry (`task_id`, `workflow_id`,
+    `run_id`, `parent_id`, and `pipeline_id` and `step` for a step's task).
+    """
+    info = workflow.info()
+    parent = info.parent.workflow_id if info.parent else None
+    step = pipeline_step(info.workflow_id, parent)
+    extra = {
+        "task_id": info.workflow_id,
+        "workflow_id": info.workflow_id,
+        "run_id": info.run_id,
+        **({"parent_id": parent} if parent else {}),
+        **({"pipeline_id": parent, "step": step} if step else {}),
+        **fields,
+    }
+    (workflow.logger.warning if warning else workflow.logger.info)(event, extra=extra)
 
 
 def parse_input(model: type[ModelT], raw: Any, what: str) -> tuple[ModelT | None, str | None]:

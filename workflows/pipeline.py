@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         CANCELED_BY_CALLER,
         child_result,
         ended,
+        log_event,
         parse_input,
         recorded_start,
         relayed_from_below,
@@ -388,6 +389,8 @@ class PipelineWorkflow:
         state.started_at = state.started_at or workflow.now()
         state.finished_at = workflow.now()
         self._announce(step_id)
+        step = {"pipeline_id": workflow.info().workflow_id, "step": step_id, "status": state.status}
+        log_event("step ended", {**step, "error": error}, warning=bool(error))
 
     def _announce(self, step_id: str) -> None:
         """Publish a step's status on the pipeline's event stream."""
@@ -427,6 +430,8 @@ class PipelineWorkflow:
         self._state.error = error
         payload = {"status": status, "error": error}
         self._events.publish(EventRecord(kind="pipeline", payload=payload))
+        pipeline = {"pipeline_id": workflow.info().workflow_id, **payload}
+        log_event("pipeline ended", pipeline, warning=status == "failed")
         if workflow.info().typed_search_attributes.get(wire.SEARCH_STATUS) is not None:
             workflow.upsert_search_attributes([wire.SEARCH_STATUS.value_set(status)])
         self._stream.detach_pollers()

@@ -20,6 +20,7 @@ The pieces live beside it: `_calls` (child tasks), `_questions`, `_push`
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from datetime import timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus, TaskStatus
-    from a2a_temporal.temporal import wire
+    from a2a_temporal.temporal import metrics, wire
     from a2a_temporal.temporal.models import (
         AttemptInput,
         AttemptStart,
@@ -65,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         CANCELED_BY_CALLER,
         canceled,
         ended,
+        log_event,
         parse_input,
         recorded_start,
         resolve_skills,
@@ -125,6 +127,9 @@ class SkillRunWorkflow(QuestionHandlers):
         if task is None:
             error = self._input_error or "invalid input"
             return await self._close(CallResult(task_id=task_id, status="rejected", error=error))
+        if self._carried.continued == 0:
+            self._count(metrics.TASKS_STARTED)
+            log_event("task started", self._labels())
         options = self._options
         if options is None:
             try:
@@ -171,7 +176,7 @@ class SkillRunWorkflow(QuestionHandlers):
                 if not failure.retryable or self._skill_failures >= options.retries:
                     return CallResult(task_id=task_id, status="failed", error=failure.describe())
                 self._skill_failures += 1
-                self._announce_retry(failure.describe())
+                self._announce_retry(failure.describe(), "skill")
                 try:
                     await workflow.sleep(_SKILL_RETRY_BACKOFF)
                 except asyncio.CancelledError:
@@ -238,7 +243,10 @@ class SkillRunWorkflow(QuestionHandlers):
             update={"calls": self._calls.archived, "questions": self._questions.archived_below}
         )
 
-    def _announce_retry(self, reason: str) -> None:
+    def _announce_retry(self, reason: str, kind: str) -> None:
+        self._count(metrics.RETRIES, kind=kind)
+        retry = {"attempt": self._runs, "kind": kind, "reason": reason}
+        log_event("task retrying", {**self._labels(), **retry})
         self._emit(
             EventRecord(kind="retry", payload={"attempt": self._attempts + 1, "reason": reason})
         )
@@ -250,7 +258,7 @@ class SkillRunWorkflow(QuestionHandlers):
     def attempt(self, start: AttemptStart) -> None:
         """A retried attempt announces itself; older attempts are fenced off from here on."""
         self._fence.token = start.token
-        self._announce_retry(start.reason)
+        self._announce_retry(start.reason, "infrastructure")
         self._attempts += 1
 
     @attempt.validator
@@ -261,6 +269,9 @@ class SkillRunWorkflow(QuestionHandlers):
     def publish(self, batch: PublishBatch) -> PublishAck:
         """Append an attempt's events to the stream; the latest progress becomes the details."""
         progress = None
+        self._count(metrics.EVENT_BATCHES)
+        for kind, events in collections.Counter(r.kind for r in batch.records).items():
+            self._count(metrics.EVENTS, events, kind=kind)
         for record in batch.records:
             self._emit(record)
             if record.kind == "progress":
@@ -335,6 +346,8 @@ class SkillRunWorkflow(QuestionHandlers):
         task, options = self._task, self._options
         assert task is not None, "calls come from a running skill"
         assert options is not None, "a running skill has its options"
+        fresh = {r.seq for r in batch.requests if r.seq not in self._calls.calls}
+        self._count(metrics.CALLS, len(fresh))
         return await self._calls.start(batch.requests, task, options, self._emit)
 
     @calls.validator
@@ -472,6 +485,10 @@ class SkillRunWorkflow(QuestionHandlers):
         if self._calls.superseded:
             result = result.model_copy(update={"superseded_calls": tuple(self._calls.superseded)})
         self._result = result
+        self._count(metrics.TASKS_ENDED, status=result.status)
+        ending = {"attempt": self._runs, "status": result.status, "error": result.error}
+        log_event("task ended", {**self._labels(), **ending}, warning=result.status == "failed")
+        self._count(metrics.QUESTIONS_CLOSED, len(self._questions.open()), how="task-ended")
         self._set_status(result.status)
         await self._push.started()
         self._stream.detach_pollers()

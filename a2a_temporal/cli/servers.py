@@ -11,6 +11,7 @@ from a2a_temporal.cli._common import CliError, client_for, serve_app, settings_f
 from a2a_temporal.core.secrets import SecretResolver
 from a2a_temporal.settings import ENV_PREFIX
 from a2a_temporal.temporal.converter import payload_encryption
+from a2a_temporal.temporal.tracing import configure_tracing, flush_tracing
 from a2a_temporal.testing import DevStack
 from a2a_temporal.worker.run import configure_logging, load_agents, run_worker, stop_on_signals
 
@@ -87,6 +88,8 @@ async def _worker(args: argparse.Namespace) -> int:
     configure_logging(settings)
     try:
         await run_worker(agents, settings, stop_on_signals())
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
     except RuntimeError as exc:
         raise CliError(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
     return 0
@@ -123,12 +126,20 @@ async def _serve(args: argparse.Namespace) -> int:
             f"{ENV_PREFIX}IDENTITY_SIGNING_KEY (`a2a-temporal identity-key` makes them), or "
             f"{ENV_PREFIX}REQUIRE_SIGNED_IDENTITY=false where workers trust unsigned callers"
         )
+    if settings.tracing:
+        try:
+            configure_tracing("a2a-temporal-gateway")
+        except ImportError as exc:
+            raise CliError(str(exc)) from None
     client = await client_for(args)
     gateway = Gateway(client, settings)
     grace = max(1, round(settings.gateway_shutdown_grace.total_seconds()))
-    return await serve_app(
-        gateway.app(), args.host, args.port, settings, on_stop=gateway.drain, grace=grace
-    )
+    try:
+        return await serve_app(
+            gateway.app(), args.host, args.port, settings, on_stop=gateway.drain, grace=grace
+        )
+    finally:
+        flush_tracing()
 
 
 async def _codec_server(args: argparse.Namespace) -> int:

@@ -214,6 +214,9 @@ class LocalRunContext(RunContext[AuthT]):
             )
         return self._sandbox.bind(self)
 
+    def sandbox_session_closed(self, seconds: float) -> None:
+        """Nothing to record: in-process runs keep no metrics."""
+
     @property
     def discover(self) -> DiscoveryClient:
         """The discovery client given at construction."""

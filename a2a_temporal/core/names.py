@@ -10,6 +10,7 @@ __all__ = [
     "RESERVED_SEGMENT",
     "is_descendant",
     "new_task_id",
+    "pipeline_step",
     "validate_object_name",
     "validate_task_id",
 ]
@@ -21,11 +22,24 @@ RESERVED_SEGMENT = "artifacts"
 # Control (C0, DEL, C1), format (bidi overrides, zero-width), line/paragraph
 # separators and lone surrogates: invisible or reordering when a name is shown.
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_CALL_CHILD = re.compile(r"call-\d+(-r\d+)?")
 
 
 def is_descendant(task_id: str, ancestor: str) -> bool:
     """Whether `task_id` names a task started below `ancestor` (a call's or a step's task)."""
     return task_id.startswith(ancestor + "/")
+
+
+def pipeline_step(task_id: str, parent_id: str | None) -> str | None:
+    """The pipeline step a task runs, read from its id; None for a call's task or a top one.
+
+    A step's task is `<pipeline id>/<step>`, `~<n>` added for a re-run and
+    `/<index>` for an item of a `map`; a call's task is `<caller>/call-<n>`.
+    """
+    if not parent_id or not is_descendant(task_id, parent_id):
+        return None
+    step = task_id[len(parent_id) + 1 :].split("/")[0].split("~")[0]
+    return None if not step or _CALL_CHILD.fullmatch(step) else step
 
 
 def new_task_id(agent: str, skill: str) -> str:

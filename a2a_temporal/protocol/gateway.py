@@ -28,12 +28,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from temporalio.runtime import Runtime
 
 from a2a_temporal.core.agent import AgentCard
 from a2a_temporal.protocol.guard import CALLER_SCOPE_KEY, GatewayGuard
 from a2a_temporal.protocol.handler import CALLER_KEY, AgentRequestHandler
 from a2a_temporal.protocol.media_types import JsonMediaTypes, cacheable_json
 from a2a_temporal.protocol.numbers import IntegralNumbers, restore_numbers
+from a2a_temporal.protocol.request_telemetry import RequestTelemetry
 from a2a_temporal.protocol.tasks import ArtifactParts, TaskReader
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.client import TemporalA2AClient
@@ -70,6 +72,8 @@ class Gateway:
             ArtifactParts(client.store, settings),
         )
         self._agents: dict[str, ASGIApp] = {}
+        runtime = client.temporal.service_client.config.runtime or Runtime.default()
+        self._meter = runtime.metric_meter
         self.draining = False
         self._readiness = Readiness(
             lambda: unready(client.temporal, client.store, settings.s3_endpoint)
@@ -84,6 +88,7 @@ class Gateway:
                 Route("/readyz", self._ready, methods=["GET"]),
             ],
             middleware=[
+                Middleware(RequestTelemetry, meter=self._meter),
                 Middleware(GatewayGuard, settings=self.settings),
                 Middleware(_AgentPaths, gateway=self),
             ],

@@ -33,6 +33,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from a2a_temporal.protocol.request_telemetry import name_method
 from a2a_temporal.settings import AgentSettings, GatewayIdentity
 
 __all__ = ["ANONYMOUS", "CALLER_SCOPE_KEY", "GatewayGuard"]
@@ -143,6 +144,7 @@ class GatewayGuard:
             await _refuse_parse(send, scope)
             return
         method = call.get("method")
+        name_method(scope, method)
         if isinstance(method, str) and "/" not in method and not headers.get("a2a-version"):
             await _refuse_unversioned(send, method, call.get("id"))
             return

@@ -34,6 +34,7 @@ from a2a_temporal.core.names import new_task_id
 from a2a_temporal.core.types import CallResult, TaskStatus
 from a2a_temporal.errors import InfrastructureError, OutboundRefused, RemoteError
 from a2a_temporal.protocol.convert import from_value
+from a2a_temporal.temporal.tracing import TRACE_CONTEXT
 from a2a_temporal.trust.guarded_http import guarded_client
 from a2a_temporal.trust.outbound import OutboundPolicy
 
@@ -115,6 +116,7 @@ class RemoteConnector:
         credential = self._credential(url)
         if credential:
             headers["Authorization"] = credential if " " in credential else f"Bearer {credential}"
+        TRACE_CONTEXT.inject(headers)  # the calling skill's span, as W3C `traceparent` only
         async with guarded_client(
             self._outbound,
             what="remote agent URL",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 import structlog
+from opentelemetry import trace
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from a2a_temporal.core.names import validate_object_name
@@ -55,6 +56,7 @@ MIB = 1024 * 1024
 DEFAULT_OUTPUT_LIMIT = SANDBOX_OUTPUT_LIMIT
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _log = structlog.get_logger("a2a_temporal.sandbox")
+_tracer = trace.get_tracer("a2a_temporal")
 
 OutputSink = Callable[[Literal["stdout", "stderr"], bytes], Awaitable[None]]
 """Receives a command's output as it arrives: which stream, and the bytes."""
@@ -175,6 +177,9 @@ class SandboxHost(OutputHost, Protocol):
     def workspace(self) -> WorkspaceClient:
         """The workspace `ro`/`rw` sessions copy; `PermissionError` when there is none."""
 
+    def sandbox_session_closed(self, seconds: float) -> None:
+        """A session of this run's closed after being open `seconds` (for its metrics)."""
+
 
 class SandboxBox(ABC):
     """One box of a backend: what `SandboxBackend._open` returns."""
@@ -279,6 +284,7 @@ class SandboxBackend(_SessionRuns):
     ) -> AsyncIterator[SandboxSession]:
         workspace = _workspace_of(spec, host)
         box = await self._open(spec)
+        opened = time.monotonic()
         try:
             prefix = spec.workspace_prefix
             copied = await copy_in(workspace, prefix, box) if workspace is not None else {}
@@ -292,7 +298,11 @@ class SandboxBackend(_SessionRuns):
             except Exception:
                 _log.exception("sandbox_close_failed")
             raise
-        await _shielded(box.close())
+        else:
+            await _shielded(box.close())
+        finally:
+            if host is not None:
+                host.sandbox_session_closed(time.monotonic() - opened)
 
 
 class _BoundSandbox(_SessionRuns):
@@ -337,10 +347,11 @@ class _Session(SandboxSession):
             raise ValueError("stream=True needs a run to send events to (use ctx.sandbox)")
         output = LiveOutput(self._limit, self._host if stream else None)
         loop_time = time.monotonic()
-        async with output.streaming():
-            exit_code, timed_out = await self._box.exec(
-                argv, stdin=stdin, timeout=limit, sink=output.feed
-            )
+        with _tracer.start_as_current_span("a2a.sandbox.run", attributes={"argv0": argv[0]}):
+            async with output.streaming():
+                exit_code, timed_out = await self._box.exec(
+                    argv, stdin=stdin, timeout=limit, sink=output.feed
+                )
         return SandboxResult(
             exit_code=exit_code,
             stdout=bytes(output.stdout),

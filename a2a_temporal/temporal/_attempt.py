@@ -20,6 +20,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from temporalio import activity
+from temporalio.api.enums.v1 import TimeoutType
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -39,7 +41,7 @@ from a2a_temporal.temporal.wire import (
     WATCH_UPDATE,
 )
 
-__all__ = ["AttemptLink", "AwaitingInput", "Superseded"]
+__all__ = ["AttemptLink", "AwaitingInput", "Superseded", "previous_failure"]
 
 _T = TypeVar("_T")
 WATCH_AFTER = 0.5
@@ -219,3 +221,24 @@ class AttemptLink:
         elif outcome == "superseded":
             self.superseded = True
             self._on_superseded()
+
+
+async def previous_failure(client: Client, task_id: str) -> str:
+    """Why the previous attempt of this activity ended, as the server recorded it."""
+    info = activity.info()
+    try:
+        description = await client.get_workflow_handle(task_id).describe()
+    except RPCError:
+        return "the previous attempt ended without a result"
+    for pending in description.raw_description.pending_activities:
+        if pending.activity_id != info.activity_id or not pending.HasField("last_failure"):
+            continue
+        failure = pending.last_failure
+        if failure.HasField("timeout_failure_info"):
+            kind = failure.timeout_failure_info.timeout_type
+            if kind == TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
+                seconds = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0
+                return f"worker lost: no heartbeat for {seconds:g}s"
+            return f"attempt timed out ({TimeoutType.Name(kind)})"
+        return failure.message or "the previous attempt failed"
+    return "the previous attempt ended without a result"

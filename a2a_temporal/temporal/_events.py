@@ -9,14 +9,17 @@ from collections.abc import Callable, Coroutine, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from temporalio.common import MetricMeter
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from a2a_temporal.core.types import AgentEvent
+from a2a_temporal.temporal import metrics
 from a2a_temporal.temporal._attempt import AttemptLink, Superseded
 from a2a_temporal.temporal._event_replay import Divergence, EventReplay, SentEvent, effective_events
 from a2a_temporal.temporal._pacing import Pacing
 from a2a_temporal.temporal.journal import ArchivedEvent
 from a2a_temporal.temporal.models import EventRecord, PublishAck, PublishBatch
+from a2a_temporal.temporal.tracing import span
 from a2a_temporal.temporal.wire import EVENTS_TOPIC, PUBLISH_UPDATE
 
 __all__ = ["EventPublisher", "sent_events"]
@@ -42,6 +45,7 @@ class EventPublisher:
             its events wait until this is loaded.
         on_failure: Called when a batch cannot be delivered (the error is
             then raised from `flush` and on exit).
+        meter: Where delivered batches' sizes are counted (`metrics.EVENT_BYTES`).
     """
 
     def __init__(
@@ -50,8 +54,10 @@ class EventPublisher:
         pacing: Pacing,
         replay: Callable[[], Coroutine[Any, Any, EventReplay]] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
+        meter: MetricMeter = MetricMeter.noop,
     ) -> None:
         self._link = link
+        self._meter = meter
         self._pacing = pacing
         self._load_replay = replay
         self._on_failure = on_failure
@@ -188,14 +194,17 @@ class EventPublisher:
                 self._batches += 1
                 self._inflight = (self._link.update_id("publish", self._batches), batch)
             update_id, records = self._inflight
-            ack = await self._link.update(
-                PUBLISH_UPDATE,
-                PublishBatch(token=self._link.token, records=records),
-                PublishAck,
-                update_id,
-            )
+            with span("a2a.events", events=len(records)):
+                ack = await self._link.update(
+                    PUBLISH_UPDATE,
+                    PublishBatch(token=self._link.token, records=records),
+                    PublishAck,
+                    update_id,
+                )
             self._inflight = None
             self._pacing.record(ack)
+            size = sum(len(record.model_dump_json()) for record in records)
+            metrics.count(self._meter, metrics.EVENT_BYTES, size)
 
     async def _run(self) -> None:
         while True:

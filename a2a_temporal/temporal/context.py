@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.common import MetricMeter
 
 from a2a_temporal.core.agent import WorkspaceAccess
 from a2a_temporal.core.client import A2AClient
@@ -32,6 +33,7 @@ from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult, Diverge
 from a2a_temporal.core.workspace import WorkspaceClient
 from a2a_temporal.errors import CallMismatch, CancelledByCaller
 from a2a_temporal.sandbox.interface import SandboxClient, no_sandbox
+from a2a_temporal.temporal import metrics
 from a2a_temporal.temporal._attempt import AttemptLink
 from a2a_temporal.temporal._batches import CallBatcher, QuestionBatcher
 from a2a_temporal.temporal._events import EventPublisher
@@ -47,6 +49,7 @@ from a2a_temporal.temporal.models import (
 from a2a_temporal.temporal.routing import SkillRouter
 from a2a_temporal.temporal.s3_workspace import S3Workspace, workspace_prefix
 from a2a_temporal.temporal.storage import ObjectStore, Readable
+from a2a_temporal.temporal.tracing import span
 from a2a_temporal.temporal.wire import MEMO_UPDATE
 
 __all__ = ["TemporalRunContext"]
@@ -93,6 +96,7 @@ class TemporalRunContext(RunContext[AuthT]):
         sandbox: SandboxClient | None = None,
         journal: JournalView | None = None,
         on_divergence: DivergencePolicy = "fail",
+        meter: MetricMeter = MetricMeter.noop,
     ) -> None:
         super().__init__(
             task_id=task_id, auth=auth, workspace_access=workspace_access, agent=agent, grant=grant
@@ -113,6 +117,7 @@ class TemporalRunContext(RunContext[AuthT]):
         self._questions = QuestionBatcher(link, publisher.flush)
         self._journal = journal or JournalView()
         self._on_divergence = on_divergence
+        self._meter = meter
 
     @property
     def artifact_refs(self) -> tuple[ArtifactRef, ...]:
@@ -130,7 +135,7 @@ class TemporalRunContext(RunContext[AuthT]):
         """Store `data` in S3 at `tasks/<task_id>/artifacts/<name>`; idempotent on retry."""
         key = artifact_key(self.task_id, name)
         self._raise_if_cancelled()
-        with storage_errors():
+        with span("a2a.artifact", artifact=name, size=len(data)), storage_errors():
             size = await self._store.put_bytes(key, bytes(data), mime_type)
         return await self._record(ArtifactRef(name, self._store.uri(key), mime_type, size))
 
@@ -142,7 +147,7 @@ class TemporalRunContext(RunContext[AuthT]):
         self._raise_if_cancelled()
         if isinstance(source, bytes):
             return await self.write_artifact(name, source, mime_type)
-        with storage_errors():
+        with span("a2a.artifact", artifact=name), storage_errors():
             if isinstance(source, str | Path):
                 with open(source, "rb") as reader:  # noqa: ASYNC230 - read in the upload thread
                     size = await self._store.put_stream(key, reader, mime_type)
@@ -160,6 +165,7 @@ class TemporalRunContext(RunContext[AuthT]):
         return await self._record(ArtifactRef(name, self._store.uri(key), mime_type, size))
 
     async def _record(self, ref: ArtifactRef) -> ArtifactRef:
+        metrics.count(self._meter, metrics.ARTIFACT_BYTES, ref.size_bytes)
         self._artifacts[ref.name] = ref
         await self.emit_artifact(ref)
         return ref
@@ -205,6 +211,11 @@ class TemporalRunContext(RunContext[AuthT]):
             raise no_sandbox()
         return self._sandbox.bind(self)
 
+    def sandbox_session_closed(self, seconds: float) -> None:
+        """Count the session and how long it was open."""
+        metrics.count(self._meter, metrics.SANDBOX_SESSIONS)
+        metrics.observe(self._meter, metrics.SANDBOX_SESSION_SECONDS, seconds)
+
     @property
     def discover(self) -> DiscoveryClient:
         """Agents in the registry (every worker pool's)."""
@@ -228,9 +239,20 @@ class TemporalRunContext(RunContext[AuthT]):
         The workflow, not this activity, derives the callee's identity from the
         task's own input (see `RunContext.call`); `scopes` only narrows it.
         """
+        with span("a2a.call", target=target, skill=skill):
+            return await self._call(target, skill, args, grant, seconds(timeout), scopes)
+
+    async def _call(
+        self,
+        target: str,
+        skill: str,
+        args: BaseModel | Mapping[str, Any] | None,
+        grant: Any,
+        limit: float | None,
+        scopes: Sequence[str] | None,
+    ) -> CallResult:
         seq = self._next_call
         self._next_call += 1
-        limit = seconds(timeout)
         self._raise_if_cancelled()
         raw_args = args.model_dump(mode="json") if isinstance(args, BaseModel) else args
         raw_args = to_jsonable_python(raw_args) if raw_args is not None else None
@@ -279,16 +301,17 @@ class TemporalRunContext(RunContext[AuthT]):
     async def _ask(
         self, prompt: str, json_schema: dict[str, Any] | None, timeout: float | None
     ) -> Any:
-        question_id = f"q{self._next_question}"
-        self._next_question += 1
-        self._raise_if_cancelled()
-        recorded = self._journal.question(question_id)
-        if recorded is None:
-            question = Question(
-                id=question_id, prompt=prompt, json_schema=json_schema, timeout_seconds=timeout
-            )
-            recorded = await self._questions.submit(question)
-        return _answer(recorded, timeout)
+        with span("a2a.question"):
+            question_id = f"q{self._next_question}"
+            self._next_question += 1
+            self._raise_if_cancelled()
+            recorded = self._journal.question(question_id)
+            if recorded is None:
+                question = Question(
+                    id=question_id, prompt=prompt, json_schema=json_schema, timeout_seconds=timeout
+                )
+                recorded = await self._questions.submit(question)
+            return _answer(recorded, timeout)
 
     async def _remember(self, key: str, compute: Callable[[], Awaitable[Any]]) -> Any:
         """Run `compute` once per task; the value is kept in the task's workflow (or journal)."""

@@ -5,7 +5,8 @@
 client it registers the workflows, the activities, the built-in `a2a-remote`
 agent and the sandbox, which it imports only then (a client that only
 starts tasks loads none of them). `run` loads agents by import path and runs
-a worker until it is stopped.
+a worker until it is stopped; `versioning` makes that worker a version of a
+Temporal worker deployment when the settings name one.
 
 May import everything below it: the core, `trust`, `sandbox`, the Temporal
 runtime, `workflows`, `activities` and `protocol`.

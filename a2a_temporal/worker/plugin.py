@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from temporalio.converter import DataConverter
 from temporalio.plugin import SimplePlugin
+from temporalio.service import ConnectConfig, ServiceClient
 from temporalio.worker import Worker, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
@@ -19,7 +20,10 @@ from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.converter import compose_data_converter, payload_encryption
 from a2a_temporal.temporal.registry import new_worker_id, registrations_for
 from a2a_temporal.temporal.runtime import AgentRuntime
+from a2a_temporal.temporal.telemetry import metrics_runtime
+from a2a_temporal.temporal.tracing import tracing_interceptor
 from a2a_temporal.temporal.wire import REMOTE_AGENT
+from a2a_temporal.worker.versioning import deployment_config
 
 if TYPE_CHECKING:
     from a2a_temporal.sandbox.interface import SandboxBackend
@@ -73,17 +77,33 @@ class AgentPlugin(SimplePlugin):
         self._parts: _WorkerParts | None = None
         super().__init__(
             "a2a_temporal.AgentPlugin",
+            interceptors=[tracing_interceptor()] if self.settings.tracing else None,
             data_converter=self._data_converter,
             activities=self._activities,
             workflows=self._workflows,
             workflow_runner=_with_passthrough,
         )
 
+    async def connect_service_client(
+        self, config: ConnectConfig, next: Callable[[ConnectConfig], Awaitable[ServiceClient]]
+    ) -> ServiceClient:
+        """Connect on the runtime serving `/metrics` when `metrics_port` is set."""
+        runtime = metrics_runtime(self.settings)
+        if runtime is not None and config.runtime is None:
+            config = dataclasses.replace(config, runtime=runtime)
+        return await next(config)
+
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
-        """Register the workflows and activities; remember the queue for routing calls."""
+        """Register the workflows and activities; remember the queue for routing calls.
+
+        With `deployment_name` set (and no deployment config of the worker's
+        own), the worker is version `build_id` of that worker deployment.
+        """
         parts = self._worker_parts()
         require_secrets(parts.skill_activities.missing_secrets())
         config = super().configure_worker(config)
+        if config.get("deployment_config") is None:
+            config["deployment_config"] = deployment_config(self.settings)
         self.runtime.router.add_worker_queue(config["task_queue"])
         return config
 
@@ -163,7 +183,7 @@ def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
         runner = SandboxedWorkflowRunner()
     if isinstance(runner, SandboxedWorkflowRunner):
         restrictions = runner.restrictions.with_passthrough_modules(
-            *PURE_MODULES, *PASSTHROUGH_LIBRARIES
+            *PURE_MODULES, *PASSTHROUGH_LIBRARIES, "opentelemetry"
         )
         return dataclasses.replace(runner, restrictions=restrictions)
     return runner

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 import structlog
 from structlog.typing import Processor
+from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -23,6 +24,7 @@ from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.connection import temporal_connect_options
 from a2a_temporal.temporal.readiness import Readiness, unready
 from a2a_temporal.temporal.storage import ObjectStore, minio_client
+from a2a_temporal.temporal.tracing import configure_tracing, flush_tracing
 from a2a_temporal.temporal.unreachable import temporal_unreachable
 from a2a_temporal.worker.health import HealthServer
 from a2a_temporal.worker.plugin import AgentPlugin
@@ -77,6 +79,7 @@ def configure_logging(settings: AgentSettings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    workflow.logger.workflow_info_on_message = False  # it is in the line's fields already
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -122,8 +125,11 @@ async def run_worker(
 
     On `stop` it drains: `/readyz` turns 503, polling stops, and running skills
     get `worker_shutdown_grace` to finish before they are cancelled (their tasks
-    go on on another worker).
+    go on on another worker). With `deployment_name` set, the worker is version
+    `build_id` of that Temporal worker deployment (see `AgentPlugin`).
     """
+    if settings.tracing:
+        configure_tracing("a2a-temporal-worker")
     plugin = AgentPlugin(agents, settings)
     client = await connect(settings, plugin)
     grace = settings.worker_shutdown_grace
@@ -148,11 +154,14 @@ async def run_worker(
             agents=[agent.name for agent in agents],
             temporal=settings.temporal_address,
             health_port=settings.health_port,
+            deployment_name=settings.deployment_name or None,
+            build_id=settings.build_id or None,
         )
         await (stop or asyncio.Event()).wait()
         if health is not None:
             health.draining = True
         log.info("worker draining", grace_seconds=grace.total_seconds())
+    flush_tracing()
     log.info("worker stopped")
 
 
