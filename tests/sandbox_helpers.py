@@ -100,7 +100,12 @@ def code_for_another_user(modules: tuple[str, ...]) -> Iterator[Path]:
         skip = shutil.ignore_patterns("__pycache__", "workflows", "activities")
         shutil.copytree(repo / "a2a_temporal", folder / "a2a_temporal", ignore=skip)
         for name in modules:
-            source = Path(importlib.import_module(name).__file__ or "")
+            module = importlib.import_module(name)
+            if module.__file__ is None:  # a namespace package (opentelemetry)
+                for part in module.__path__:
+                    shutil.copytree(part, folder / name, ignore=skip, dirs_exist_ok=True)
+                continue
+            source = Path(module.__file__)
             if source.name == "__init__.py":
                 shutil.copytree(source.parent, folder / name, ignore=skip)
             else:

@@ -37,6 +37,7 @@ ROOT = os.geteuid() == 0
 
 NOBODY_NEEDS = (
     "annotated_types",
+    "opentelemetry",
     "pydantic",
     "pydantic_core",
     "structlog",

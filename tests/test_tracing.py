@@ -59,6 +59,7 @@ async def test_a_gateway_task_and_its_calls_are_one_trace(
         settings = worker_client.settings.model_copy(
             update={"gateway_tokens": {"t0ken": GatewayIdentity(subject="al")}}
         )
+        await stack.wait_for_agents(["analyst", "splitter"], settings.task_queue)  # registered as it started
         temporal = await connect(settings, AgentPlugin([], settings))
         from a2a_temporal.protocol.gateway import Gateway
 
