@@ -25,9 +25,17 @@ if TYPE_CHECKING:
     from a2a_temporal.core.context import RunContext
     from a2a_temporal.core.discovery import DiscoveryClient, InMemoryDiscoveryClient
     from a2a_temporal.core.local_context import LocalRunContext
-    from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult, MessageReply
+    from a2a_temporal.core.types import (
+        AgentEvent,
+        ArtifactRef,
+        Budget,
+        CallResult,
+        MessageReply,
+        Usage,
+    )
     from a2a_temporal.core.workspace import InMemoryWorkspace, WorkspaceClient
     from a2a_temporal.errors import (
+        BudgetExceeded,
         CallMismatch,
         CancelledByCaller,
         DelegationRefused,
@@ -81,6 +89,8 @@ _EXPORTS = {
     "AgentEvent": "a2a_temporal.core.types",
     "ArtifactRef": "a2a_temporal.core.types",
     "CallResult": "a2a_temporal.core.types",
+    "Budget": "a2a_temporal.core.types",
+    "Usage": "a2a_temporal.core.types",
     "MessageReply": "a2a_temporal.core.types",
     "InMemoryWorkspace": "a2a_temporal.core.workspace",
     "WorkspaceClient": "a2a_temporal.core.workspace",
@@ -110,6 +120,7 @@ _EXPORTS = {
     "MicrosandboxSandbox": "a2a_temporal.sandbox.microsandbox",
     # Errors and testing
     "CallMismatch": "a2a_temporal.errors",
+    "BudgetExceeded": "a2a_temporal.errors",
     "CancelledByCaller": "a2a_temporal.errors",
     "DelegationRefused": "a2a_temporal.errors",
     "GrantRefused": "a2a_temporal.errors",
@@ -137,6 +148,8 @@ __all__ = [
     "AgentPlugin",
     "AgentSettings",
     "ArtifactRef",
+    "Budget",
+    "BudgetExceeded",
     "CallMismatch",
     "CallResult",
     "CancelledByCaller",
@@ -182,6 +195,7 @@ __all__ = [
     "TemporalA2AClient",
     "UnknownAgent",
     "UnknownTask",
+    "Usage",
     "WorkspaceClient",
     "skill",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 __all__ = [
+    "BudgetExceeded",
     "CallMismatch",
     "CancelledByCaller",
     "DelegationRefused",
@@ -71,6 +72,14 @@ class GrantRefused(PermissionError):
     def __init__(self, message: str, grant_id: str | None = None) -> None:
         super().__init__(message)
         self.grant_id = grant_id
+
+
+class BudgetExceeded(Exception):
+    """The task's budget (tokens or dollars, its calls included) is spent.
+
+    Raised in the skill by the `ctx.step`, `ctx.call` or `ctx.usage.record`
+    that would spend more; the task ends `failed`, its usage recorded.
+    """
 
 
 class CallMismatch(Exception):

@@ -21,11 +21,10 @@ from a2a_temporal.core.agent import A2AAgent, PreparedCall
 from a2a_temporal.core.describe import safe_message
 from a2a_temporal.core.names import pipeline_step
 from a2a_temporal.core.secrets import SecretResolver
+from a2a_temporal.core.types import Budget
 from a2a_temporal.errors import (
-    CallMismatch,
     IdentityRefused,
     InfrastructureError,
-    OutputNotSerializable,
     SkillRejected,
 )
 from a2a_temporal.sandbox.interface import SandboxClient
@@ -39,7 +38,9 @@ from a2a_temporal.temporal._attempt import (
 )
 from a2a_temporal.temporal._event_replay import EventReplay
 from a2a_temporal.temporal._events import EventPublisher, sent_events
+from a2a_temporal.temporal._failures import infrastructure, rejected, skill_error, superseded
 from a2a_temporal.temporal._pacing import Pacing
+from a2a_temporal.temporal._steps import StepBook
 from a2a_temporal.temporal.artifacts import list_task_artifacts, storage_errors
 from a2a_temporal.temporal.context import TemporalRunContext
 from a2a_temporal.temporal.journal import JournalUpdate, JournalView
@@ -50,7 +51,6 @@ from a2a_temporal.temporal.models import (
     AttemptToken,
     JournalRef,
     Resolution,
-    SkillFailure,
     SkillOptions,
     SkillOutput,
     SkillRef,
@@ -61,13 +61,9 @@ from a2a_temporal.temporal.storage import ObjectStore
 from a2a_temporal.temporal.wire import (
     ARCHIVE_JOURNAL_ACTIVITY,
     AWAITING_INPUT_ERROR_TYPE,
-    INFRASTRUCTURE_ERROR_TYPE,
     LIST_ARTIFACTS_ACTIVITY,
-    REJECTED_ERROR_TYPE,
     RESOLVE_ACTIVITY,
     RUN_SKILL_ACTIVITY,
-    SKILL_ERROR_TYPE,
-    SUPERSEDED_ERROR_TYPE,
     TASK_CANCELED_ERROR_TYPE,
     VERIFY_IDENTITY_ACTIVITY,
 )
@@ -76,7 +72,6 @@ from a2a_temporal.trust.identity import CallMinter, IdentityPolicy, identity_sig
 
 __all__ = ["SkillActivities"]
 
-_DETERMINISTIC = (CallMismatch, OutputNotSerializable)
 _log = structlog.get_logger("a2a_temporal.skills")
 
 
@@ -137,12 +132,12 @@ class SkillActivities:
         task = input.task
         agent = self._agents.get(task.agent)
         if agent is None:
-            raise _infrastructure(
+            raise infrastructure(
                 f"agent {task.agent!r} is not hosted by the worker polling task queue "
                 f"{info.task_queue!r}"
             )
         if task.options is None:
-            raise _rejected("the task reached its activity without resolved options")
+            raise rejected("the task reached its activity without resolved options")
         check = IdentityCheck(
             auth=task.auth,
             identity=task.identity,
@@ -167,7 +162,7 @@ class SkillActivities:
                 skill=f"{task.agent}.{task.skill}",
                 reason=reason,
             )
-            raise _rejected(reason) from None
+            raise rejected(reason) from None
         step = pipeline_step(check.task_id, input.parent_id)
         fields = {
             "task_id": check.task_id,
@@ -210,7 +205,7 @@ class SkillActivities:
             return await journals.extend(update)
         except FileNotFoundError:
             missing = update.previous.key if update.previous else "?"
-            raise _infrastructure(f"the task's journal {missing} is missing") from None
+            raise infrastructure(f"the task's journal {missing} is missing") from None
 
     @activity.defn(name=VERIFY_IDENTITY_ACTIVITY)
     async def verify_identity(self, check: IdentityCheck) -> str | None:
@@ -316,6 +311,7 @@ class _Attempt:
             on_failure=lambda exc: self._stop(f"its events could not be delivered: {exc}"),
             meter=self._meter,
         )
+        steps = StepBook(link, client, self._owner._store, self._task_id, journal, rerun)
         async with link, publisher:
             ctx: TemporalRunContext[Any] = TemporalRunContext(
                 task_id=self._task_id,
@@ -334,6 +330,9 @@ class _Attempt:
                 journal=journal,
                 on_divergence=self._options.on_divergence,
                 meter=self._meter,
+                steps=steps,
+                budget=self._budget(),
+                usage_before=self._input.usage_before,
                 call_identity=functools.partial(
                     self._owner._minter.mint,
                     self._verified,
@@ -347,6 +346,7 @@ class _Attempt:
                 await publisher.finish_replay()
             finally:
                 await ctx.aclose()
+                await steps.flush()
         with storage_errors():
             artifacts = (
                 tuple(await list_task_artifacts(self._owner._store, self._task_id))
@@ -367,6 +367,11 @@ class _Attempt:
                 f"the task's journal {ref.key} is missing from the bucket"
             ) from None
         return JournalView(journal, ref)
+
+    def _budget(self) -> Budget | None:
+        """The task's budget: its caller's, within the skill's own."""
+        own, asked = self._prepared.spec.budget, self._input.task.budget
+        return own.within(asked) if own else asked
 
     def _cancel_by_caller(self) -> None:
         if self._runner is not None:
@@ -390,7 +395,7 @@ class _Attempt:
             runner.cancel(f"timed out after {limit:g}s")
             await runner.settle()
             timeout = TimeoutError(f"skill {self._prepared.spec.name!r} timed out after {limit:g}s")
-            raise _skill_error(timeout, safe_message(timeout))
+            raise skill_error(timeout, safe_message(timeout))
         if runner.task.cancelled():
             self._raise_for_cancel(runner, link, publisher, None)
         exc = runner.task.exception()
@@ -410,8 +415,8 @@ class _Attempt:
         runner.cancel("this attempt was stopped by the worker")
         await runner.settle()
         if details is not None and details.worker_shutdown:
-            raise _infrastructure("the worker shut down during the attempt") from None
-        raise _superseded("this attempt timed out or was replaced by a newer one") from None
+            raise infrastructure("the worker shut down during the attempt") from None
+        raise superseded("this attempt timed out or was replaced by a newer one") from None
 
     def _raise_for_cancel(
         self,
@@ -428,9 +433,9 @@ class _Attempt:
                 category=ApplicationErrorCategory.BENIGN,
             )
         if link.superseded or isinstance(publisher.failure, Superseded):
-            raise _superseded("a newer attempt of this task started")
+            raise superseded("a newer attempt of this task started")
         if publisher.failure is not None:
-            raise _infrastructure(self._message(publisher.failure))
+            raise infrastructure(self._message(publisher.failure))
         self._raise_for(exc or asyncio.CancelledError("the skill cancelled itself"))
 
     def _message(self, exc: BaseException) -> str:
@@ -448,50 +453,15 @@ class _Attempt:
             )
         message = self._message(exc)
         if isinstance(exc, SkillRejected):
-            raise _rejected(message)
+            raise rejected(message)
         if isinstance(exc, Superseded):
-            raise _superseded(message)
+            raise superseded(message)
         if isinstance(exc, InfrastructureError):
-            raise _infrastructure(message)
+            raise infrastructure(message)
         log = _log.info if isinstance(exc, asyncio.CancelledError) else _log.warning
         log(
             "skill_failed",
             error=f"{type(exc).__name__}: {message}",
             exc_info=exc if debugging() else None,
         )
-        raise _skill_error(exc, message)
-
-
-def _skill_error(exc: BaseException, message: str) -> ApplicationError:
-    failure = SkillFailure(
-        type=type(exc).__name__, message=message, retryable=not isinstance(exc, _DETERMINISTIC)
-    )
-    return ApplicationError(
-        failure.describe(),
-        failure,
-        type=SKILL_ERROR_TYPE,
-        non_retryable=True,
-        category=ApplicationErrorCategory.BENIGN,  # an outcome, logged in one line above
-    )
-
-
-def _rejected(message: str) -> ApplicationError:
-    return ApplicationError(
-        message,
-        type=REJECTED_ERROR_TYPE,
-        non_retryable=True,
-        category=ApplicationErrorCategory.BENIGN,
-    )
-
-
-def _infrastructure(message: str) -> ApplicationError:
-    return ApplicationError(message, type=INFRASTRUCTURE_ERROR_TYPE)
-
-
-def _superseded(message: str) -> ApplicationError:
-    return ApplicationError(
-        message,
-        type=SUPERSEDED_ERROR_TYPE,
-        non_retryable=True,
-        category=ApplicationErrorCategory.BENIGN,
-    )
+        raise skill_error(exc, message)

@@ -162,7 +162,8 @@ async def test_gateway_requests_are_counted_by_a_closed_set_of_methods(stack: De
                 "gateway_tokens": {"t0ken": GatewayIdentity(subject="al")},
             }
         )
-        await stack.wait_for_agents(["splitter"], settings.task_queue)  # registered as it started
+        # an in-process worker registers its agents as it starts: wait for it
+        await stack.wait_for_agents(["splitter"], settings.task_queue)
         temporal = await connect(settings, AgentPlugin([], settings))
         gateway = Gateway(TemporalA2AClient(temporal), settings)
         transport = httpx.ASGITransport(app=gateway.app())

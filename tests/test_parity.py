@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import structlog
 
-from a2a_temporal import AgentEvent, CallResult, InMemoryA2AClient
+from a2a_temporal import AgentEvent, Budget, CallResult, InMemoryA2AClient
 from a2a_temporal.testing import DevStack
 from tests.parity_agents import LOGGING_AGENTS, PARITY_AGENTS, Asyncish
+from tests.step_agents import Chooser, Spender
 from tests.temporal_helpers import running
 
 
@@ -130,3 +131,29 @@ async def test_ctx_log_lines_carry_the_task_and_redact_secrets_in_both(stack: De
         "more": '{"a": [1]}',
     }
     assert local == remote == [expected]
+
+
+@pytest.mark.parametrize(
+    ("agent", "skill", "args"),
+    [
+        ("chooser", "relaxed", {"choice": "x"}),
+        ("chooser", "steady", {"choice": "y z"}),
+        ("spender", "spend", {"tokens": 40, "depth": 2}),
+    ],
+)
+async def test_steps_usage_and_budgets_match(
+    stack: DevStack, agent: str, skill: str, args: dict[str, Any]
+) -> None:
+    budget = Budget(tokens=100)
+
+    def seen(result: CallResult, events: list[AgentEvent]) -> tuple[Any, ...]:
+        return (*_seen(result, events), result.usage, result.superseded_steps)
+
+    local_client = InMemoryA2AClient([Chooser(), Spender()])
+    local_result = await local_client.call(agent, skill, args=args, budget=budget)
+    local = seen(local_result, local_client.events(local_result.task_id))
+    async with running(stack, [Chooser(), Spender()]) as client:
+        handle = await client.start(agent, skill, args=args, budget=budget)
+        events = [e async for e in handle.events()]
+        remote = seen(await handle.result(), events)
+    assert local == remote

@@ -10,6 +10,8 @@ PUBLIC = [
     "AgentPlugin",
     "AgentSettings",
     "ArtifactRef",
+    "Budget",
+    "BudgetExceeded",
     "CallMismatch",
     "CallResult",
     "CancelledByCaller",
@@ -55,6 +57,7 @@ PUBLIC = [
     "TemporalA2AClient",
     "UnknownAgent",
     "UnknownTask",
+    "Usage",
     "WorkspaceClient",
     "skill",
 ]

@@ -59,7 +59,8 @@ async def test_a_gateway_task_and_its_calls_are_one_trace(
         settings = worker_client.settings.model_copy(
             update={"gateway_tokens": {"t0ken": GatewayIdentity(subject="al")}}
         )
-        await stack.wait_for_agents(["analyst", "splitter"], settings.task_queue)  # registered as it started
+        # an in-process worker registers its agents as it starts: wait for it
+        await stack.wait_for_agents(["analyst", "splitter"], settings.task_queue)
         temporal = await connect(settings, AgentPlugin([], settings))
         from a2a_temporal.protocol.gateway import Gateway
 

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.auth import delegated_identity
-    from a2a_temporal.core.types import CallResult
+    from a2a_temporal.core.types import CallResult, Usage
     from a2a_temporal.errors import DelegationRefused
     from a2a_temporal.temporal.models import (
         CallRequest,
@@ -36,7 +36,8 @@ class CallBook:
     first answer, so a retried attempt never starts a child twice.
     """
 
-    def __init__(self, carried: CarriedRun) -> None:
+    def __init__(self, carried: CarriedRun, on_ended: Callable[[str, Usage], None]) -> None:
+        self._on_ended = on_ended
         self.calls = {call.seq: call for call in carried.calls}
         self.generations = dict(carried.generations)
         self.superseded = list(carried.superseded_calls)
@@ -156,7 +157,8 @@ class CallBook:
             caller=workflow.info().workflow_id,
             grant=request.grant,
             options=callee_options,
+            budget=request.budget,
         )
         handle = await start_task(task, child_id)
-        self._children[child_id] = asyncio.create_task(watch_child(handle))
+        self._children[child_id] = asyncio.create_task(watch_child(handle, self._on_ended))
         return started

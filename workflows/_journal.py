@@ -17,6 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.contrib.workflow_streams import WorkflowStream
 
 with workflow.unsafe.imports_passed_through():
+    from a2a_temporal.core.types import StepRecord
     from a2a_temporal.temporal import wire
     from a2a_temporal.temporal.journal import ArchivedEvent, JournalUpdate
     from a2a_temporal.temporal.models import (
@@ -51,6 +52,7 @@ class Archivist:
                     kind=record.kind,
                     payload=record.payload,
                     from_skill=record.seq > 0,
+                    step=record.step,
                 )
             )
 
@@ -64,6 +66,7 @@ class Archivist:
         memo: dict[str, Any],
         events_before: int,
         options: SkillOptions,
+        steps: list[StepRecord],
     ) -> JournalRef:
         """Store the journal with this run's records added (in an activity); return where."""
         update = JournalUpdate(
@@ -76,6 +79,7 @@ class Archivist:
             memo=memo,
             events=self._events,
             events_before=events_before,
+            steps=steps,
         )
         ref: JournalRef = await workflow.execute_activity(
             wire.ARCHIVE_JOURNAL_ACTIVITY,

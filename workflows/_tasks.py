@@ -7,8 +7,7 @@ history, whichever workflow calls it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -19,10 +18,16 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.auth import subject_of
     from a2a_temporal.core.describe import describe_validation_error
     from a2a_temporal.core.names import is_descendant, pipeline_step
-    from a2a_temporal.core.types import CallResult, TaskStatus
+    from a2a_temporal.core.types import ArtifactRef, CallResult, TaskStatus, Usage
     from a2a_temporal.temporal import wire
     from a2a_temporal.temporal.attributes import task_attributes
-    from a2a_temporal.temporal.models import RelayedQuestion, Resolution, SkillRef, SkillRunInput
+    from a2a_temporal.temporal.models import (
+        RelayedQuestion,
+        Resolution,
+        SkillOptions,
+        SkillRef,
+        SkillRunInput,
+    )
     from a2a_temporal.temporal.outcomes import RESULT_MEMO, carried_outcome, outcome_error
     from a2a_temporal.trust.claims import IdentityCheck
     from pydantic import BaseModel, ValidationError
@@ -44,14 +49,29 @@ __all__ = [
     "start_task",
     "verify_identity",
     "watch_child",
+    "with_stored_artifacts",
 ]
 
 CANCELED_BY_CALLER = "canceled by caller"
 _RESOLVE_TIMEOUT = timedelta(seconds=30)
+_LIST_TIMEOUT = timedelta(seconds=30)
 _RELAY_BELOW_PATCH = "a2a-relay-below"  # tasks from before it relayed any question
 _NATIVE_OUTCOMES_PATCH = "a2a-native-outcomes"  # tasks from before it completed whatever the end
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ChildTask = workflow.ChildWorkflowHandle[Any, CallResult]
+
+
+async def with_stored_artifacts(result: CallResult, options: SkillOptions) -> CallResult:
+    """`result` with every artifact the task's attempts stored (an activity lists them)."""
+    listed = await workflow.execute_activity(
+        wire.LIST_ARTIFACTS_ACTIVITY,
+        result.task_id,
+        result_type=list[ArtifactRef],
+        task_queue=options.task_queue,
+        start_to_close_timeout=_LIST_TIMEOUT,
+        summary="list artifacts",
+    )
+    return result.model_copy(update={"artifacts": tuple(listed)})
 
 
 def log_event(event: str, fields: Mapping[str, Any], *, warning: bool = False) -> None:
@@ -167,10 +187,18 @@ async def start_task(
     )
 
 
-async def watch_child(handle: ChildTask) -> None:
-    """Await a child so that cancelling this task cancels it; its caller reads the result."""
-    with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
-        await handle
+async def watch_child(handle: ChildTask, on_ended: Callable[[str, Usage], None]) -> None:
+    """Await a child so that cancelling this task cancels it; count what it spent.
+
+    Its caller reads the result itself; a cancelled child's usage is not known here.
+    """
+    try:
+        result = await handle
+    except ChildWorkflowError as err:
+        result = child_result(handle.id, err.cause)
+    except asyncio.CancelledError:
+        return
+    on_ended(handle.id, result.usage)
 
 
 def relayed_from_below(relayed: RelayedQuestion) -> bool:

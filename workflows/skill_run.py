@@ -31,7 +31,7 @@ from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus, TaskStatus
+    from a2a_temporal.core.types import CallResult, RunStatus, TaskStatus
     from a2a_temporal.temporal import metrics, wire
     from a2a_temporal.temporal.models import (
         AttemptInput,
@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.workflows._push import NOTIFIED, Notifier
     from a2a_temporal.workflows._question_handlers import QuestionHandlers
     from a2a_temporal.workflows._questions import QuestionBook
+    from a2a_temporal.workflows._steps import StepHandlers, StepLog
     from a2a_temporal.workflows._tasks import (
         CANCELED_BY_CALLER,
         canceled,
@@ -71,13 +72,14 @@ with workflow.unsafe.imports_passed_through():
         recorded_start,
         resolve_skills,
         set_missing_attributes,
+        with_stored_artifacts,
     )
 
 
 __all__ = ["SkillRunWorkflow"]
 
-_LIST_TIMEOUT = timedelta(seconds=30)
 _MAX_INFRA_BACKOFF = timedelta(seconds=30)
+_SUPERSEDED = ("superseded_calls", "superseded_steps")
 _SKILL_RETRY_BACKOFF = 1.0
 _BOUNDED_CARRY_PATCH = "a2a-bounded-carry"  # tasks from before it carry everything on
 _NOT_SERVER_RETRIED = [
@@ -90,7 +92,7 @@ _NOT_SERVER_RETRIED = [
 
 
 @workflow.defn(name=wire.SKILL_RUN_WORKFLOW)
-class SkillRunWorkflow(QuestionHandlers):
+class SkillRunWorkflow(QuestionHandlers, StepHandlers):
     """Runs one skill as an activity; hosts its event stream, its calls and its questions."""
 
     @workflow.init
@@ -104,7 +106,8 @@ class SkillRunWorkflow(QuestionHandlers):
         self._events = self._stream.topic(wire.EVENTS_TOPIC, type=EventRecord)
         self._options: SkillOptions | None = self._task.options if self._task else None
         self._questions = QuestionBook(carried)
-        self._calls = CallBook(carried)
+        self._steps = StepLog(carried)
+        self._calls = CallBook(carried, on_ended=self._steps.add_call)
         self._journal = Archivist(carried)
         first_push = self._task.push if self._task else []
         self._push = Notifier(carried.push if carried.continued else first_push, carried.pushes)
@@ -205,6 +208,7 @@ class SkillRunWorkflow(QuestionHandlers):
                 nonce=nonce,
                 resumed=resumed,
                 journal=self._journal_ref(),
+                usage_before=self._steps.total,
                 **recorded_start(),
             ),
             result_type=SkillOutput,
@@ -444,6 +448,10 @@ class SkillRunWorkflow(QuestionHandlers):
             memo=self._memo,
             asked=self._questions.asked,
             journal=journal,
+            steps=list(self._steps.records.values()),
+            superseded_steps=self._steps.superseded,
+            usage=self._steps.usage,
+            calls_usage=self._steps.calls_usage,
         )
         workflow.continue_as_new(task.model_copy(update={"options": options, "carried": carried}))
 
@@ -457,6 +465,7 @@ class SkillRunWorkflow(QuestionHandlers):
                 calls=self._calls.recorded(),
                 keep_calls=self._calls.archived,
                 memo=self._memo,
+                steps=list(self._steps.records.values()),
                 events_before=self._emitted,
                 options=options,
             )
@@ -465,26 +474,19 @@ class SkillRunWorkflow(QuestionHandlers):
             return None
         self._questions.archived(closed)
         self._calls.archived_all()
+        self._steps.archived()
         self._memo = {}
         return self._journal_ref()
 
     async def _close(self, result: CallResult) -> CallResult:
         self._fence.end()
         await self._calls.cancel_children()
-        options = self._options
-        if result.status in ("failed", "canceled") and options is not None:
-            listed = await workflow.execute_activity(
-                wire.LIST_ARTIFACTS_ACTIVITY,
-                result.task_id,
-                result_type=list[ArtifactRef],
-                task_queue=options.task_queue,
-                start_to_close_timeout=_LIST_TIMEOUT,
-                summary="list artifacts",
-            )
-            result = result.model_copy(update={"artifacts": tuple(listed)})
-        if self._calls.superseded:
-            result = result.model_copy(update={"superseded_calls": tuple(self._calls.superseded)})
-        self._result = result
+        if result.status in ("failed", "canceled") and self._options is not None:
+            result = await with_stored_artifacts(result, self._options)
+        superseded = tuple(self._calls.superseded), tuple(self._steps.superseded)
+        result = self._result = result.model_copy(
+            update=dict(zip(_SUPERSEDED, superseded, strict=True), usage=self._steps.total)
+        )
         self._count(metrics.TASKS_ENDED, status=result.status)
         ending = {"attempt": self._runs, "status": result.status, "error": result.error}
         log_event("task ended", {**self._labels(), **ending}, warning=result.status == "failed")

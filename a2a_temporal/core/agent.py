@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -14,7 +15,7 @@ from pydantic_core import PydanticSerializationError, to_json, to_jsonable_pytho
 
 from a2a_temporal.core.auth import NoAuth, missing_scopes
 from a2a_temporal.core.describe import describe_validation_error
-from a2a_temporal.core.types import DivergencePolicy
+from a2a_temporal.core.types import Budget, DivergencePolicy
 from a2a_temporal.errors import MissingScopes, OutputNotSerializable, SkillRejected
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class SkillSpec:
         input_model: Pydantic model the args are validated against, or None.
         output_schema: JSON schema of the return value.
         handler: The undecorated coroutine function.
+        budget: What one task of this skill may spend, its calls included, or None.
     """
 
     name: str
@@ -98,6 +100,7 @@ class SkillSpec:
     input_model: type[BaseModel] | None
     output_schema: dict[str, Any]
     handler: SkillHandler
+    budget: Budget | None = None
 
     def card(self) -> SkillCard:
         """Describe this skill for an agent card."""
@@ -174,6 +177,7 @@ def skill(
     retries: int = 2,
     timeout: timedelta | float | None = None,
     on_divergence: DivergencePolicy = "fail",
+    budget: Budget | None = None,
 ) -> Callable[[_F], _F]: ...
 def skill(
     fn: _F | None = None,
@@ -186,6 +190,7 @@ def skill(
     retries: int = 2,
     timeout: timedelta | float | None = None,
     on_divergence: DivergencePolicy = "fail",
+    budget: Budget | None = None,
 ) -> _F | Callable[[_F], _F]:
     """Mark an `async def f(self, ctx, args: Model)` method as a skill.
 
@@ -202,7 +207,9 @@ def skill(
             `fail` (the default, right for deterministic code) fails the task
             with `CallMismatch`; `supersede` (for LLM agents, whose re-runs
             legitimately choose other tools) cancels the earlier calls from
-            that position on and starts the new ones.
+            that position on and starts the new ones. The same for `ctx.step`s.
+        budget: At most this much for one task of this skill, its calls included
+            (a caller's smaller budget wins); `BudgetExceeded` past it.
     """
     if on_divergence not in ("fail", "supersede"):
         raise ValueError(f"on_divergence must be 'fail' or 'supersede', got {on_divergence!r}")
@@ -211,7 +218,7 @@ def skill(
         spec = _build_spec(
             handler, name, description, tags, scopes, retries, timeout, on_divergence
         )
-        setattr(handler, _SPEC_ATTR, spec)
+        setattr(handler, _SPEC_ATTR, dataclasses.replace(spec, budget=budget))
         return handler
 
     return decorate(fn) if fn is not None else decorate

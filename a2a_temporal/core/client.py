@@ -21,7 +21,7 @@ from a2a_temporal.core.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.core.local_context import LocalRunContext
 from a2a_temporal.core.names import new_task_id
 from a2a_temporal.core.secrets import SecretResolver, redact, require_secrets
-from a2a_temporal.core.types import AgentEvent, CallResult
+from a2a_temporal.core.types import AgentEvent, Budget, CallResult
 from a2a_temporal.core.workspace import InMemoryWorkspace, WorkspaceClient
 from a2a_temporal.errors import OutputNotSerializable, SkillRejected
 
@@ -53,6 +53,7 @@ class A2AClient(ABC):
         grant: Any = None,
         timeout: timedelta | float | None = None,
         auth: BaseModel | Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
     ) -> CallResult:
         """Run `skill` of `target` and wait for its result.
 
@@ -63,6 +64,7 @@ class A2AClient(ABC):
             grant: Workspace grant handed to the callee.
             timeout: Bound on the whole task; when it runs out the task is `canceled`.
             auth: Caller identity, validated against the agent's `auth_model`.
+            budget: What the task and its calls may spend (within the skill's own budget).
         """
 
 
@@ -139,6 +141,7 @@ class InMemoryA2AClient(A2AClient):
         grant: Any = None,
         timeout: timedelta | float | None = None,
         auth: BaseModel | Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
     ) -> CallResult:
         """Run the skill in this process (a URL target: call that remote A2A agent)."""
         if target.startswith(("http://", "https://")):
@@ -162,6 +165,8 @@ class InMemoryA2AClient(A2AClient):
             agent=target,
             max_delegation_depth=self._max_delegation_depth,
             identity=auth.model_dump(mode="json") if isinstance(auth, BaseModel) else auth,
+            budget=prepared.spec.budget.within(budget) if prepared.spec.budget else budget,
+            on_divergence=prepared.spec.on_divergence,
         )
         self.contexts[task_id] = ctx
         task = asyncio.create_task(_run_attempts(prepared, ctx, self._secrets), name=task_id)
@@ -258,4 +263,11 @@ async def _run_attempts(
 
 
 def _result(ctx: LocalRunContext[Any], status: Any, **fields: Any) -> CallResult:
-    return CallResult(task_id=ctx.task_id, status=status, artifacts=ctx.artifact_refs, **fields)
+    return CallResult(
+        task_id=ctx.task_id,
+        status=status,
+        artifacts=ctx.artifact_refs,
+        superseded_steps=tuple(ctx.superseded_steps),
+        usage=ctx.usage.total,
+        **fields,
+    )

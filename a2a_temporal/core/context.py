@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,9 +25,26 @@ from a2a_temporal.core.discovery import DiscoveryClient
 from a2a_temporal.core.grants import GRANT_KEY_SECRET, GrantHolder, WorkspaceRights, open_grant
 from a2a_temporal.core.names import new_task_id
 from a2a_temporal.core.skill_log import SkillLogger
-from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult
+from a2a_temporal.core.steps import (
+    StepLedger,
+    UsageMeter,
+    current_step_key,
+    decode_step_value,
+    encode_step_value,
+    running_step,
+)
+from a2a_temporal.core.types import (
+    AgentEvent,
+    ArtifactRef,
+    Budget,
+    CallResult,
+    DivergencePolicy,
+    StepRecord,
+    Usage,
+)
 from a2a_temporal.core.workspace import ScopedWorkspace, WorkspaceClient
 from a2a_temporal.errors import (
+    CallMismatch,
     DelegationRefused,
     GrantRefused,
     MissingScopes,
@@ -64,6 +82,9 @@ class RunContext(ABC, Generic[AuthT]):
         max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
         grant: Any = None,
         identity: Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
+        usage_before: Usage | None = None,
+        on_divergence: DivergencePolicy = "fail",
     ) -> None:
         self.grant = grant
         self._identity = identity
@@ -74,6 +95,10 @@ class RunContext(ABC, Generic[AuthT]):
         self._max_delegation_depth = max_delegation_depth
         self._workspace_access = workspace_access
         self._memo: dict[str, Any] = {}
+        self._steps = StepLedger()
+        self._on_divergence = on_divergence
+        self._usage = UsageMeter(budget, usage_before, self._loose_usage)
+        self.superseded_steps: list[str] = []
 
     @property
     def task_id(self) -> str:
@@ -226,13 +251,16 @@ class RunContext(ABC, Generic[AuthT]):
         grant: Any = None,
         timeout: timedelta | float | None = None,
         scopes: Sequence[str] | None = None,
+        budget: Budget | None = None,
     ) -> CallResult:
         """Invoke `skill` of agent `target` on behalf of this task's caller and wait for it.
 
         The callee gets the caller's subject, the actor chain extended by this
-        agent, and the caller's scopes narrowed to `scopes` (all of them when None).
+        agent, and the caller's scopes narrowed to `scopes` (all of them when None);
+        at most `budget`, and never more than what is left of this task's.
         """
         await self.check_cancelled()
+        budget = self._call_budget(budget)
         try:
             auth = delegated_identity(
                 self.auth if self._identity is None else self._identity,
@@ -242,9 +270,98 @@ class RunContext(ABC, Generic[AuthT]):
             )
         except DelegationRefused as exc:
             return CallResult(task_id=new_task_id(target, skill), status="rejected", error=str(exc))
-        return await self._a2a_client().call(
-            target, skill, args=args, grant=grant, timeout=timeout, auth=auth
+        result = await self._a2a_client().call(
+            target, skill, args=args, grant=grant, timeout=timeout, auth=auth, budget=budget
         )
+        self._usage.add_call(result.usage)
+        return result
+
+    def _call_budget(self, asked: Budget | None) -> Budget | None:
+        """A call's budget (`BudgetExceeded` when none is left)."""
+        self._usage.check()
+        return self._usage.for_call(asked)
+
+    @property
+    def usage(self) -> UsageMeter:
+        """What this task spent (`record` each model call) and its budget."""
+        return self._usage
+
+    @property
+    def step_key(self) -> str:
+        """Inside a step's function: a key for this step stable across re-runs (idempotency).
+
+        Raises:
+            RuntimeError: Read outside a step.
+        """
+        key = current_step_key()
+        if key is None:
+            raise RuntimeError("ctx.step_key is set only while a ctx.step function runs")
+        return key
+
+    async def step(self, name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Run `fn(*args, **kwargs)` once per task: a re-run of the skill gets its recorded value.
+
+        The step is `name` and its occurrence in the task (the nth `step(name, ...)`);
+        its value must be JSON-compatible (a pydantic model comes back as the model
+        `fn`'s return annotation names). A re-run reaching it with other args follows
+        `@skill(on_divergence=...)`. An exception from `fn` is not recorded.
+
+        Raises:
+            BudgetExceeded: The task's budget is spent.
+            CallMismatch: A re-run's args differ and the skill does not supersede.
+        """
+        entry = self._steps.enter(name, args, kwargs)
+        self._usage.check()
+        await self.check_cancelled()
+        recorded = await self._recorded_step(entry.key)
+        if recorded is not None and recorded.digest == entry.digest:
+            self._step_replayed(entry.key)
+            return decode_step_value(fn, await self._step_value(recorded))
+        if recorded is not None and self._on_divergence != "supersede":
+            raise CallMismatch(
+                f"step {entry.key!r} has args digest {entry.digest} but an earlier attempt's "
+                f"had {recorded.digest}; a skill must make the same steps with the same args "
+                "on every attempt, or declare @skill(on_divergence='supersede')"
+            )
+        with running_step(f"{self.task_id}/{entry.key}") as spent:
+            try:
+                value = fn(*args, **kwargs)
+                if inspect.isawaitable(value):
+                    value = await value
+            except BaseException:
+                if not spent.usage.empty:
+                    self._loose_usage(spent.usage)  # spent all the same; the step runs again
+                raise
+        data = encode_step_value(entry.key, value)
+        record = StepRecord(
+            key=entry.key, seq=entry.seq, digest=entry.digest, value=data, usage=spent.usage
+        )
+        if recorded is not None:
+            self.superseded_steps.extend(await self._supersede_steps(entry.seq))
+        await self._record_step(record)
+        return value
+
+    @abstractmethod
+    async def _recorded_step(self, key: str) -> StepRecord | None:
+        """The step an earlier attempt recorded under `key`, if any."""
+
+    @abstractmethod
+    async def _step_value(self, record: StepRecord) -> Any:
+        """The JSON value of a recorded step."""
+
+    @abstractmethod
+    async def _record_step(self, record: StepRecord) -> None:
+        """Make `record` durable for the task's later attempts; return once it is."""
+
+    @abstractmethod
+    async def _supersede_steps(self, from_seq: int) -> list[str]:
+        """Forget the recorded steps from order `from_seq` on; return their names."""
+
+    def _step_replayed(self, key: str) -> None:
+        """A re-run got step `key`'s recorded value (its events are not emitted again)."""
+
+    def _loose_usage(self, usage: Usage) -> None:
+        """Usage recorded outside a step (a runtime keeps it durable here)."""
 
     async def emit_progress(self, message: str, *, fraction: float | None = None) -> None:
         """Report progress; `fraction` is between 0 and 1 when known."""

@@ -14,7 +14,8 @@ from a2a_temporal.core.context import AuthT, RunContext
 from a2a_temporal.core.discovery import DiscoveryClient
 from a2a_temporal.core.names import validate_object_name
 from a2a_temporal.core.secrets import redact
-from a2a_temporal.core.types import AgentEvent, ArtifactRef
+from a2a_temporal.core.steps import StepLedger
+from a2a_temporal.core.types import AgentEvent, ArtifactRef, Budget, DivergencePolicy, StepRecord
 from a2a_temporal.core.workspace import WorkspaceClient
 from a2a_temporal.errors import CancelledByCaller, SandboxUnavailable
 
@@ -65,6 +66,8 @@ class LocalRunContext(RunContext[AuthT]):
         agent: str = "local",
         max_delegation_depth: int = DEFAULT_MAX_DELEGATION_DEPTH,
         identity: Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
+        on_divergence: DivergencePolicy = "fail",
     ) -> None:
         if workspace_access is None:
             workspace_access = "write" if workspace is not None else "none"
@@ -76,8 +79,11 @@ class LocalRunContext(RunContext[AuthT]):
             max_delegation_depth=max_delegation_depth,
             grant=grant,
             identity=identity,
+            budget=budget,
+            on_divergence=on_divergence,
         )
         self.events: list[AgentEvent] = []
+        self.steps: dict[str, StepRecord] = {}
         self.artifacts: dict[str, bytes] = {}
         self._refs: dict[str, ArtifactRef] = {}
         self._secrets = dict(secrets or {})
@@ -106,8 +112,12 @@ class LocalRunContext(RunContext[AuthT]):
             self._skill_task.cancel_by_caller(f"task {self.task_id} was cancelled by its caller")
 
     def bind(self, skill_task: SkillTask[Any]) -> None:
-        """Attach the task running the handler, so `cancel()` interrupts it at any await."""
+        """Attach an attempt's task running the handler, so `cancel()` interrupts it at any await.
+
+        The attempt's steps are named from the first again: a re-run meets its recorded ones.
+        """
         self._skill_task = skill_task
+        self._steps = StepLedger()
 
     async def emit_event(self, event: AgentEvent) -> None:
         """Append `event` to `events`."""
@@ -213,6 +223,21 @@ class LocalRunContext(RunContext[AuthT]):
                 "one (LocalRunContext(sandbox=ProcessSandbox()))"
             )
         return self._sandbox.bind(self)
+
+    async def _recorded_step(self, key: str) -> StepRecord | None:
+        return self.steps.get(key)
+
+    async def _step_value(self, record: StepRecord) -> Any:
+        return record.value
+
+    async def _record_step(self, record: StepRecord) -> None:
+        self.steps[record.key] = record
+
+    async def _supersede_steps(self, from_seq: int) -> list[str]:
+        dropped = sorted((r for r in self.steps.values() if r.seq >= from_seq), key=lambda r: r.seq)
+        for record in dropped:
+            del self.steps[record.key]
+        return [record.key for record in dropped]
 
     def sandbox_session_closed(self, seconds: float) -> None:
         """Nothing to record: in-process runs keep no metrics."""

@@ -31,7 +31,7 @@ from a2a_temporal.core.client import A2AClient
 from a2a_temporal.core.context import seconds
 from a2a_temporal.core.discovery import DiscoveryClient, InMemoryDiscoveryClient
 from a2a_temporal.core.names import new_task_id
-from a2a_temporal.core.types import CallResult, TaskStatus
+from a2a_temporal.core.types import Budget, CallResult, TaskStatus, Usage
 from a2a_temporal.errors import InfrastructureError, OutboundRefused, RemoteError
 from a2a_temporal.protocol.convert import from_value
 from a2a_temporal.temporal.tracing import TRACE_CONTEXT
@@ -277,8 +277,12 @@ class HttpA2AClient(A2AClient):
         grant: Any = None,
         timeout: timedelta | float | None = None,
         auth: BaseModel | Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
     ) -> CallResult:
-        """Send a message to the agent at `target` and wait for its task to end."""
+        """Send a message to the agent at `target` and wait for its task to end.
+
+        A remote agent knows nothing of `budget`; its task counts as one call in usage.
+        """
         task_id = new_task_id("remote", skill or "default")
         raw = args.model_dump(mode="json") if isinstance(args, BaseModel) else args
         limit = seconds(timeout)
@@ -303,6 +307,7 @@ class HttpA2AClient(A2AClient):
             status=result.status,
             output=result.output,
             error=result.error,
+            usage=Usage(calls=1),
         )
 
 

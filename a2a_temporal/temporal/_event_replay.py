@@ -13,6 +13,7 @@ too; other events it leaves out (progress, artifacts that stay stored) stand.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +28,12 @@ DIVERGED_EVENT = "diverged"
 
 @dataclass(frozen=True)
 class SentEvent:
-    """A skill's event on the task's stream, at `offset`."""
+    """A skill's event on the task's stream, at `offset` (emitted inside `step`, if any)."""
 
     offset: int
     kind: str
     payload: dict[str, Any]
+    step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ class EventReplay:
             return None, []
         return self._diverge([event])
 
+    def skip_step(self, step: str) -> None:
+        """A re-run got step `step`'s recorded value: the events it emitted are not coming."""
+        if any(event.step == step for event in self._sent):
+            self._sent = deque(event for event in self._sent if event.step != step)
+            self._forget_partial_text()
+
     def finish(self) -> tuple[Divergence | None, list[AgentEvent]]:
         """The skill returned: text it did not write again is superseded.
 
@@ -120,17 +128,21 @@ class EventReplay:
         self._held = []
 
 
-def effective_events(records: list[tuple[int, str, dict[str, Any], bool]]) -> list[SentEvent]:
+def effective_events(
+    records: list[tuple[int, str, dict[str, Any], bool]], steps: Mapping[int, str] | None = None
+) -> list[SentEvent]:
     """The skill's events that still stand, given the stream's records in order.
 
     Each record is `(offset, kind, payload, from_skill)`; a `diverged` record
     with `superseded_from` drops the skill events from that offset on (one
-    about superseded calls does not).
+    about superseded calls does not). `steps` names the step of the events
+    emitted inside one, by offset.
     """
+    steps = steps or {}
     standing: list[SentEvent] = []
     for offset, kind, payload, from_skill in records:
         if from_skill:
-            standing.append(SentEvent(offset, kind, payload))
+            standing.append(SentEvent(offset, kind, payload, steps.get(offset)))
         elif kind == DIVERGED_EVENT and "superseded_from" in payload:
             cut = int(payload["superseded_from"])
             standing = [event for event in standing if event.offset < cut]

@@ -63,7 +63,7 @@ class EventPublisher:
         self._on_failure = on_failure
         self._replay: EventReplay | None = None
         self._replay_task: asyncio.Task[EventReplay] | None = None
-        self._early: list[AgentEvent] = []
+        self._early: list[tuple[AgentEvent | None, str | None]] = []
         self._pending: list[EventRecord] = []
         self._pending_chars = 0
         self._wake = asyncio.Event()
@@ -107,20 +107,31 @@ class EventPublisher:
                 with contextlib.suppress(BaseException):
                     await self._replay_task
 
-    def publish(self, event: AgentEvent) -> None:
-        """Queue one of the skill's events."""
+    def publish(self, event: AgentEvent, step: str | None = None) -> None:
+        """Queue one of the skill's events (emitted inside `step`, if any)."""
         self.emitted += 1
         if self._replay_task is not None and self._replay is None:
-            self._early.append(event)
+            self._early.append((event, step))
         else:
-            self._offer(event)
+            self._offer(event, step)
         self._wake.set()
 
-    def _offer(self, event: AgentEvent) -> None:
-        if self._replay is not None and self._replay.active:
-            self._release(*self._replay.offer(event))
+    def skip_step(self, step: str) -> None:
+        """A re-run got step `step`'s recorded value: its earlier events are not coming again."""
+        if self._replay_task is not None and self._replay is None:
+            self._early.append((None, step))
+        elif self._replay is not None:
+            self._replay.skip_step(step)
+
+    def _offer(self, event: AgentEvent | None, step: str | None) -> None:
+        if event is None:
+            if self._replay is not None and step is not None:
+                self._replay.skip_step(step)
+        elif self._replay is not None and self._replay.active:
+            divergence, events = self._replay.offer(event)
+            self._release(divergence, events, step)
         else:
-            self._queue(event)
+            self._queue(event, step)
 
     async def finish_replay(self) -> None:
         """The skill returned: say which earlier events it did not emit again."""
@@ -134,29 +145,34 @@ class EventPublisher:
             return
         self._replay = await asyncio.shield(self._replay_task)
         early, self._early = self._early, []
-        for event in early:
-            self._offer(event)
+        for event, step in early:
+            self._offer(event, step)
 
-    def _release(self, divergence: Divergence | None, events: list[AgentEvent]) -> None:
+    def _release(
+        self, divergence: Divergence | None, events: list[AgentEvent], step: str | None = None
+    ) -> None:
         if divergence is not None:
             self.announce(divergence.event())
         for event in events:
-            self._queue(event)
+            self._queue(event, step)
 
-    def _queue(self, event: AgentEvent) -> None:
+    def _queue(self, event: AgentEvent, step: str | None = None) -> None:
         last = self._pending[-1] if self._pending else None
         text = str(event.payload.get("text", "")) if event.kind == "text_delta" else ""
         if (
             event.kind == "text_delta"
             and last is not None
             and last.kind == "text_delta"
+            and last.step == step
             and len(last.payload.get("text", "")) + len(text) <= _MAX_MERGED_TEXT
         ):
             last.payload["text"] = last.payload.get("text", "") + text
             last.seq = self.emitted
             self._pending_chars += len(text)
         else:
-            record = EventRecord(kind=event.kind, payload=dict(event.payload), seq=self.emitted)
+            record = EventRecord(
+                kind=event.kind, payload=dict(event.payload), seq=self.emitted, step=step
+            )
             self._pending.append(record)
             self._pending_chars += len(str(record.payload))
         if self._pending_chars >= _MAX_BATCH_CHARS:
@@ -235,11 +251,14 @@ async def sent_events(
     """
     end = await stream.get_offset()
     records = [(e.offset, e.kind, e.payload, e.from_skill) for e in archived]
+    steps = {e.offset: e.step for e in archived if e.step}
     if end <= start:
-        return effective_events(records)
+        return effective_events(records, steps)
     async for item in stream.subscribe([EVENTS_TOPIC], from_offset=start, result_type=EventRecord):
         record = item.data
         records.append((item.offset, record.kind, record.payload, record.seq > 0))
+        if record.step:
+            steps[item.offset] = record.step
         if item.offset >= end - 1:
             break
-    return effective_events(records)
+    return effective_events(records, steps)

@@ -18,7 +18,7 @@ from a2a_temporal.core.auth import subject_of
 from a2a_temporal.core.client import A2AClient
 from a2a_temporal.core.discovery import DiscoveryClient
 from a2a_temporal.core.names import new_task_id, validate_task_id
-from a2a_temporal.core.types import CallResult
+from a2a_temporal.core.types import Budget, CallResult
 from a2a_temporal.errors import TaskIdInUse
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal.attributes import task_attributes
@@ -78,6 +78,7 @@ class TemporalA2AClient(A2AClient):
         caller: str | None = None,
         context_id: str | None = None,
         push: Sequence[PushTarget] = (),
+        budget: Budget | None = None,
     ) -> TaskHandle:
         """Start `skill` of `target` and return at once with its handle.
 
@@ -91,6 +92,7 @@ class TemporalA2AClient(A2AClient):
             caller: Who starts it, shown in the UI and the `A2ACaller` search attribute.
             context_id: The A2A context the task belongs to.
             push: Webhooks told of the task's terminal and interrupted states.
+            budget: What the task and its calls may spend (within the skill's budget).
 
         Raises:
             OutboundRefused: A webhook URL is somewhere requests may not go
@@ -122,6 +124,7 @@ class TemporalA2AClient(A2AClient):
                 context_id=context_id,
                 push=list(push),
                 options=options,
+                budget=budget,
             ),
             task_queue=options.task_queue if options else self.settings.task_queue,
             static_summary=f"{target}.{skill} by {caller or 'external'}",
@@ -219,9 +222,10 @@ class TemporalA2AClient(A2AClient):
         grant: Any = None,
         timeout: timedelta | float | None = None,
         auth: BaseModel | Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
     ) -> CallResult:
         """Start the skill and wait for its result; see `A2AClient.call`."""
-        handle = await self.start(target, skill, args=args, grant=grant, auth=auth)
+        handle = await self.start(target, skill, args=args, grant=grant, auth=auth, budget=budget)
         return await handle.result(timeout)
 
 

@@ -29,7 +29,16 @@ from a2a_temporal.core.client import A2AClient
 from a2a_temporal.core.context import ArtifactSource, AuthT, RunContext, seconds
 from a2a_temporal.core.discovery import DiscoveryClient
 from a2a_temporal.core.secrets import SecretResolver
-from a2a_temporal.core.types import AgentEvent, ArtifactRef, CallResult, DivergencePolicy
+from a2a_temporal.core.steps import current_step_key
+from a2a_temporal.core.types import (
+    AgentEvent,
+    ArtifactRef,
+    Budget,
+    CallResult,
+    DivergencePolicy,
+    StepRecord,
+    Usage,
+)
 from a2a_temporal.core.workspace import WorkspaceClient
 from a2a_temporal.errors import CallMismatch, CancelledByCaller
 from a2a_temporal.sandbox.interface import SandboxClient, no_sandbox
@@ -37,6 +46,7 @@ from a2a_temporal.temporal import metrics
 from a2a_temporal.temporal._attempt import AttemptLink
 from a2a_temporal.temporal._batches import CallBatcher, QuestionBatcher
 from a2a_temporal.temporal._events import EventPublisher
+from a2a_temporal.temporal._steps import StepBook
 from a2a_temporal.temporal.artifacts import artifact_key, storage_errors
 from a2a_temporal.temporal.handles import task_result
 from a2a_temporal.temporal.journal import MISSING, JournalView
@@ -97,10 +107,21 @@ class TemporalRunContext(RunContext[AuthT]):
         journal: JournalView | None = None,
         on_divergence: DivergencePolicy = "fail",
         meter: MetricMeter = MetricMeter.noop,
+        steps: StepBook,
+        budget: Budget | None = None,
+        usage_before: Usage | None = None,
     ) -> None:
         super().__init__(
-            task_id=task_id, auth=auth, workspace_access=workspace_access, agent=agent, grant=grant
+            task_id=task_id,
+            auth=auth,
+            workspace_access=workspace_access,
+            agent=agent,
+            grant=grant,
+            budget=budget,
+            usage_before=usage_before,
+            on_divergence=on_divergence,
         )
+        self._step_book = steps
         self._client = client
         self._sandbox = sandbox
         self._store = store
@@ -116,7 +137,6 @@ class TemporalRunContext(RunContext[AuthT]):
         self._calls = CallBatcher(link)
         self._questions = QuestionBatcher(link, publisher.flush)
         self._journal = journal or JournalView()
-        self._on_divergence = on_divergence
         self._meter = meter
 
     @property
@@ -127,7 +147,7 @@ class TemporalRunContext(RunContext[AuthT]):
     async def emit_event(self, event: AgentEvent) -> None:
         """Queue `event` for the task's stream (sent in batches)."""
         self._raise_if_cancelled()
-        self._publisher.publish(event)
+        self._publisher.publish(event, self._running_step())
 
     async def write_artifact(
         self, name: str, data: bytes, mime_type: str = "application/octet-stream"
@@ -202,7 +222,15 @@ class TemporalRunContext(RunContext[AuthT]):
         return S3Workspace(self._store, prefix)
 
     def _emit_now(self, event: AgentEvent) -> None:
-        self._publisher.publish(event)
+        self._publisher.publish(event, self._running_step())
+
+    def _running_step(self) -> str | None:
+        """The step (`name#occurrence`) whose function is emitting, if any."""
+        key = current_step_key()
+        return key.removeprefix(f"{self.task_id}/") if key else None
+
+    def _step_replayed(self, key: str) -> None:
+        self._publisher.skip_step(key)
 
     @property
     def sandbox(self) -> SandboxClient:
@@ -233,14 +261,20 @@ class TemporalRunContext(RunContext[AuthT]):
         grant: Any = None,
         timeout: timedelta | float | None = None,
         scopes: Sequence[str] | None = None,
+        budget: Budget | None = None,
     ) -> CallResult:
         """Run `skill` of `target` as a child task; a retried attempt gets the same child.
 
         The workflow, not this activity, derives the callee's identity from the
-        task's own input (see `RunContext.call`); `scopes` only narrows it.
+        task's own input (see `RunContext.call`); `scopes` only narrows it. The
+        callee gets at most `budget`, and never more than this task has left.
         """
         with span("a2a.call", target=target, skill=skill):
-            return await self._call(target, skill, args, grant, seconds(timeout), scopes)
+            limits = self._call_budget(budget)
+            result = await self._call(target, skill, args, grant, seconds(timeout), scopes, limits)
+            self._usage.add_call(result.usage)
+            self._step_book.add_call(result.task_id, result.usage)
+            return result
 
     async def _call(
         self,
@@ -250,6 +284,7 @@ class TemporalRunContext(RunContext[AuthT]):
         grant: Any,
         limit: float | None,
         scopes: Sequence[str] | None,
+        budget: Budget | None,
     ) -> CallResult:
         seq = self._next_call
         self._next_call += 1
@@ -271,6 +306,7 @@ class TemporalRunContext(RunContext[AuthT]):
             grant=grant,
             digest=digest,
             resolution=route.resolution,
+            budget=budget,
         )
         started = self._journal.call(seq)
         if started is not None and started.digest != digest and self._on_divergence == "supersede":
@@ -328,10 +364,26 @@ class TemporalRunContext(RunContext[AuthT]):
             MEMO_UPDATE, stored, object, self._link.update_id("memo", key)
         )
 
+    async def _recorded_step(self, key: str) -> StepRecord | None:
+        return await self._step_book.recorded(key)
+
+    async def _step_value(self, record: StepRecord) -> Any:
+        return await self._step_book.value(record)
+
+    async def _record_step(self, record: StepRecord) -> None:
+        await self._step_book.record(record)
+
+    async def _supersede_steps(self, from_seq: int) -> list[str]:
+        return await self._step_book.supersede(from_seq)
+
+    def _loose_usage(self, usage: Usage) -> None:
+        self._step_book.add_usage(usage)
+
     async def aclose(self) -> None:
-        """Stop sending calls and questions (the activity is ending)."""
+        """Stop sending calls, questions and steps (the activity is ending)."""
         await self._calls.aclose()
         await self._questions.aclose()
+        await self._step_book.aclose()
 
 
 class _CallsThroughContext(A2AClient):
@@ -354,9 +406,12 @@ class _CallsThroughContext(A2AClient):
         grant: Any = None,
         timeout: timedelta | float | None = None,
         auth: BaseModel | Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
     ) -> CallResult:
         """Call as the skill does: as its caller (`auth` is not used), through its workflow."""
-        return await self._ctx.call(target, skill, args=args, grant=grant, timeout=timeout)
+        return await self._ctx.call(
+            target, skill, args=args, grant=grant, timeout=timeout, budget=budget
+        )
 
 
 def _cancel_requested() -> bool:

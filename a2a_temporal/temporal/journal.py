@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from a2a_temporal.core.types import StepRecord
 from a2a_temporal.temporal.models import CallStarted, JournalRef, QuestionState
 
 __all__ = [
@@ -42,6 +43,7 @@ class ArchivedEvent(BaseModel):
     kind: str
     payload: dict[str, Any]
     from_skill: bool
+    step: str | None = None
 
 
 class Journal(BaseModel):
@@ -51,6 +53,7 @@ class Journal(BaseModel):
     calls: dict[int, CallStarted] = Field(default_factory=dict)
     memo: dict[str, Any] = Field(default_factory=dict)
     events: list[ArchivedEvent] = Field(default_factory=list)
+    steps: dict[str, StepRecord] = Field(default_factory=dict)
 
     def merged(self, update: JournalUpdate) -> Journal:
         """This journal with `update`'s records added (calls past `keep_calls` dropped)."""
@@ -61,6 +64,7 @@ class Journal(BaseModel):
             calls=calls,
             memo={**self.memo, **update.memo},
             events=[*self.events, *update.events],
+            steps={**self.steps, **{step.key: step for step in update.steps}},
         )
 
 
@@ -76,6 +80,7 @@ class JournalUpdate(BaseModel):
     memo: dict[str, Any] = Field(default_factory=dict)
     events: list[ArchivedEvent] = Field(default_factory=list)
     events_before: int = Field(description="the stream offset the events go up to")
+    steps: list[StepRecord] = Field(default_factory=list)
 
 
 class JournalView:
@@ -102,6 +107,10 @@ class JournalView:
     def supersede_calls_from(self, seq: int) -> None:
         """The re-run departs at call `seq`: later records no longer stand."""
         self._calls_below = min(self._calls_below, seq)
+
+    def steps(self) -> dict[str, StepRecord]:
+        """The steps earlier runs recorded, by name (`name#occurrence`)."""
+        return dict(self._journal.steps)
 
     def question(self, question_id: str) -> QuestionState | None:
         """The answered (or timed-out) question `question_id`, if the journal holds it."""

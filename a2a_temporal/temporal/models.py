@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from a2a_temporal.core.auth import DEFAULT_MAX_DELEGATION_DEPTH
-from a2a_temporal.core.types import ArtifactRef, CallResult, DivergencePolicy, RunStatus
+from a2a_temporal.core.types import (
+    ArtifactRef,
+    Budget,
+    CallResult,
+    DivergencePolicy,
+    RunStatus,
+    StepRecord,
+    Usage,
+)
 
 __all__ = [
     "Answer",
@@ -45,6 +53,7 @@ __all__ = [
     "SkillOutput",
     "SkillRef",
     "SkillRunInput",
+    "StepBatch",
     "TaskState",
     "WatchOutcome",
 ]
@@ -213,6 +222,12 @@ class CarriedRun(BaseModel):
     journal: JournalRef | None = Field(
         default=None, description="where the records of earlier runs are (see journal.py)"
     )
+    steps: list[StepRecord] = Field(default_factory=list)
+    superseded_steps: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default=Usage(), description="what the skill's runs spent")
+    calls_usage: dict[str, Usage] = Field(
+        default_factory=dict, description="what each ended call spent, by its task id"
+    )
 
 
 class SkillRunInput(BaseModel):
@@ -243,6 +258,9 @@ class SkillRunInput(BaseModel):
     carried: CarriedRun | None = Field(
         default=None, description="internal: state carried across continue-as-new"
     )
+    budget: Budget | None = Field(
+        default=None, description="what the task and its calls may spend (within the skill's)"
+    )
 
 
 class AttemptInput(BaseModel):
@@ -265,6 +283,9 @@ class AttemptInput(BaseModel):
     retried: bool = Field(default=False, description="a workflow retry policy started this run")
     journal: JournalRef | None = Field(
         default=None, description="the task's journal, which the attempt reads first"
+    )
+    usage_before: Usage = Field(
+        default=Usage(), description="what the task spent before this attempt (ended calls too)"
     )
 
 
@@ -328,6 +349,7 @@ class CallRequest(BaseModel):
         default=False,
         description="the call differs from the one the task's journal records at `seq`",
     )
+    budget: Budget | None = Field(default=None, description="at most what the caller has left")
 
 
 class CallBatch(BaseModel):
@@ -348,6 +370,22 @@ class EventRecord(BaseModel):
     kind: str
     payload: dict[str, Any]
     seq: int = 0
+    step: str | None = Field(default=None, description="the `ctx.step` that emitted it, if any")
+
+
+class StepBatch(BaseModel):
+    """The `steps` update: steps an attempt finished in one turn, and usage outside steps."""
+
+    token: AttemptToken
+    records: list[StepRecord]
+    usage: Usage = Usage()
+    supersede_from: int | None = Field(
+        default=None, description="forget the recorded steps from this order on first"
+    )
+    superseded: list[str] = Field(default_factory=list, description="the steps forgotten")
+    calls: dict[str, Usage] = Field(
+        default_factory=dict, description="what calls that ended spent, by their task ids"
+    )
 
 
 class PublishBatch(BaseModel):

@@ -50,6 +50,8 @@ __all__ = [
     "SKILL_ERROR_TYPE",
     "SKILL_RUN_WORKFLOW",
     "STATE_QUERY",
+    "STEPS_QUERY",
+    "STEPS_UPDATE",
     "STREAM_OFFSET_QUERY",
     "SUPERSEDED_ERROR_TYPE",
     "TASK_CANCELED_ERROR_TYPE",
@@ -76,10 +78,12 @@ ANSWER_UPDATE = "a2a.answer"
 PUSH_UPDATE = "a2a.push"
 MEMO_UPDATE = "a2a.memo"
 SETTLE_UPDATE = "a2a.settle"
+STEPS_UPDATE = "a2a.steps"
 CHILD_QUESTION_SIGNAL = "a2a.child_question"
 PUSH_QUERY = "a2a.push_configs"
 QUESTIONS_QUERY = "a2a.questions"
 STATE_QUERY = "a2a.state"
+STEPS_QUERY = "a2a.steps"
 PIPELINE_STATE_QUERY = "a2a.pipeline_state"
 
 # The topic of a task's (or pipeline's) event stream, and its offset query

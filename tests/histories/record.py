@@ -32,6 +32,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from a2a_temporal import (
     A2AAgent,
+    Budget,
     CallResult,
     Pipeline,
     RunContext,
@@ -53,6 +54,8 @@ from tests.a2a_peer import PeerServer
 from tests.agents import Approver, Chooser, Delay, Flaky, Marathon, Mathy, Slow, Splitter
 from tests.gateway_helpers import serving
 from tests.remote_agents import Relay
+from tests.step_agents import Chooser as StepChooser
+from tests.step_agents import Spender
 from tests.temporal_helpers import wait_started
 
 HERE = Path(__file__).resolve().parent
@@ -364,6 +367,24 @@ async def native_outcomes(rec: Recorder) -> None:
     rec.keep("step_canceled", pipeline.pipeline_id)
 
 
+async def durable_steps_and_budget(rec: Recorder) -> None:
+    """Steps recorded, superseded and stored in S3; usage and a budget across a call tree."""
+    agents = [StepChooser(), Spender()]
+    async with rec.stack.worker(agents, task_queue=f"h-{uuid.uuid4().hex[:8]}") as client:
+        relaxed = await client.call("chooser", "relaxed", args={"choice": "a"})
+        assert relaxed.superseded_steps == ("pick#0", "note#0"), relaxed
+        steady = await client.call("chooser", "steady", args={"choice": "b"})
+        assert steady.ok, steady.error
+        tree = await client.call(
+            "spender", "spend", args={"tokens": 40, "depth": 2}, budget=Budget(tokens=100)
+        )
+        assert tree.ok and tree.usage.tokens == 120, tree
+    rec.keep("superseded", relaxed.task_id)
+    rec.keep("stored", steady.task_id)
+    rec.keep("budget", tree.task_id)
+    rec.keep("budget_exceeded", f"{tree.task_id}/call-0/call-0")
+
+
 SCENARIOS: dict[str, Scenario] = {
     "task_with_calls": task_with_calls,
     "question_parked_and_continued": question_parked_and_continued,
@@ -379,6 +400,7 @@ SCENARIOS: dict[str, Scenario] = {
     "journal_and_many_questions": journal_and_many_questions,
     "forged_relays_and_attempts": forged_relays_and_attempts,
     "native_outcomes": native_outcomes,
+    "durable_steps_and_budget": durable_steps_and_budget,
 }
 
 

@@ -1,0 +1,193 @@
+"""Durable steps, usage and budgets, on Temporal and in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from a2a_temporal import Budget, InMemoryA2AClient, TemporalA2AClient
+from a2a_temporal._process import ManagedProcess
+from a2a_temporal.temporal._steps import step_object_key
+from a2a_temporal.testing import DevStack
+from tests.completions_server import API_KEY, Requests, completions_server, reply_pieces
+from tests.step_agents import Chooser, Spender, Thinker
+from tests.temporal_helpers import running
+
+
+@pytest.fixture
+def endpoint() -> Iterator[tuple[str, Requests]]:
+    with completions_server() as served:
+        yield served
+
+
+def model_secrets(base_url: str) -> dict[str, str]:
+    return {"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": base_url}
+
+
+def prompts(seen: Requests) -> list[str]:
+    return [body["messages"][-1]["content"] for body in seen.bodies]
+
+
+async def test_model_calls_are_paid_once_across_a_park_and_a_resume(
+    stack: DevStack, endpoint: tuple[str, Requests]
+) -> None:
+    base_url, seen = endpoint
+    async with running(
+        stack, [Thinker()], secrets=model_secrets(base_url), input_park_after="PT0.3S"
+    ) as client:
+        handle = await client.start("thinker", "think", args={"calls": 20, "ask": True})
+        async for event in handle.events():
+            if event.kind == "question":
+                await _until_parked(client, handle.task_id)
+                await handle.answer(event.payload["id"], "yes")
+        result = await handle.result()
+    assert result.status == "completed", result.error
+    assert prompts(seen) == [f"question {i}" for i in range(20)], "a model call was re-sent"
+    assert result.output["answers"] == ["".join(reply_pieces(f"question {i}")) for i in range(20)]
+    assert result.output["reply"] == "yes"
+    assert (result.usage.calls, result.usage.input_tokens) == (20, 40)
+    assert result.usage.cost_usd == pytest.approx(0.02)
+
+
+async def _until_parked(client: TemporalA2AClient, task_id: str) -> None:
+    """Wait until the task's skill has stopped running (it parked on its question)."""
+    async with asyncio.timeout(30):
+        while (await client.get_task(task_id).state()).parked_on is None:
+            await asyncio.sleep(0.05)
+
+
+async def test_a_killed_worker_re_sends_at_most_the_call_in_flight(
+    stack: DevStack, endpoint: tuple[str, Requests], tmp_path: Path
+) -> None:
+    base_url, seen = endpoint
+    queue = "steps-kill"
+    env = {
+        **stack.environment(task_queue=queue, heartbeat_timeout="PT2S"),
+        **{f"A2A_SECRET_{k}": v for k, v in model_secrets(base_url).items()},
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "a2a_temporal.cli",
+        "worker",
+        "--agents",
+        "tests.step_agents:STEP_AGENTS",
+    ]
+    first = ManagedProcess("worker", argv, tmp_path / "one.log", env=env)
+    second = ManagedProcess("worker", argv, tmp_path / "two.log", env=env)
+    try:
+        first.start()
+        await stack.wait_for_agents(["thinker"], queue)
+        client = await stack.client(task_queue=queue)
+        handle = await client.start("thinker", "think", args={"calls": 20})
+        async with asyncio.timeout(60):
+            while len(seen.bodies) < 15:
+                await asyncio.sleep(0.005)
+        assert first.process is not None
+        first.process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(first.process.wait)
+        second.start()
+        result = await handle.result()
+    finally:
+        await first.stop()
+        await second.stop()
+    assert result.status == "completed", result.error
+    sent = prompts(seen)
+    assert sorted(set(sent)) == sorted(f"question {i}" for i in range(20))
+    assert len(sent) - 20 <= 1, f"re-sent more than the call in flight: {sent}"
+    assert result.usage.calls == 20
+
+
+@pytest.mark.parametrize("runtime", ["in-process", "temporal"])
+async def test_a_changed_step_fails_by_default_and_is_superseded_when_asked(
+    stack: DevStack, runtime: str
+) -> None:
+    async def call(skill: str, choice: str) -> Any:
+        if runtime == "in-process":
+            return await InMemoryA2AClient([Chooser()]).call(
+                "chooser", skill, args={"choice": choice}
+            )
+        async with running(stack, [Chooser()]) as client:
+            return await client.call("chooser", skill, args={"choice": choice})
+
+    strict = await call("strict", "a")
+    assert strict.status == "failed"
+    assert "CallMismatch" in (strict.error or "") and "step 'pick#0'" in (strict.error or "")
+    relaxed = await call("relaxed", "b")
+    assert (relaxed.status, relaxed.output) == ("completed", "b-changed / B-CHANGED (1)")
+    assert relaxed.superseded_steps == ("pick#0", "note#0")
+
+
+async def test_recorded_values_come_back_typed_and_large_ones_from_s3(stack: DevStack) -> None:
+    async with running(stack, [Chooser()]) as client:
+        result = await client.call("chooser", "steady", args={"choice": "a word"})
+        stored = await client.store.get(step_object_key(result.task_id, "big#0"))
+    assert (result.status, result.output) == ("completed", "Note A WORD 102400")
+    assert len(stored) == 100 * 1024 + 2  # the JSON string, in the bucket, not the history
+    local = await InMemoryA2AClient([Chooser()]).call(
+        "chooser", "steady", args={"choice": "a word"}
+    )
+    assert (local.status, local.output) == (result.status, result.output)
+
+
+async def test_gathered_steps_keep_their_names_and_keys(stack: DevStack) -> None:
+    async with running(
+        stack, [Thinker()], secrets=model_secrets("http://unused.invalid")
+    ) as client:
+        result = await client.call("thinker", "gathered", args={"calls": 4})
+    assert result.output == [f"answer {i} for {result.task_id}/echo#{i}" for i in range(4)]
+
+
+async def test_streamed_text_inside_a_step_is_sent_once_across_a_resume(
+    stack: DevStack, endpoint: tuple[str, Requests]
+) -> None:
+    base_url, seen = endpoint
+    async with running(
+        stack, [Thinker()], secrets=model_secrets(base_url), input_park_after="PT0.3S"
+    ) as client:
+        handle = await client.start(
+            "thinker", "think", args={"calls": 2, "ask": True, "stream": True}
+        )
+        events = []
+        async for event in handle.events():
+            events.append(event)
+            if event.kind == "question":
+                await _until_parked(client, handle.task_id)
+                await handle.answer(event.payload["id"], "yes")
+        result = await handle.result()
+    assert result.status == "completed", result.error
+    text = "".join(e.payload["text"] for e in events if e.kind == "text_delta")
+    assert text == "".join(reply_pieces("question 0") + reply_pieces("question 1"))
+    assert not [e for e in events if e.kind == "diverged"]
+    assert len(seen.bodies) == 2
+
+
+@pytest.mark.parametrize("runtime", ["in-process", "temporal"])
+async def test_a_budget_binds_a_three_level_call_tree(stack: DevStack, runtime: str) -> None:
+    args = {"tokens": 40, "depth": 2}
+    if runtime == "in-process":
+        top = await InMemoryA2AClient([Spender()]).call(
+            "spender", "spend", args=args, budget=Budget(tokens=100)
+        )
+    else:
+        async with running(stack, [Spender()]) as client:
+            top = await client.call("spender", "spend", args=args, budget=Budget(tokens=100))
+    # top spends 40 of 100; the middle gets the 60 left and spends 40; the grandchild gets
+    # 20, spends 40 and fails; each level's usage holds its subtree's
+    assert top.status == "completed", top.error
+    assert (top.usage.tokens, top.usage.calls) == (120, 3)
+    middle = top.output["child"]
+    assert middle["status"] == "completed", middle["error"]
+    assert (middle["usage"]["input_tokens"], middle["usage"]["calls"]) == (80, 2)
+    assert middle["output"]["left"] == {"tokens": 0, "cost_usd": None}
+    grandchild = middle["output"]["child"]
+    assert grandchild["status"] == "failed"
+    assert grandchild["error"].startswith("BudgetExceeded: budget exceeded: 40 of 20 tokens")
+    assert (grandchild["usage"]["input_tokens"], grandchild["usage"]["calls"]) == (40, 1)
+    assert top.output["left"] == {"tokens": 0, "cost_usd": None}
