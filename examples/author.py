@@ -5,7 +5,8 @@ Optional: the demo does not need it. It reads two secrets on the worker,
 `https://api.openai.com/v1`; any server that speaks the chat completions API
 with `stream: true` works), and emits each piece of text as a `text_delta`
 event while it arrives, so `a2a-temporal run author write --follow` prints the
-answer as it is written. The key never leaves the worker.
+answer as it is written. The key never leaves the worker. The completion is a
+durable step (`ctx.step`) and its usage is the task's (`CallResult.usage`).
 """
 
 from __future__ import annotations
@@ -46,35 +47,51 @@ class Author(A2AAgent):
     tags = ("llm", "text")
     capabilities = ("streaming",)
 
-    # One retry for a dropped connection or a crashed worker. The retry writes
-    # other text: subscribers get a `diverged` event, then the new text.
+    # One retry for a dropped connection or a crashed worker. A completion cut
+    # off midway runs again and may write other text: subscribers get a
+    # `diverged` event, then the new text. One that finished is a recorded
+    # step: a re-run gets its answer back instead of asking (and paying) again.
     @skill(retries=1, timeout=600)
     async def write(self, ctx: RunContext[NoAuth], args: WriteArgs) -> Written:
         """Stream a chat completion for `prompt`, one `text_delta` event per piece."""
-        key = ctx.secret("OPENAI_API_KEY")
-        base_url = _optional_secret(ctx, "OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        messages = [{"role": "user", "content": args.prompt}]
-        if args.system:
-            messages.insert(0, {"role": "system", "content": args.system})
-        body = {
-            "model": args.model,
-            "messages": messages,
-            "max_tokens": args.max_tokens,
-            "stream": True,
-        }
         await ctx.emit_progress(f"asking {args.model}")
-        pieces: list[str] = []
-        finish_reason: str | None = None
-        model = args.model
-        async for chunk in _completion_chunks(base_url, key, body):
-            model = chunk.get("model") or model
-            for choice in chunk.get("choices") or []:
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    pieces.append(text)
-                    await ctx.emit_text_delta(text)
-                finish_reason = choice.get("finish_reason") or finish_reason
-        return Written(text="".join(pieces), model=model, finish_reason=finish_reason)
+        written: Written = await ctx.step("completion", _complete, ctx, args)
+        return written
+
+
+async def _complete(ctx: RunContext[NoAuth], args: WriteArgs) -> Written:
+    """One streamed chat completion; its usage recorded (tokens when the endpoint reports them)."""
+    key = ctx.secret("OPENAI_API_KEY")
+    base_url = _optional_secret(ctx, "OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    messages = [{"role": "user", "content": args.prompt}]
+    if args.system:
+        messages.insert(0, {"role": "system", "content": args.system})
+    body = {
+        "model": args.model,
+        "messages": messages,
+        "max_tokens": args.max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    pieces: list[str] = []
+    finish_reason: str | None = None
+    model = args.model
+    usage: dict[str, Any] = {}
+    async for chunk in _completion_chunks(base_url, key, body):
+        model = chunk.get("model") or model
+        usage = chunk.get("usage") or usage
+        for choice in chunk.get("choices") or []:
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                pieces.append(text)
+                await ctx.emit_text_delta(text)
+            finish_reason = choice.get("finish_reason") or finish_reason
+    ctx.usage.record(
+        input_tokens=int(usage.get("prompt_tokens", 0)),
+        output_tokens=int(usage.get("completion_tokens", 0)),
+        model=model,
+    )
+    return Written(text="".join(pieces), model=model, finish_reason=finish_reason)
 
 
 def _optional_secret(ctx: RunContext[Any], name: str) -> str | None:

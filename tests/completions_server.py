@@ -71,9 +71,13 @@ def completions_server() -> Iterator[tuple[str, Requests]]:
                     while True:
                         self._event({"choices": [{"delta": {"content": "more "}}]})
                         time.sleep(0.05)
-                for piece in reply_pieces(prompt):
+                pieces = reply_pieces(prompt)
+                for piece in pieces:
                     self._event({"model": "scripted-1", "choices": [{"delta": {"content": piece}}]})
                 self._event({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": len(pieces)}
+                    self._event({"choices": [], "usage": usage})
                 self.wfile.write(b"data: [DONE]\n\n")
             except (BrokenPipeError, ConnectionResetError):
                 seen.hung_up.set()

@@ -51,8 +51,10 @@ async def test_author_streams_locally_and_sends_the_request(
             ],
             "max_tokens": 40,
             "stream": True,
+            "stream_options": {"include_usage": True},
         }
     ]
+    assert (result.usage.calls, result.usage.input_tokens, result.usage.output_tokens) == (1, 2, 4)
 
 
 async def test_author_without_a_key_names_the_missing_secret() -> None:

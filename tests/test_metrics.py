@@ -43,6 +43,7 @@ class Metered(A2AAgent):
         """Store an artifact of `size` bytes and call the splitter."""
         await ctx.emit_progress("writing")
         await ctx.write_artifact("blob.bin", b"x" * args.size)
+        ctx.usage.record(input_tokens=7, output_tokens=3, cost_usd=0.25, model="m1")
         split = await ctx.call("splitter", "split", args={"text": "a b"})
         return int(split.output["count"])
 
@@ -142,6 +143,10 @@ async def test_a_workers_metrics_count_what_its_tasks_did(stack: DevStack) -> No
     assert of("a2a_questions_closed_total", "confirm", how="answered") == 1
     assert of("a2a_sandbox_sessions_total", "boxed") == 1
     assert of("a2a_sandbox_session_duration_seconds_count", "boxed") == 1
+    assert of("a2a_model_calls_total", "report", model="m1") == 1
+    assert of("a2a_usage_tokens_total", "report", model="m1", direction="input") == 7
+    assert of("a2a_usage_tokens_total", "report", model="m1", direction="output") == 3
+    assert of("a2a_usage_microdollars_total", "report", model="m1") == 250_000
     # Temporal's own metrics are on the same endpoint
     assert total(samples, "temporal_workflow_completed_total") >= 1
     assert total(samples, "temporal_activity_execution_latency_count") >= 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from a2a_temporal import Budget, InMemoryA2AClient, TemporalA2AClient
+from a2a_temporal import Budget, InMemoryA2AClient, Pipeline, TemporalA2AClient, Usage
 from a2a_temporal._process import ManagedProcess
 from a2a_temporal.temporal._steps import step_object_key
 from a2a_temporal.testing import DevStack
@@ -191,3 +191,56 @@ async def test_a_budget_binds_a_three_level_call_tree(stack: DevStack, runtime: 
     assert grandchild["error"].startswith("BudgetExceeded: budget exceeded: 40 of 20 tokens")
     assert (grandchild["usage"]["input_tokens"], grandchild["usage"]["calls"]) == (40, 1)
     assert top.output["left"] == {"tokens": 0, "cost_usd": None}
+
+
+async def test_a_pipeline_budget_binds_its_steps_and_sums_their_usage(stack: DevStack) -> None:
+    pipeline = Pipeline.parse(
+        {
+            "name": "spending",
+            "budget": {"tokens": 60},
+            "steps": [
+                {"id": "first", "agent": "spender", "skill": "spend", "args": {"tokens": 40}},
+                {"id": "second", "agent": "spender", "skill": "spend", "args": {"tokens": 40},
+                 "depends_on": ["first"]},
+            ],
+        }
+    )  # fmt: skip
+    async with running(stack, [Spender()]) as client:
+        state = await (await client.start_pipeline(pipeline)).result()
+    assert state.steps["first"].status == "completed"
+    second = state.steps["second"]
+    assert second.status == "failed"
+    assert "BudgetExceeded: budget exceeded: 40 of 20 tokens" in (second.error or "")
+    assert (state.status, state.usage.tokens, state.usage.calls) == ("failed", 80, 2)
+
+
+async def test_the_gateway_shows_a_tasks_usage_in_its_metadata(stack: DevStack) -> None:
+    pytest.importorskip("a2a")
+    from a2a.types import a2a_pb2 as pb
+    from google.protobuf import json_format
+
+    from tests.gateway_helpers import a2a_client, gateway, message
+
+    request = pb.SendMessageRequest(message=message(data={"tokens": 7}, skill="spend"))
+    async with (
+        running(stack, [Spender()]) as client,
+        gateway(client) as url,
+        a2a_client(f"{url}/agents/spender") as a2a,
+    ):
+        [response] = [r async for r in a2a.send_message(request)]
+    usage = json_format.MessageToDict(response.task.metadata)["usage"]
+    assert (usage["input_tokens"], usage["calls"]) == (7, 1)
+
+
+def test_a_remote_tasks_reported_usage_counts_else_one_call() -> None:
+    pytest.importorskip("a2a")
+    from a2a.types import a2a_pb2 as pb
+
+    from a2a_temporal.protocol.remote import reported_usage
+
+    task = pb.Task(id="t")
+    task.metadata.update({"usage": {"input_tokens": 5, "output_tokens": 2, "calls": 3}})
+    assert reported_usage(task) == Usage(input_tokens=5, output_tokens=2, calls=3)
+    task.metadata.update({"usage": {"input_tokens": -1}})
+    assert reported_usage(task) == Usage(calls=1), "a bad report counts as one call"
+    assert reported_usage(pb.Message(message_id="m")) == Usage(calls=1)

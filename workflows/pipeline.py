@@ -20,7 +20,7 @@ from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ChildWorkflowError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from a2a_temporal.core.types import CallResult, RunStatus
+    from a2a_temporal.core.types import Budget, CallResult, RunStatus
     from a2a_temporal.errors import PipelineError
     from a2a_temporal.temporal import wire
     from a2a_temporal.temporal.models import (
@@ -350,6 +350,7 @@ class PipelineWorkflow:
             child_id = task_id if attempt == 0 else f"{task_id}~{attempt}"
             async with self._slots:
                 result = await self._child(step, args, child_id)
+            self._state.usage = self._state.usage + result.usage
             if result.status in ("completed", "rejected", "canceled"):
                 break
         return result
@@ -364,6 +365,7 @@ class PipelineWorkflow:
             identity=self._input.identity,
             caller=workflow.info().workflow_id,
             options=self._resolved[f"{step.agent}.{step.skill}"],
+            budget=self._budget_left(),
         )
         timeout = timedelta(seconds=step.timeout) if step.timeout else None
         handle = await start_task(task, task_id, execution_timeout=timeout)
@@ -378,6 +380,12 @@ class PipelineWorkflow:
                     task_id=task_id, status="failed", error=f"timed out after {step.timeout:g}s"
                 )
             return child_result(task_id, err.cause)
+
+    def _budget_left(self) -> Budget | None:
+        """What a step's task may spend: what is left of the pipeline's budget."""
+        assert self._input is not None
+        budget = self._input.pipeline.budget
+        return budget.remaining(self._state.usage) if budget else None
 
     def _finish(
         self, step_id: str, output: Any, error: str | None, *, canceled: bool = False

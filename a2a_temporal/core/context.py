@@ -97,7 +97,7 @@ class RunContext(ABC, Generic[AuthT]):
         self._memo: dict[str, Any] = {}
         self._steps = StepLedger()
         self._on_divergence = on_divergence
-        self._usage = UsageMeter(budget, usage_before, self._loose_usage)
+        self._usage = UsageMeter(budget, usage_before, self._loose_usage, self._usage_recorded)
         self.superseded_steps: list[str] = []
 
     @property
@@ -359,6 +359,9 @@ class RunContext(ABC, Generic[AuthT]):
 
     def _step_replayed(self, key: str) -> None:
         """A re-run got step `key`'s recorded value (its events are not emitted again)."""
+
+    def _usage_recorded(self, usage: Usage, model: str | None) -> None:
+        """Every usage record, with its model (a runtime counts them in its metrics)."""
 
     def _loose_usage(self, usage: Usage) -> None:
         """Usage recorded outside a step (a runtime keeps it durable here)."""

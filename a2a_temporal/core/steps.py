@@ -120,6 +120,7 @@ class UsageMeter:
         budget: The task's budget (its subtree included), or None.
         before: What the task spent before this run of its skill (its ended calls included).
         on_record: Gets each record made outside a step (a step's go with its record).
+        observe: Gets every record and its model (for metrics).
     """
 
     def __init__(
@@ -127,12 +128,14 @@ class UsageMeter:
         budget: Budget | None = None,
         before: Usage | None = None,
         on_record: Callable[[Usage], None] | None = None,
+        observe: Callable[[Usage, str | None], None] | None = None,
     ) -> None:
         self.budget = budget
         self.before = before or Usage()
         self.own = Usage()
         self.children = Usage()
         self._on_record = on_record
+        self._observe = observe
 
     @property
     def total(self) -> Usage:
@@ -154,6 +157,8 @@ class UsageMeter:
             input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost_usd, calls=1
         )
         self.own = self.own + usage
+        if self._observe is not None:
+            self._observe(usage, model)
         step = _STEP_USAGE.get()
         if step is not None:
             step.usage = step.usage + usage

@@ -216,6 +216,18 @@ class RemoteConnector:
             await client.cancel_task(pb.CancelTaskRequest(id=task_id))
 
 
+def reported_usage(reply: pb.Task | pb.Message) -> Usage:
+    """The usage a remote task reports in its metadata (`usage`), else one call."""
+    metadata = json_format.MessageToDict(reply.metadata) if isinstance(reply, pb.Task) else {}
+    reported = metadata.get("usage")
+    if isinstance(reported, dict):
+        try:
+            return Usage.model_validate(reported)
+        except ValueError:
+            pass
+    return Usage(calls=1)
+
+
 def outcome(reply: pb.Task | pb.Message) -> RemoteOutcome:
     """A remote task (or a direct reply) in our terms.
 
@@ -307,7 +319,7 @@ class HttpA2AClient(A2AClient):
             status=result.status,
             output=result.output,
             error=result.error,
-            usage=Usage(calls=1),
+            usage=reported_usage(reply),
         )
 
 

@@ -239,6 +239,8 @@ class TaskReader:
         message = fold.status_message
         result = state.result
         if result is not None:
+            if not result.usage.empty:
+                task.metadata.update({"usage": result.usage.model_dump()})
             artifact = result_artifact(result)
             if artifact is not None:
                 task.artifacts.append(artifact)

@@ -376,6 +376,17 @@ class TemporalRunContext(RunContext[AuthT]):
     async def _supersede_steps(self, from_seq: int) -> list[str]:
         return await self._step_book.supersede(from_seq)
 
+    def _usage_recorded(self, usage: Usage, model: str | None) -> None:
+        model = model or "unknown"
+        metrics.count(self._meter, metrics.MODEL_CALLS, model=model)
+        for direction, tokens in (("input", usage.input_tokens), ("output", usage.output_tokens)):
+            metrics.count(
+                self._meter, metrics.USAGE_TOKENS, tokens, model=model, direction=direction
+            )
+        metrics.count(
+            self._meter, metrics.USAGE_MICRODOLLARS, round(usage.cost_usd * 1e6), model=model
+        )
+
     def _loose_usage(self, usage: Usage) -> None:
         self._step_book.add_usage(usage)
 

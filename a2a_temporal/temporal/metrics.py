@@ -23,6 +23,7 @@ __all__ = [
     "EVENT_BATCHES",
     "EVENT_BYTES",
     "GATEWAY_REQUESTS",
+    "MODEL_CALLS",
     "QUESTIONS_ASKED",
     "QUESTIONS_CLOSED",
     "RETRIES",
@@ -31,6 +32,8 @@ __all__ = [
     "SKILL_SECONDS",
     "TASKS_ENDED",
     "TASKS_STARTED",
+    "USAGE_MICRODOLLARS",
+    "USAGE_TOKENS",
     "count",
     "observe",
     "outcome_of",
@@ -50,6 +53,9 @@ QUESTIONS_CLOSED = "a2a_questions_closed"
 SANDBOX_SESSIONS = "a2a_sandbox_sessions"
 SANDBOX_SESSION_SECONDS = "a2a_sandbox_session_duration_seconds"
 GATEWAY_REQUESTS = "a2a_gateway_requests"
+MODEL_CALLS = "a2a_model_calls"
+USAGE_TOKENS = "a2a_usage_tokens"
+USAGE_MICRODOLLARS = "a2a_usage_microdollars"
 
 _HELP = {
     TASKS_STARTED: "Tasks started, by agent and skill.",
@@ -67,6 +73,9 @@ _HELP = {
     SANDBOX_SESSIONS: "Sandbox sessions opened by skills.",
     SANDBOX_SESSION_SECONDS: "How long skills' sandbox sessions stayed open.",
     GATEWAY_REQUESTS: "Requests to the A2A gateway, by A2A method and HTTP status.",
+    MODEL_CALLS: "Model (or tool) calls skills recorded with ctx.usage.record, by model.",
+    USAGE_TOKENS: "Tokens skills recorded, by model and direction (input, output).",
+    USAGE_MICRODOLLARS: "Cost skills recorded, in millionths of a dollar, by model.",
 }
 
 

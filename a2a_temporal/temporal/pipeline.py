@@ -31,7 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from a2a_temporal.core.names import RESERVED_SEGMENT
-from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus, StepStatus
+from a2a_temporal.core.types import (
+    ArtifactRef,
+    Budget,
+    CallResult,
+    RunStatus,
+    StepStatus,
+    Usage,
+)
 from a2a_temporal.errors import PipelineError
 from a2a_temporal.temporal.models import SkillOptions
 
@@ -84,6 +91,9 @@ class Pipeline(BaseModel):
 
     name: str = Field(default="pipeline", pattern=_ID)
     steps: tuple[Step, ...] = Field(min_length=1)
+    budget: Budget | None = Field(
+        default=None, description="what all the steps' tasks may spend together"
+    )
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
@@ -329,6 +339,7 @@ class PipelineState(BaseModel):
     error: str | None = None
     steps: dict[str, StepState] = Field(default_factory=dict)
     runs: int = Field(default=1, description="workflow runs so far (continue-as-new)")
+    usage: Usage = Field(default=Usage(), description="what the steps' tasks spent")
 
 
 class PipelineInput(BaseModel):
