@@ -2,6 +2,8 @@
 
 It stands in for a hosted LLM endpoint (these machines reach no such service):
 real HTTP and server-sent events on loopback, with answers scripted by prompt.
+Given tools, it first calls the first one with the prompt, then answers with
+what the tool returned.
 """
 
 from __future__ import annotations
@@ -65,8 +67,14 @@ def completions_server() -> Iterator[tuple[str, Requests]]:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            prompt = body["messages"][-1]["content"]
+            last = body["messages"][-1]
+            prompt = last.get("content") or ""
             try:
+                if body.get("tools") and last["role"] == "user":
+                    self._tool_call(body["tools"][0]["function"], prompt)
+                    return
+                if last["role"] == "tool":
+                    prompt = f"the tool said {prompt}"
                 if prompt == SLOW_PROMPT:
                     while True:
                         self._event({"choices": [{"delta": {"content": "more "}}]})
@@ -81,6 +89,22 @@ def completions_server() -> Iterator[tuple[str, Requests]]:
                 self.wfile.write(b"data: [DONE]\n\n")
             except (BrokenPipeError, ConnectionResetError):
                 seen.hung_up.set()
+
+        def _tool_call(self, function: dict[str, Any], prompt: str) -> None:
+            """Ask for the first tool, its first parameter set to the prompt."""
+            parameter = next(iter(function["parameters"]["properties"]))
+            call = {
+                "index": 0,
+                "id": "call_1",
+                "type": "function",
+                "function": {
+                    "name": function["name"],
+                    "arguments": json.dumps({parameter: prompt}),
+                },
+            }
+            self._event({"model": "scripted-1", "choices": [{"delta": {"tool_calls": [call]}}]})
+            self._event({"choices": [{"delta": {}, "finish_reason": "tool_calls"}]})
+            self.wfile.write(b"data: [DONE]\n\n")
 
         def _event(self, chunk: dict[str, Any]) -> None:
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())

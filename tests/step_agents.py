@@ -174,3 +174,48 @@ class Spender(A2AAgent):
 
 
 STEP_AGENTS = [Thinker(), Chooser(), Spender()]
+
+
+class Topic(BaseModel):
+    word: str
+
+
+class Researcher(A2AAgent):
+    """A pydantic-ai agent with a tool, made durable: a re-run sends no model request again."""
+
+    name = "researcher"
+    secrets = ("OPENAI_BASE_URL", "OPENAI_API_KEY")
+
+    def __init__(self) -> None:
+        self.runs: dict[str, int] = {}
+        self.lookups = 0
+
+    @skill(retries=1)
+    async def research(self, ctx: RunContext[NoAuth], args: Topic) -> str:
+        """Ask the model, which asks the tool; the first run fails after the answer."""
+        from pydantic_ai import Agent
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        from a2a_temporal.core.durable_model import durable
+
+        provider = OpenAIProvider(
+            base_url=ctx.secret("OPENAI_BASE_URL"), api_key=ctx.secret("OPENAI_API_KEY")
+        )
+        agent: Agent[None, str] = Agent(OpenAIChatModel("scripted-1", provider=provider))
+
+        @agent.tool_plain
+        async def lookup(word: str) -> str:
+            """Look a word up."""
+            return str(await ctx.step("lookup", self._lookup, word))
+
+        with durable(ctx, agent):
+            result = await agent.run(args.word)
+        run = self.runs[ctx.task_id] = self.runs.get(ctx.task_id, 0) + 1
+        if run == 1:
+            raise ConnectionError("the first run fails after the agent answered")
+        return result.output
+
+    async def _lookup(self, word: str) -> str:
+        self.lookups += 1
+        return f"{word}-is-a-word"

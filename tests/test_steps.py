@@ -16,7 +16,7 @@ from a2a_temporal._process import ManagedProcess
 from a2a_temporal.temporal._steps import step_object_key
 from a2a_temporal.testing import DevStack
 from tests.completions_server import API_KEY, Requests, completions_server, reply_pieces
-from tests.step_agents import Chooser, Spender, Thinker
+from tests.step_agents import Chooser, Researcher, Spender, Thinker
 from tests.temporal_helpers import running
 
 
@@ -244,3 +244,28 @@ def test_a_remote_tasks_reported_usage_counts_else_one_call() -> None:
     task.metadata.update({"usage": {"input_tokens": -1}})
     assert reported_usage(task) == Usage(calls=1), "a bad report counts as one call"
     assert reported_usage(pb.Message(message_id="m")) == Usage(calls=1)
+
+
+@pytest.mark.parametrize("runtime", ["in-process", "temporal"])
+async def test_a_durable_pydantic_ai_agent_sends_each_model_request_once(
+    stack: DevStack, endpoint: tuple[str, Requests], runtime: str
+) -> None:
+    pytest.importorskip("pydantic_ai")
+    base_url, seen = endpoint
+    researcher = Researcher()
+    if runtime == "in-process":
+        client = InMemoryA2AClient([researcher], secrets=model_secrets(base_url))
+        result = await client.call("researcher", "research", args={"word": "cat"})
+        events = client.events(result.task_id)
+    else:
+        async with running(stack, [researcher], secrets=model_secrets(base_url)) as temporal:
+            handle = await temporal.start("researcher", "research", args={"word": "cat"})
+            events = [e async for e in handle.events()]
+            result = await handle.result()
+    assert result.status == "completed", result.error
+    answer = "".join(reply_pieces("the tool said cat-is-a-word"))
+    assert result.output == answer
+    assert len(seen.bodies) == 2, "a model request was sent again on the re-run"
+    assert researcher.lookups == 1, "the tool ran again on the re-run"
+    assert result.usage.calls == 2
+    assert "".join(e.payload["text"] for e in events if e.kind == "text_delta") == answer
