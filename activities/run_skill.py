@@ -345,8 +345,10 @@ class _Attempt:
                 output = await self._outcome(link, publisher)
                 await publisher.finish_replay()
             finally:
-                await ctx.aclose()
-                await steps.flush()
+                try:
+                    await ctx.aclose()
+                finally:
+                    await steps.flush()
         with storage_errors():
             artifacts = (
                 tuple(await list_task_artifacts(self._owner._store, self._task_id))

@@ -11,9 +11,20 @@ from typing import Any
 
 import pytest
 
-from a2a_temporal import Budget, InMemoryA2AClient, Pipeline, TemporalA2AClient, Usage
+from a2a_temporal import (
+    A2AAgent,
+    Budget,
+    InMemoryA2AClient,
+    NoAuth,
+    Pipeline,
+    RunContext,
+    TemporalA2AClient,
+    Usage,
+    skill,
+)
 from a2a_temporal._process import ManagedProcess
-from a2a_temporal.temporal._steps import step_object_key
+from a2a_temporal.core.steps import StepLedger
+from a2a_temporal.temporal.journal import step_object_prefix
 from a2a_temporal.testing import DevStack
 from tests.completions_server import API_KEY, Requests, completions_server, reply_pieces
 from tests.step_agents import Chooser, Researcher, Spender, Thinker
@@ -127,7 +138,9 @@ async def test_a_changed_step_fails_by_default_and_is_superseded_when_asked(
 async def test_recorded_values_come_back_typed_and_large_ones_from_s3(stack: DevStack) -> None:
     async with running(stack, [Chooser()]) as client:
         result = await client.call("chooser", "steady", args={"choice": "a word"})
-        stored = await client.store.get(step_object_key(result.task_id, "big#0"))
+        [key] = await client.store.keys(step_object_prefix(result.task_id))
+        stored = await client.store.get(key)
+    assert key.startswith(f"{step_object_prefix(result.task_id)}big#0."), key
     assert (result.status, result.output) == ("completed", "Note A WORD 102400")
     assert len(stored) == 100 * 1024 + 2  # the JSON string, in the bucket, not the history
     local = await InMemoryA2AClient([Chooser()]).call(
@@ -269,3 +282,86 @@ async def test_a_durable_pydantic_ai_agent_sends_each_model_request_once(
     assert researcher.lookups == 1, "the tool ran again on the re-run"
     assert result.usage.calls == 2
     assert "".join(e.payload["text"] for e in events if e.kind == "text_delta") == answer
+
+
+async def test_the_steps_update_refuses_what_an_attempt_could_not_have_sent(
+    stack: DevStack,
+) -> None:
+    """A namespace client holding an attempt's token still cannot point a step elsewhere."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from a2a_temporal.core.types import StepRecord
+    from a2a_temporal.temporal.models import AttemptToken, SkillOptions, StepBatch
+    from a2a_temporal.temporal.wire import STEPS_QUERY, STEPS_UPDATE
+    from tests.temporal_helpers import attempt_inputs, skill_attempts
+
+    async with running(stack, [Chooser()]) as client:
+        options = (
+            await client.router.resolve("chooser", "steady", client.settings.task_queue)
+        ).options
+        assert options is not None
+        parked = options.model_copy(update={"task_queue": "nobody-polls"})
+        task_id = "chooser.steady/forged-steps"
+        handle = await client.temporal.start_workflow(
+            "a2a.SkillRun",
+            {"agent": "chooser", "skill": "steady", "args": {"choice": "x"},
+             "options": SkillOptions.model_dump(parked, mode="json")},
+            id=task_id,
+            task_queue=client.settings.task_queue,
+        )  # fmt: skip
+        async with asyncio.timeout(30):
+            while skill_attempts(await handle.fetch_history()) == 0:
+                await asyncio.sleep(0.05)
+        [scheduled] = attempt_inputs(await handle.fetch_history())
+        token = AttemptToken(run=1, attempt=1, nonce=scheduled["nonce"])
+
+        def record(**fields: Any) -> StepRecord:
+            return StepRecord(key="note#0", seq=0, digest="d", **fields)
+
+        forged = {
+            "another task's object": [record(stored="tasks/other/artifacts/secret.txt")],
+            "a value over 4 KiB inline": [record(value="x" * 5000)],
+            "too many records": [record() for _ in range(1001)],
+        }
+        for why, records in forged.items():
+            with pytest.raises(WorkflowUpdateFailedError):
+                await handle.execute_update(STEPS_UPDATE, StepBatch(token=token, records=records))
+            assert await handle.query(STEPS_QUERY, result_type=list[StepRecord]) == [], why
+        elsewhere = StepBatch(token=token, records=[], calls={"other/call-0": Usage(calls=9)})
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(STEPS_UPDATE, elsewhere)
+        own = record(stored=f"tasks/{task_id}/steps/note#0.abc.json")
+        await handle.execute_update(STEPS_UPDATE, StepBatch(token=token, records=[own]))
+        assert await handle.query(STEPS_QUERY, result_type=list[StepRecord]) == [own]
+        await handle.terminate("test over")
+
+
+async def test_step_names_nesting_and_set_args_are_checked_before_anything_runs() -> None:
+    client = InMemoryA2AClient([Nester()])
+    nested = await client.call("nester", "nest")
+    assert nested.status == "failed" and "steps do not nest" in (nested.error or "")
+    named = await client.call("nester", "badly_named")
+    assert named.status == "failed" and "step name '../escape'" in (named.error or "")
+    # a set's order differs between processes; its digest must not
+    first = StepLedger().enter("s", ({"gamma", "alpha", "beta", "delta"},), {})
+    second = StepLedger().enter("s", ({"delta", "beta", "alpha", "gamma"},), {})
+    assert first.digest == second.digest
+
+
+async def _echo_text(text: str) -> str:
+    return text
+
+
+class Nester(A2AAgent):
+    name = "nester"
+
+    @skill(retries=0)
+    async def nest(self, ctx: RunContext[NoAuth]) -> str:
+        async def outer() -> str:
+            return str(await ctx.step("inner", _echo_text, "x"))
+
+        return str(await ctx.step("outer", outer))
+
+    @skill(retries=0)
+    async def badly_named(self, ctx: RunContext[NoAuth]) -> str:
+        return str(await ctx.step("../escape", _echo_text, "x"))

@@ -208,7 +208,7 @@ class SkillRunWorkflow(QuestionHandlers, StepHandlers):
                 nonce=nonce,
                 resumed=resumed,
                 journal=self._journal_ref(),
-                usage_before=self._steps.total,
+                usage_before=self._steps.usage,  # its calls count again as it meets them
                 **recorded_start(),
             ),
             result_type=SkillOutput,
@@ -274,7 +274,8 @@ class SkillRunWorkflow(QuestionHandlers, StepHandlers):
         """Append an attempt's events to the stream; the latest progress becomes the details."""
         progress = None
         self._count(metrics.EVENT_BATCHES)
-        for kind, events in collections.Counter(r.kind for r in batch.records).items():
+        kinds = collections.Counter(metrics.event_kind(r.kind) for r in batch.records)
+        for kind, events in kinds.items():
             self._count(metrics.EVENTS, events, kind=kind)
         for record in batch.records:
             self._emit(record)

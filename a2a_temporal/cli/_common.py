@@ -69,10 +69,15 @@ def settings_for(args: argparse.Namespace, **overrides: Any) -> AgentSettings:
         raise CliError(str(exc)) from None
 
 
-async def client_for(args: argparse.Namespace) -> TemporalA2AClient:
-    """A client for the Temporal the settings name; `InfrastructureError` when unreachable."""
+async def client_for(args: argparse.Namespace, *, serving: bool = False) -> TemporalA2AClient:
+    """A client for the Temporal the settings name; `InfrastructureError` when unreachable.
+
+    Only a serving process (the gateway) exports metrics on `metrics_port`: a
+    one-off command next to a worker must not take the worker's port.
+    """
     settings = settings_for(args)
-    return TemporalA2AClient(await connect(settings, AgentPlugin([], settings)))
+    plugin = AgentPlugin([], settings, export_metrics=serving)
+    return TemporalA2AClient(await connect(settings, plugin))
 
 
 def json_arg(text: str, what: str) -> Any:

@@ -131,7 +131,7 @@ async def _serve(args: argparse.Namespace) -> int:
             configure_tracing("a2a-temporal-gateway")
         except ImportError as exc:
             raise CliError(str(exc)) from None
-    client = await client_for(args)
+    client = await client_for(args, serving=True)
     gateway = Gateway(client, settings)
     grace = max(1, round(settings.gateway_shutdown_grace.total_seconds()))
     try:

@@ -273,7 +273,7 @@ class RunContext(ABC, Generic[AuthT]):
         result = await self._a2a_client().call(
             target, skill, args=args, grant=grant, timeout=timeout, auth=auth, budget=budget
         )
-        self._usage.add_call(result.usage)
+        self._usage.add_call(result.task_id, result.usage)
         return result
 
     def _call_budget(self, asked: Budget | None) -> Budget | None:
@@ -339,7 +339,7 @@ class RunContext(ABC, Generic[AuthT]):
         if recorded is not None:
             self.superseded_steps.extend(await self._supersede_steps(entry.seq))
         await self._record_step(record)
-        return value
+        return decode_step_value(fn, data)  # as a re-run will get it
 
     @abstractmethod
     async def _recorded_step(self, key: str) -> StepRecord | None:
@@ -355,7 +355,7 @@ class RunContext(ABC, Generic[AuthT]):
 
     @abstractmethod
     async def _supersede_steps(self, from_seq: int) -> list[str]:
-        """Forget the recorded steps from order `from_seq` on; return their names."""
+        """Replace the steps earlier attempts recorded from order `from_seq` on; their names."""
 
     def _step_replayed(self, key: str) -> None:
         """A re-run got step `key`'s recorded value (its events are not emitted again)."""

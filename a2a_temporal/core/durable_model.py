@@ -69,7 +69,7 @@ class DurableModel(WrapperModel):
             self._ctx.usage.record(
                 input_tokens=response.usage.input_tokens,
                 output_tokens=response.usage.output_tokens,
-                model=response.model_name,
+                model=self.wrapped.model_name,  # the one configured: a bounded label
             )
             return _RESPONSE.dump_python(response, mode="json")
 
@@ -105,13 +105,18 @@ def durable(ctx: RunContext[Any], agent: Agent[Any, Any]) -> Iterator[Agent[Any,
 
 
 def _conversation(messages: list[ModelMessage]) -> Any:
-    """The conversation so far as data, without what differs between runs (timestamps, ids)."""
-    return _without(ModelMessagesTypeAdapter.dump_python(messages, mode="json"))
+    """The conversation so far as data, without what differs between runs (timestamps, ids).
+
+    Only messages' and parts' own fields are left out: a tool's args or a
+    structured answer keep theirs.
+    """
+    conversation = []
+    for message in ModelMessagesTypeAdapter.dump_python(messages, mode="json"):
+        kept = _stable(message)
+        kept["parts"] = [_stable(part) for part in message.get("parts", [])]
+        conversation.append(kept)
+    return conversation
 
 
-def _without(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _without(v) for k, v in data.items() if k not in _VOLATILE}
-    if isinstance(data, list):
-        return [_without(item) for item in data]
-    return data
+def _stable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if key not in _VOLATILE}

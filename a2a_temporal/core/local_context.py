@@ -84,6 +84,7 @@ class LocalRunContext(RunContext[AuthT]):
         )
         self.events: list[AgentEvent] = []
         self.steps: dict[str, StepRecord] = {}
+        self._recorded_now: set[str] = set()
         self.artifacts: dict[str, bytes] = {}
         self._refs: dict[str, ArtifactRef] = {}
         self._secrets = dict(secrets or {})
@@ -118,6 +119,7 @@ class LocalRunContext(RunContext[AuthT]):
         """
         self._skill_task = skill_task
         self._steps = StepLedger()
+        self._recorded_now = set()
 
     async def emit_event(self, event: AgentEvent) -> None:
         """Append `event` to `events`."""
@@ -232,9 +234,11 @@ class LocalRunContext(RunContext[AuthT]):
 
     async def _record_step(self, record: StepRecord) -> None:
         self.steps[record.key] = record
+        self._recorded_now.add(record.key)
 
     async def _supersede_steps(self, from_seq: int) -> list[str]:
-        dropped = sorted((r for r in self.steps.values() if r.seq >= from_seq), key=lambda r: r.seq)
+        earlier = (r for r in self.steps.values() if r.key not in self._recorded_now)
+        dropped = sorted((r for r in earlier if r.seq >= from_seq), key=lambda r: r.seq)
         for record in dropped:
             del self.steps[record.key]
         return [record.key for record in dropped]

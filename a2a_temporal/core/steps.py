@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import hashlib
 import json
+import re
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 _STEP_KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("a2a_step_key", default=None)
+_STEP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,40 @@ class StepLedger:
         self._next_seq = 0
 
     def enter(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> StepEntry:
-        """Name the next occurrence of step `name` (synchronously: order of entry counts)."""
-        if not isinstance(name, str) or not name or len(name) > 200:
-            raise ValueError("a step's name must be a non-empty string of at most 200 characters")
+        """Name the next occurrence of step `name` (synchronously: order of entry counts).
+
+        Raises:
+            ValueError: `name` is not a short word (letters, digits, `.`, `_`, `-`).
+            RuntimeError: A step's function is running in this task already (steps do not nest).
+        """
+        if not isinstance(name, str) or not _STEP_NAME.fullmatch(name):
+            raise ValueError(
+                f"step name {name!r}: use 1 to 100 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        if _STEP_KEY.get() is not None:
+            raise RuntimeError(
+                f"step {name!r} starts inside step {_STEP_KEY.get()!r}: steps do not nest "
+                "(a re-run would not meet the inner ones); make them steps of the skill"
+            )
         occurrence = self._occurrences.get(name, 0)
         self._occurrences[name] = occurrence + 1
         seq, self._next_seq = self._next_seq, self._next_seq + 1
-        data = to_jsonable_python([name, args, kwargs], fallback=_by_type)
+        data = to_jsonable_python(_sets_sorted([name, args, kwargs]), fallback=_by_type)
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
         return StepEntry(key=f"{name}#{occurrence}", seq=seq, digest=digest)
+
+
+def _sets_sorted(value: Any) -> Any:
+    """`value` with each set as a sorted list (a set's order differs from process to process)."""
+    if isinstance(value, set | frozenset):
+        members = [_sets_sorted(member) for member in value]
+        return sorted(members, key=lambda m: json.dumps(to_jsonable_python(m, fallback=_by_type)))
+    if isinstance(value, dict):
+        return {key: _sets_sorted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sets_sorted(item) for item in value]
+    return value
 
 
 def _by_type(value: Any) -> str:
@@ -118,7 +145,7 @@ class UsageMeter:
 
     Args:
         budget: The task's budget (its subtree included), or None.
-        before: What the task spent before this run of its skill (its ended calls included).
+        before: What the task's skill spent before this run (the run counts its calls itself).
         on_record: Gets each record made outside a step (a step's go with its record).
         observe: Gets every record and its model (for metrics).
     """
@@ -133,14 +160,14 @@ class UsageMeter:
         self.budget = budget
         self.before = before or Usage()
         self.own = Usage()
-        self.children = Usage()
+        self._calls: dict[str, Usage] = {}
         self._on_record = on_record
         self._observe = observe
 
     @property
     def total(self) -> Usage:
         """What the task spent so far: before this run, in it, and by the calls that ended."""
-        return self.before + self.own + self.children
+        return sum(self._calls.values(), self.before + self.own)
 
     def record(
         self,
@@ -167,9 +194,9 @@ class UsageMeter:
         if self.budget is not None and self.budget.exceeded(self.total):
             raise self.exceeded()
 
-    def add_call(self, usage: Usage) -> None:
-        """Count what an ended call (and its subtree) spent."""
-        self.children = self.children + usage
+    def add_call(self, task_id: str, usage: Usage) -> None:
+        """Count what the ended call `task_id` (and its subtree) spent; once, however often met."""
+        self._calls[task_id] = usage
 
     def check(self) -> None:
         """`BudgetExceeded` when nothing of the budget is left (before a step or a call)."""

@@ -94,7 +94,7 @@ class MessageReply(BaseModel):
 class Usage(BaseModel):
     """What a task spent, its subtree of calls included where it says so."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     input_tokens: int = Field(default=0, ge=0)
     output_tokens: int = Field(default=0, ge=0)
@@ -126,7 +126,7 @@ _NOTHING = Usage()
 class Budget(BaseModel):
     """At most this much for a task and its whole subtree of calls (None: no bound)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     tokens: int | None = Field(default=None, ge=0)
     cost_usd: float | None = Field(default=None, ge=0.0)
@@ -178,12 +178,15 @@ class StepRecord(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    key: str
+    key: str = Field(min_length=1, max_length=256)
     seq: int = Field(ge=0)
-    digest: str
+    digest: str = Field(max_length=64)
     value: Any = None
     stored: str | None = Field(default=None, description="the S3 key of a large value")
     usage: Usage = Usage()
+    superseded: bool = Field(
+        default=False, description="a re-run replaced this step: it stands for no value"
+    )
 
 
 class CallResult(BaseModel):

@@ -218,13 +218,13 @@ class RemoteConnector:
 
 def reported_usage(reply: pb.Task | pb.Message) -> Usage:
     """The usage a remote task reports in its metadata (`usage`), else one call."""
-    metadata = json_format.MessageToDict(reply.metadata) if isinstance(reply, pb.Task) else {}
-    reported = metadata.get("usage")
-    if isinstance(reported, dict):
+    if isinstance(reply, pb.Task):
         try:
-            return Usage.model_validate(reported)
+            reported = json_format.MessageToDict(reply.metadata).get("usage")
+            if isinstance(reported, dict):
+                return Usage.model_validate(reported)
         except ValueError:
-            pass
+            pass  # a report that is not a Usage counts as none
     return Usage(calls=1)
 
 

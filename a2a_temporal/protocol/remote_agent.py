@@ -61,7 +61,12 @@ class RemoteCallAgent(A2AAgent):
         from a2a.types import a2a_pb2 as pb
 
         from a2a_temporal.errors import RemoteError
-        from a2a_temporal.protocol.remote import RemoteConnector, credential_secret, outcome
+        from a2a_temporal.protocol.remote import (
+            RemoteConnector,
+            credential_secret,
+            outcome,
+            reported_usage,
+        )
 
         def credential(url: str) -> str | None:
             try:
@@ -80,6 +85,7 @@ class RemoteCallAgent(A2AAgent):
 
             sent = await ctx._remember("sent", send)
             if "message" in sent:
+                ctx.usage.record()  # one call; a message reports no usage
                 return sent["message"]
             remote_task = str(sent["task_id"])
             await ctx.emit_progress(f"remote task {remote_task} at {args.url}")
@@ -138,6 +144,8 @@ class RemoteCallAgent(A2AAgent):
                     current.uncancel()  # let the HTTP client (anyio) send the remote cancel
                 await remote.cancel(client, remote_task)
                 raise
+        spent = reported_usage(task)
+        ctx.usage.record(spent.input_tokens, spent.output_tokens, spent.cost_usd)
         result = outcome(task)
         if result.status == "completed":
             return result.output

@@ -24,13 +24,13 @@ from a2a_temporal.temporal.models import (
 )
 from a2a_temporal.temporal.wire import ASK_MANY_UPDATE, AWAIT_ANSWERS_UPDATE, CALLS_UPDATE
 
-__all__ = ["CallBatcher", "QuestionBatcher"]
+__all__ = ["CallBatcher", "QuestionBatcher", "TurnBatcher"]
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 
 
-class _TurnBatcher(ABC, Generic[ItemT, ResultT]):
+class TurnBatcher(ABC, Generic[ItemT, ResultT]):
     """Collects what is submitted in one event-loop turn and sends it as one batch."""
 
     def __init__(self, link: AttemptLink) -> None:
@@ -74,7 +74,7 @@ class _TurnBatcher(ABC, Generic[ItemT, ResultT]):
         await asyncio.gather(*self._sending, return_exceptions=True)
 
 
-class CallBatcher(_TurnBatcher[CallRequest, CallStarted]):
+class CallBatcher(TurnBatcher[CallRequest, CallStarted]):
     """Sends the calls made in one turn as one `calls` update; each learns its child."""
 
     async def _send(self, batch: list[tuple[CallRequest, asyncio.Future[CallStarted]]]) -> None:
@@ -91,7 +91,7 @@ class CallBatcher(_TurnBatcher[CallRequest, CallStarted]):
                 future.set_result(by_seq[request.seq])
 
 
-class QuestionBatcher(_TurnBatcher[Question, QuestionState]):
+class QuestionBatcher(TurnBatcher[Question, QuestionState]):
     """Asks the questions of one turn with one update, then waits for their answers together.
 
     Each question's future resolves with its state once it is answered or

@@ -3,14 +3,17 @@
 Steps finished in one event-loop turn go to the task's workflow as one
 `a2a.steps` update, with the usage recorded since the last batch; a step's
 `ctx.step` returns only once its record is in the workflow. A value over
-`INLINE_LIMIT` bytes of JSON is stored in S3 and the workflow keeps its key,
-so history and continue-as-new carry references. A re-run reads the records
-once: from the task's journal (earlier runs) and from its workflow (this one).
+`STEP_INLINE_LIMIT` bytes of JSON is stored in S3 (under a key naming its
+digest, so no attempt overwrites another's) and the workflow keeps the key.
+A re-run reads the records once: from the task's journal (earlier runs) and
+from its workflow (this one). Superseding a step records a tombstone for each
+step an earlier attempt recorded from there on, so no later run replays them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from typing import Any
 
@@ -20,27 +23,24 @@ from temporalio.client import Client
 from a2a_temporal.core.types import StepRecord, Usage
 from a2a_temporal.errors import InfrastructureError
 from a2a_temporal.temporal._attempt import AttemptLink
-from a2a_temporal.temporal._batches import _TurnBatcher
+from a2a_temporal.temporal._batches import TurnBatcher
 from a2a_temporal.temporal.artifacts import storage_errors
-from a2a_temporal.temporal.journal import JournalView
+from a2a_temporal.temporal.journal import (
+    STEP_INLINE_LIMIT,
+    JournalView,
+    step_object_key,
+    step_object_prefix,
+)
 from a2a_temporal.temporal.models import StepBatch
 from a2a_temporal.temporal.storage import ObjectStore
 from a2a_temporal.temporal.wire import STEPS_QUERY, STEPS_UPDATE
 
-__all__ = ["INLINE_LIMIT", "StepBook", "step_object_key"]
+__all__ = ["StepBook"]
 
 _log = structlog.get_logger("a2a_temporal.steps")
 
-INLINE_LIMIT = 4 * 1024
-"""Bytes of JSON up to which a step's value is kept in the workflow itself."""
 
-
-def step_object_key(task_id: str, key: str) -> str:
-    """Where a large value of step `key` of task `task_id` is stored."""
-    return f"tasks/{task_id}/steps/{key}.json"
-
-
-class _StepBatcher(_TurnBatcher[StepRecord, None]):
+class _StepBatcher(TurnBatcher[StepRecord, None]):
     """Sends the steps of one turn, and the usage recorded since the last, as one update."""
 
     def __init__(self, link: AttemptLink, book: StepBook) -> None:
@@ -48,8 +48,7 @@ class _StepBatcher(_TurnBatcher[StepRecord, None]):
         self._book = book
 
     async def _send(self, batch: list[tuple[StepRecord, asyncio.Future[None]]]) -> None:
-        records = [record for record, _ in batch]
-        await self._book.send(records)
+        await self._book.send([record for record, _ in batch])
         for _, future in batch:
             if not future.done():
                 future.set_result(None)
@@ -81,7 +80,7 @@ class StepBook:
         self._store = store
         self._task_id = task_id
         self._journal = journal
-        self._records: dict[str, StepRecord] | None = None if rerun else {}
+        self._earlier: dict[str, StepRecord] | None = None if rerun else {}
         self._loading: asyncio.Task[dict[str, StepRecord]] | None = None
         self._batcher = _StepBatcher(link, self)
         self._pending_usage = Usage()
@@ -89,12 +88,17 @@ class StepBook:
         self._batches = 0
 
     async def recorded(self, key: str) -> StepRecord | None:
-        """The record of step `key` from an earlier attempt or run, if there is one."""
-        if self._records is None:
+        """The record of step `key` from an earlier attempt or run, if one stands."""
+        earlier = await self._earlier_records()
+        record = earlier.get(key)
+        return None if record is None or record.superseded else record
+
+    async def _earlier_records(self) -> dict[str, StepRecord]:
+        if self._earlier is None:
             if self._loading is None:
                 self._loading = asyncio.ensure_future(self._load())
-            self._records = await asyncio.shield(self._loading)
-        return self._records.get(key)
+            self._earlier = await asyncio.shield(self._loading)
+        return self._earlier
 
     async def _load(self) -> dict[str, StepRecord]:
         await self._link.ready()
@@ -103,9 +107,13 @@ class StepBook:
         return {**self._journal.steps(), **{record.key: record for record in current}}
 
     async def value(self, record: StepRecord) -> Any:
-        """A record's value (read from S3 when it was stored there)."""
+        """A record's value (read from S3 when it was stored there, under this task only)."""
         if record.stored is None:
             return record.value
+        if not record.stored.startswith(step_object_prefix(self._task_id)):
+            raise InfrastructureError(
+                f"step {record.key!r} names a value outside this task's steps ({record.stored})"
+            )
         try:
             with storage_errors():
                 data = await self._store.get(record.stored)
@@ -118,24 +126,27 @@ class StepBook:
     async def record(self, record: StepRecord) -> None:
         """Make `record` durable (its value stored first when large); return once it is."""
         data = json.dumps(record.value, separators=(",", ":")).encode()
-        if len(data) > INLINE_LIMIT:
-            key = step_object_key(self._task_id, record.key)
+        if len(data) > STEP_INLINE_LIMIT:
+            digest = hashlib.sha256(data).hexdigest()[:16]
+            key = step_object_key(self._task_id, record.key, digest)
             with storage_errors():
                 await self._store.put_bytes(key, data, "application/json")
             record = record.model_copy(update={"value": None, "stored": key})
         await self._batcher.submit(record)
-        if self._records is not None:
-            self._records[record.key] = record
 
     async def supersede(self, from_seq: int) -> list[str]:
-        """Forget the steps recorded from order `from_seq` on, here and in the workflow."""
-        known = self._records or {}
-        dropped = sorted((r for r in known.values() if r.seq >= from_seq), key=lambda r: r.seq)
-        for record in dropped:
-            del known[record.key]
-        names = [record.key for record in dropped]
-        await self.send([], supersede_from=from_seq, superseded=names)
-        return names
+        """Replace the steps earlier attempts recorded from order `from_seq` on; their names."""
+        earlier = await self._earlier_records()
+        dropped = sorted(
+            (r for r in earlier.values() if r.seq >= from_seq and not r.superseded),
+            key=lambda r: r.seq,
+        )
+        tombstones = [StepRecord(key=r.key, seq=r.seq, digest="", superseded=True) for r in dropped]
+        for tombstone in tombstones:
+            earlier[tombstone.key] = tombstone
+        if tombstones:
+            await self.send(tombstones)
+        return [record.key for record in dropped]
 
     def add_usage(self, usage: Usage) -> None:
         """Usage recorded outside a step: sent with the next batch, or by `flush`."""
@@ -145,27 +156,15 @@ class StepBook:
         """What a call that ended spent: sent with the next batch, or by `flush`."""
         self._pending_calls[task_id] = usage
 
-    async def send(
-        self,
-        records: list[StepRecord],
-        supersede_from: int | None = None,
-        superseded: list[str] | None = None,
-    ) -> None:
-        """One `a2a.steps` update with `records` and the usage pending."""
+    async def send(self, records: list[StepRecord]) -> None:
+        """One `a2a.steps` update with `records`, and the usage and ended calls pending."""
         usage, self._pending_usage = self._pending_usage, Usage()
         calls, self._pending_calls = self._pending_calls, {}
         self._batches += 1
         try:
             await self._link.update(
                 STEPS_UPDATE,
-                StepBatch(
-                    token=self._link.token,
-                    records=records,
-                    usage=usage,
-                    supersede_from=supersede_from,
-                    superseded=superseded or [],
-                    calls=calls,
-                ),
+                StepBatch(token=self._link.token, records=records, usage=usage, calls=calls),
                 type(None),
                 self._link.update_id("steps", self._batches),
             )

@@ -17,6 +17,7 @@ from collections.abc import (
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -269,10 +270,10 @@ class TemporalRunContext(RunContext[AuthT]):
         task's own input (see `RunContext.call`); `scopes` only narrows it. The
         callee gets at most `budget`, and never more than this task has left.
         """
-        with span("a2a.call", target=target, skill=skill):
+        with span("a2a.call", target=_shown(target), skill=skill):
             limits = self._call_budget(budget)
             result = await self._call(target, skill, args, grant, seconds(timeout), scopes, limits)
-            self._usage.add_call(result.usage)
+            self._usage.add_call(result.task_id, result.usage)
             self._step_book.add_call(result.task_id, result.usage)
             return result
 
@@ -423,6 +424,14 @@ class _CallsThroughContext(A2AClient):
         return await self._ctx.call(
             target, skill, args=args, grant=grant, timeout=timeout, budget=budget
         )
+
+
+def _shown(target: str) -> str:
+    """A call's target as a span shows it: an agent's name, or a URL's scheme and host only."""
+    if "://" not in target:
+        return target
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.hostname or ''}"
 
 
 def _cancel_requested() -> bool:

@@ -18,13 +18,23 @@ from a2a_temporal.core.types import StepRecord
 from a2a_temporal.temporal.models import CallStarted, JournalRef, QuestionState
 
 __all__ = [
+    "MAX_STEPS_PER_BATCH",
     "MISSING",
+    "STEP_INLINE_LIMIT",
     "ArchivedEvent",
     "Journal",
     "JournalUpdate",
     "JournalView",
     "journal_key",
+    "step_object_key",
+    "step_object_prefix",
 ]
+
+STEP_INLINE_LIMIT = 4 * 1024
+"""Bytes of JSON up to which a step's value is kept in the workflow itself (more: in S3)."""
+
+MAX_STEPS_PER_BATCH = 1000
+"""Step records (and ended calls) one `a2a.steps` update may carry."""
 
 
 MISSING: Any = object()
@@ -34,6 +44,16 @@ MISSING: Any = object()
 def journal_key(task_id: str, generation: int) -> str:
     """The S3 key of the journal a task wrote when it continued as new the `generation`th time."""
     return f"journals/{task_id}/{generation}.journal"
+
+
+def step_object_prefix(task_id: str) -> str:
+    """Where the large step values of task `task_id` are stored, and nothing else."""
+    return f"tasks/{task_id}/steps/"
+
+
+def step_object_key(task_id: str, key: str, value_digest: str) -> str:
+    """The S3 key of step `key`'s value, named by its digest: no attempt overwrites another's."""
+    return f"{step_object_prefix(task_id)}{key}.{value_digest}.json"
 
 
 class ArchivedEvent(BaseModel):

@@ -35,6 +35,7 @@ __all__ = [
     "USAGE_MICRODOLLARS",
     "USAGE_TOKENS",
     "count",
+    "event_kind",
     "observe",
     "outcome_of",
 ]
@@ -87,6 +88,16 @@ _OUTCOMES = {
     wire.SUPERSEDED_ERROR_TYPE: "superseded",
     wire.INFRASTRUCTURE_ERROR_TYPE: "infrastructure",
 }
+
+
+_EVENT_KINDS = frozenset(
+    {"progress", "text_delta", "artifact", "error", "retry", "question", "answer", "diverged"}
+)
+
+
+def event_kind(kind: str) -> str:
+    """An event's kind as a label: one of the runtime's, or `custom` (skills name their own)."""
+    return kind if kind in _EVENT_KINDS else "custom"
 
 
 def outcome_of(error: BaseException | None) -> str:

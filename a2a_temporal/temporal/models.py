@@ -374,15 +374,14 @@ class EventRecord(BaseModel):
 
 
 class StepBatch(BaseModel):
-    """The `steps` update: steps an attempt finished in one turn, and usage outside steps."""
+    """The `steps` update: steps an attempt finished in one turn, and usage outside steps.
+
+    A record marked `superseded` replaces an earlier attempt's step of that name.
+    """
 
     token: AttemptToken
     records: list[StepRecord]
     usage: Usage = Usage()
-    supersede_from: int | None = Field(
-        default=None, description="forget the recorded steps from this order on first"
-    )
-    superseded: list[str] = Field(default_factory=list, description="the steps forgotten")
     calls: dict[str, Usage] = Field(
         default_factory=dict, description="what calls that ended spent, by their task ids"
     )

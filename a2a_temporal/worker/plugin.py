@@ -52,6 +52,8 @@ class AgentPlugin(SimplePlugin):
         secrets: Secrets `ctx.secret` returns first (before env vars and the secrets dir).
         sandbox: What `ctx.sandbox` runs code in; the backend `settings.sandbox` names
             when None.
+        export_metrics: Serve `/metrics` on `settings.metrics_port` when it is set
+            (a one-off client next to a worker says False).
     """
 
     def __init__(
@@ -61,8 +63,10 @@ class AgentPlugin(SimplePlugin):
         *,
         secrets: Mapping[str, str] | None = None,
         sandbox: SandboxBackend | None = None,
+        export_metrics: bool = True,
     ) -> None:
         self.settings = settings or AgentSettings.from_env()
+        self._export_metrics = export_metrics
         self.agents = list(agents)
         if any(agent.name == REMOTE_AGENT for agent in self.agents):
             raise ValueError(f"the agent name {REMOTE_AGENT!r} is reserved for remote A2A calls")
@@ -88,7 +92,7 @@ class AgentPlugin(SimplePlugin):
         self, config: ConnectConfig, next: Callable[[ConnectConfig], Awaitable[ServiceClient]]
     ) -> ServiceClient:
         """Connect on the runtime serving `/metrics` when `metrics_port` is set."""
-        runtime = metrics_runtime(self.settings)
+        runtime = metrics_runtime(self.settings) if self._export_metrics else None
         if runtime is not None and config.runtime is None:
             config = dataclasses.replace(config, runtime=runtime)
         return await next(config)
