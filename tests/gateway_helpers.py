@@ -88,5 +88,23 @@ def message(
     return result
 
 
+def send_message_body(text: str, skill: str) -> dict[str, Any]:
+    """A JSON-RPC `SendMessage` of `text` to `skill`, as a caller without the SDK sends it."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "SendMessage",
+        "params": {
+            "message": {
+                "messageId": uuid.uuid4().hex,
+                "role": "ROLE_USER",
+                "parts": [{"text": text}],
+                "metadata": {"skill": skill},
+            },
+            "configuration": {"blocking": True},
+        },
+    }
+
+
 def data_of(part: pb.Part) -> Any:
     return json_format.MessageToDict(part.data)

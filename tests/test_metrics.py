@@ -6,8 +6,6 @@ import re
 import socket
 import urllib.request
 import uuid
-from collections.abc import Mapping
-from typing import Any
 
 import httpx
 import pytest
@@ -158,6 +156,7 @@ async def test_gateway_requests_are_counted_by_a_closed_set_of_methods(stack: De
     from a2a_temporal.temporal.client import TemporalA2AClient
     from a2a_temporal.worker.plugin import AgentPlugin
     from a2a_temporal.worker.run import connect
+    from tests.gateway_helpers import send_message_body
 
     port = free_port()
     async with running(stack, [Splitter()]) as worker_client:
@@ -175,7 +174,10 @@ async def test_gateway_requests_are_counted_by_a_closed_set_of_methods(stack: De
         headers = {"Authorization": "Bearer t0ken", "A2A-Version": "1.0"}
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
             sent = await http.post(
-                "/agents/splitter", json=_send_message("a b c"), headers=headers, timeout=30
+                "/agents/splitter",
+                json=send_message_body("a b c", "split"),
+                headers=headers,
+                timeout=30,
             )
             odd = f"Evil{uuid.uuid4().hex}"
             unknown = await http.post(
@@ -194,23 +196,6 @@ async def test_gateway_requests_are_counted_by_a_closed_set_of_methods(stack: De
     assert total(samples, requests, method="ListTasks", status="401") == 1
     assert total(samples, requests, method="ListTasks", status="200") == 1
     assert not any(odd in str(labels) for _, labels, _ in samples), "a caller grew the series"
-
-
-def _send_message(text: str) -> Mapping[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "SendMessage",
-        "params": {
-            "message": {
-                "messageId": uuid.uuid4().hex,
-                "role": "ROLE_USER",
-                "parts": [{"text": text}],
-                "metadata": {"skill": "split"},
-            },
-            "configuration": {"blocking": True},
-        },
-    }
 
 
 def test_a_busy_metrics_port_is_refused_naming_the_setting() -> None:

@@ -13,11 +13,14 @@ import pytest
 
 from a2a_temporal import (
     A2AAgent,
+    AgentEvent,
     Budget,
+    CallResult,
     InMemoryA2AClient,
     NoAuth,
     Pipeline,
     RunContext,
+    TaskHandle,
     TemporalA2AClient,
     Usage,
     skill,
@@ -53,11 +56,7 @@ async def test_model_calls_are_paid_once_across_a_park_and_a_resume(
         stack, [Thinker()], secrets=model_secrets(base_url), input_park_after="PT0.3S"
     ) as client:
         handle = await client.start("thinker", "think", args={"calls": 20, "ask": True})
-        async for event in handle.events():
-            if event.kind == "question":
-                await _until_parked(client, handle.task_id)
-                await handle.answer(event.payload["id"], "yes")
-        result = await handle.result()
+        _, result = await _answered_once_parked(client, handle)
     assert result.status == "completed", result.error
     assert prompts(seen) == [f"question {i}" for i in range(20)], "a model call was re-sent"
     assert result.output["answers"] == ["".join(reply_pieces(f"question {i}")) for i in range(20)]
@@ -66,11 +65,19 @@ async def test_model_calls_are_paid_once_across_a_park_and_a_resume(
     assert result.usage.cost_usd == pytest.approx(0.02)
 
 
-async def _until_parked(client: TemporalA2AClient, task_id: str) -> None:
-    """Wait until the task's skill has stopped running (it parked on its question)."""
-    async with asyncio.timeout(30):
-        while (await client.get_task(task_id).state()).parked_on is None:
-            await asyncio.sleep(0.05)
+async def _answered_once_parked(
+    client: TemporalA2AClient, handle: TaskHandle
+) -> tuple[list[AgentEvent], CallResult]:
+    """Follow the task; answer its question "yes" once its skill parked; its events and result."""
+    events = []
+    async for event in handle.events():
+        events.append(event)
+        if event.kind == "question":
+            async with asyncio.timeout(30):
+                while (await client.get_task(handle.task_id).state()).parked_on is None:
+                    await asyncio.sleep(0.05)
+            await handle.answer(event.payload["id"], "yes")
+    return events, await handle.result()
 
 
 async def test_a_killed_worker_re_sends_at_most_the_call_in_flight(
@@ -167,13 +174,7 @@ async def test_streamed_text_inside_a_step_is_sent_once_across_a_resume(
         handle = await client.start(
             "thinker", "think", args={"calls": 2, "ask": True, "stream": True}
         )
-        events = []
-        async for event in handle.events():
-            events.append(event)
-            if event.kind == "question":
-                await _until_parked(client, handle.task_id)
-                await handle.answer(event.payload["id"], "yes")
-        result = await handle.result()
+        events, result = await _answered_once_parked(client, handle)
     assert result.status == "completed", result.error
     text = "".join(e.payload["text"] for e in events if e.kind == "text_delta")
     assert text == "".join(reply_pieces("question 0") + reply_pieces("question 1"))

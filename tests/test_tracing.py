@@ -19,6 +19,7 @@ from a2a_temporal.testing import DevStack
 from a2a_temporal.worker.plugin import AgentPlugin
 from a2a_temporal.worker.run import connect
 from tests.agents import Analyst, Splitter
+from tests.gateway_helpers import send_message_body
 from tests.temporal_helpers import running
 
 pytest.importorskip("a2a")
@@ -71,20 +72,7 @@ async def test_a_gateway_task_and_its_calls_are_one_trace(
             "traceparent": f"00-{TRACE_ID}-{CALLER_SPAN}-01",
             "baggage": "secret=from-the-caller",
         }
-        body = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "SendMessage",
-            "params": {
-                "message": {
-                    "messageId": uuid.uuid4().hex,
-                    "role": "ROLE_USER",
-                    "parts": [{"text": "one two three"}],
-                    "metadata": {"skill": "report"},
-                },
-                "configuration": {"blocking": True},
-            },
-        }
+        body = send_message_body("one two three", "report")
         transport = httpx.ASGITransport(app=gateway.app())
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
             reply = await http.post("/agents/analyst", json=body, headers=headers, timeout=60)
