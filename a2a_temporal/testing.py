@@ -34,6 +34,7 @@ __all__ = ["DevStack", "ManagedProcess", "find_temporal_cli"]
 
 _STARTUP_TIMEOUT = 60.0
 _POLL_INTERVAL = 0.05
+_PORT_ATTEMPTS = 3
 _DRAINAGE_CHECKS = (
     "matching.wv.VersionDrainageStatusRefreshInterval",
     "matching.wv.VersionDrainageStatusVisibilityGracePeriod",
@@ -253,20 +254,41 @@ class DevStack:
         temporal = ManagedProcess(
             "temporal dev server", self._temporal_argv(), data_dir / "temporal.log"
         )
-        s3 = ManagedProcess(
-            "S3 server",
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports["s3"])],
-            data_dir / "s3.log",
-        )
-        self.processes = [temporal, s3]
-        for process in self.processes:
-            process.start()
+        self.processes = [temporal]
+        temporal.start()
         self.temporal_address = f"127.0.0.1:{self.ports['temporal']}"
         self.ui_url = f"http://127.0.0.1:{self.ports['ui']}" if self.ui else ""
-        self.s3_endpoint = f"http://127.0.0.1:{self.ports['s3']}"
         await asyncio.wait_for(
-            asyncio.gather(self._wait_temporal(temporal), self._wait_s3(s3)), _STARTUP_TIMEOUT
+            asyncio.gather(self._wait_temporal(temporal), self._start_s3(data_dir)),
+            _STARTUP_TIMEOUT,
         )
+
+    async def _start_s3(self, data_dir: Path) -> None:
+        """Start the S3 server; on another free port when another process took the chosen one.
+
+        A free port is only free until someone binds it: the dev server binds
+        ports of its own while it starts.
+        """
+        for attempt in range(_PORT_ATTEMPTS):
+            if attempt:
+                self.ports["s3"] = free_port()
+            port = self.ports["s3"]
+            s3 = ManagedProcess(
+                "S3 server",
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                data_dir / "s3.log",
+            )
+            self.processes.append(s3)
+            s3.start()
+            self.s3_endpoint = f"http://127.0.0.1:{port}"
+            try:
+                await self._wait_s3(s3)
+                return
+            except RuntimeError:
+                if "in use" not in s3.log_tail() or attempt == _PORT_ATTEMPTS - 1:
+                    raise
+                self.processes.remove(s3)
+                await s3.stop()
 
     def _temporal_argv(self) -> list[str]:
         argv = [

@@ -97,3 +97,32 @@ async def test_servers_die_with_a_killed_parent(tmp_path: Path) -> None:
     async with asyncio.timeout(15):
         while any(Path(f"/proc/{pid}").exists() for pid in pids):
             await asyncio.sleep(0.05)
+
+
+async def test_devstack_moves_s3_to_another_port_when_its_port_was_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    import a2a_temporal.testing as testing
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    chosen = iter([port])  # the S3 port is the fifth one chosen: hand it the taken port
+    real = testing.free_port
+    calls = 0
+
+    def racing_free_port() -> int:
+        nonlocal calls
+        calls += 1
+        return next(chosen) if calls == 5 else real()
+
+    monkeypatch.setattr(testing, "free_port", racing_free_port)
+    try:
+        async with DevStack(ui=False) as stack:
+            assert stack.ports["s3"] != port
+            assert await asyncio.to_thread(stack.minio().bucket_exists, stack.bucket)
+    finally:
+        taken.close()
