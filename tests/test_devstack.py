@@ -104,22 +104,21 @@ async def test_devstack_moves_s3_to_another_port_when_its_port_was_taken(
 ) -> None:
     import socket
 
-    import a2a_temporal.testing as testing
+    from a2a_temporal._process import free_port
 
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     port = taken.getsockname()[1]
     chosen = iter([port])  # the S3 port is the fifth one chosen: hand it the taken port
-    real = testing.free_port
     calls = 0
 
     def racing_free_port() -> int:
         nonlocal calls
         calls += 1
-        return next(chosen) if calls == 5 else real()
+        return next(chosen) if calls == 5 else free_port()
 
-    monkeypatch.setattr(testing, "free_port", racing_free_port)
+    monkeypatch.setattr("a2a_temporal.testing.free_port", racing_free_port)
     try:
         async with DevStack(ui=False) as stack:
             assert stack.ports["s3"] != port
