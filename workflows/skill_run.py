@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         TaskState,
         WatchOutcome,
     )
+    from a2a_temporal.temporal.outcomes import ERROR_MEMO, memo_error
     from a2a_temporal.workflows._calls import CallBook
     from a2a_temporal.workflows._fence import AttemptFence
     from a2a_temporal.workflows._journal import Archivist, trim_stream
@@ -82,6 +83,7 @@ _MAX_INFRA_BACKOFF = timedelta(seconds=30)
 _SUPERSEDED = ("superseded_calls", "superseded_steps")
 _SKILL_RETRY_BACKOFF = 1.0
 _BOUNDED_CARRY_PATCH = "a2a-bounded-carry"  # tasks from before it carry everything on
+_ERROR_MEMO_PATCH = "a2a-error-memo"  # tasks from before it ended without the `a2a.error` memo
 _NOT_SERVER_RETRIED = [
     wire.REJECTED_ERROR_TYPE,
     wire.SKILL_ERROR_TYPE,
@@ -493,6 +495,8 @@ class SkillRunWorkflow(QuestionHandlers, StepHandlers):
         log_event("task ended", {**self._labels(), **ending}, warning=result.status == "failed")
         self._count(metrics.QUESTIONS_CLOSED, len(self._questions.open()), how="task-ended")
         self._set_status(result.status)
+        if result.error and workflow.patched(_ERROR_MEMO_PATCH):
+            workflow.upsert_memo({ERROR_MEMO: memo_error(result.error)})  # for listings
         await self._push.started()
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -209,7 +209,10 @@ class AgentRequestHandler(RequestHandler):
     ) -> pb.ListTasksResponse:
         """The caller's tasks of this agent, from Temporal's visibility (newest first).
 
-        Callers with the `tasks:admin` scope see every caller's tasks.
+        Callers with the `tasks:admin` scope see every caller's tasks. Each task
+        is built from the listing itself (ids, agent, skill, status, an ended
+        task's final message); only a request for history (`historyLength` > 0)
+        or artifacts (`includeArtifacts`) reads every listed task in full.
         """
         caller = self._caller(context)
         validate_history_length(params)
@@ -218,6 +221,7 @@ class AgentRequestHandler(RequestHandler):
             validate_page_size(size)
         query = [
             f'WorkflowType = "{SKILL_RUN_WORKFLOW}"',
+            'ExecutionStatus != "ContinuedAsNew"',  # a task is listed once, as its newest run
             f'{SEARCH_AGENT.name} = "{_quoted(self._agent)}"',
         ]
         if ADMIN_SCOPE not in caller.scopes:
@@ -237,8 +241,8 @@ class AgentRequestHandler(RequestHandler):
             " AND ".join(query), page_size=size, next_page_token=token
         )
         await listing.fetch_next_page()
-        infos = [self._reader.listed(execution) for execution in listing.current_page or []]
-        tasks = await asyncio.gather(*(self._reader.listed_task(info) for info in infos))
+        full = params.include_artifacts or params.history_length > 0
+        tasks = await self._reader.listed_tasks(listing.current_page or [], full=full)
         response = pb.ListTasksResponse(page_size=size)
         for task in tasks:
             if not params.include_artifacts:

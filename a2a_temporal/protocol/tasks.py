@@ -11,23 +11,31 @@ it does not answer in time the view falls back to what visibility says.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 import structlog
 from a2a.types import a2a_pb2 as pb
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus
-from a2a_temporal.protocol.convert import TaskFold, final_message, result_artifact, state_of
+from a2a_temporal.core.types import ArtifactRef, CallResult, RunStatus, TaskStatus
+from a2a_temporal.protocol.convert import (
+    FINAL,
+    TaskFold,
+    final_message,
+    result_artifact,
+    state_of,
+)
 from a2a_temporal.settings import AgentSettings
 from a2a_temporal.temporal import wire
 from a2a_temporal.temporal.artifacts import artifact_key
 from a2a_temporal.temporal.follow import follow_events
 from a2a_temporal.temporal.handles import task_result
 from a2a_temporal.temporal.models import EventRecord, Settled, TaskState
+from a2a_temporal.temporal.outcomes import ERROR_MEMO, RESULT_MEMO
 from a2a_temporal.temporal.relayed import genuine_question
 from a2a_temporal.temporal.storage import ObjectStore, link_client
 from a2a_temporal.temporal.wire import (
@@ -36,9 +44,10 @@ from a2a_temporal.temporal.wire import (
     STREAM_OFFSET_QUERY,
 )
 
-__all__ = ["QUERY_TIMEOUT", "ArtifactParts", "TaskInfo", "TaskReader"]
+__all__ = ["LISTING_READS", "QUERY_TIMEOUT", "ArtifactParts", "TaskInfo", "TaskReader"]
 
 QUERY_TIMEOUT = timedelta(seconds=3)
+LISTING_READS = 10
 _log = structlog.get_logger(__name__)
 _HANDOVER_PAUSE = 0.05
 
@@ -216,6 +225,31 @@ class TaskReader:
     async def _state_now(self, info: TaskInfo, settled: Settled | None) -> TaskState:
         return settled.state if settled is not None else await self.state(info)
 
+    async def summary(self, info: TaskInfo, execution: WorkflowExecution) -> pb.Task:
+        """The task as its listing says, without reading its history or asking its workflow.
+
+        Its ids, agent and skill, and its status from the `A2AStatus` search
+        attribute (or, for a run that ended without setting it, e.g.
+        terminated, from how it closed). An ended task's status message is the
+        one `task()` gives: its error (from the `a2a.error` memo, cut at
+        `ERROR_MEMO_CHARS`; read from its result when it ended before tasks kept
+        one), else its status. No history, artifacts or usage: `task()` has them.
+        """
+        status = _listed_status(info, execution.status)
+        task = pb.Task(id=info.task_id, context_id=info.context_id)
+        task.metadata.update({"agent": info.agent, "skill": info.skill})
+        task.status.state = state_of(status)
+        if status in FINAL:
+            error = None
+            if status != "completed":
+                error = await _memo_error(execution)
+                if error is None and info.closed:  # it ended before tasks kept their error
+                    result = (await self.state(info)).result
+                    error = result.error if result is not None else None
+            ended = CallResult(task_id=info.task_id, status=cast(TaskStatus, status), error=error)
+            task.status.message.CopyFrom(final_message(info.task_id, info.context_id, ended))
+        return task
+
     async def task(
         self, info: TaskInfo, fold: TaskFold | None = None, settled: Settled | None = None
     ) -> pb.Task:
@@ -250,13 +284,30 @@ class TaskReader:
             task.status.message.CopyFrom(message)
         return task
 
-    async def listed_task(self, info: TaskInfo) -> pb.Task:
-        """`task(info)`; when it cannot be read, what visibility says of it, and why not.
+    async def listed_tasks(
+        self, executions: Sequence[WorkflowExecution], *, full: bool
+    ) -> list[pb.Task]:
+        """The tasks of one page of a listing, in its order (see `listed_task`).
 
-        (Payloads this gateway cannot decode, Temporal failing for that task.)
+        At most `LISTING_READS` of them are read at a time.
         """
+        reads = asyncio.Semaphore(LISTING_READS)
+
+        async def bounded(execution: WorkflowExecution) -> pb.Task:
+            async with reads:
+                return await self.listed_task(execution, full=full)
+
+        return list(await asyncio.gather(*(bounded(e) for e in executions)))
+
+    async def listed_task(self, execution: WorkflowExecution, *, full: bool) -> pb.Task:
+        """One task of a listing: `summary` of it, or, `full`, `task()` (history, artifacts).
+
+        A task that cannot be read (payloads this gateway cannot decode,
+        Temporal failing for that task) is what visibility says of it, and why not.
+        """
+        info = self.listed(execution)
         try:
-            return await self.task(info)
+            return await self.task(info) if full else await self.summary(info, execution)
         except Exception as exc:  # one unreadable task must not fail a whole listing
             _log.warning("task_unreadable", task_id=info.task_id, error=str(exc))
             task = pb.Task(id=info.task_id, context_id=info.context_id)
@@ -270,6 +321,35 @@ class TaskReader:
                 )
             )
             return task
+
+
+_CLOSED_AS: dict[WorkflowExecutionStatus, RunStatus] = {
+    WorkflowExecutionStatus.COMPLETED: "completed",
+    WorkflowExecutionStatus.CANCELED: "canceled",
+}
+
+
+def _listed_status(info: TaskInfo, closed_as: WorkflowExecutionStatus | None) -> RunStatus:
+    """A listed task's status: its `A2AStatus`, or how its run closed when that is not final.
+
+    (A run terminated or timed out from outside never set a final `A2AStatus`.)
+    """
+    status = _run_status(info.status)
+    if not info.closed or status in FINAL:
+        return status
+    return _CLOSED_AS.get(closed_as, "failed") if closed_as is not None else "failed"
+
+
+async def _memo_error(execution: WorkflowExecution) -> str | None:
+    """The error an ended task keeps in its memo (`a2a.error`, or the `a2a.result` of a cancel)."""
+    error: Any = await execution.memo_value(ERROR_MEMO, None)
+    if isinstance(error, str):
+        return error
+    kept: Any = await execution.memo_value(RESULT_MEMO, None)
+    if not isinstance(kept, dict) or kept.get("task_id") != execution.id:
+        return None  # none, or set by whoever started the run, naming another task
+    found = kept.get("error")
+    return found if isinstance(found, str) else None
 
 
 def _run_status(status: str) -> RunStatus:

@@ -9,6 +9,10 @@ records no details with a cancellation. A task that cancelled itself with no
 cancel request is Failed with type `TaskCanceled`. Pipelines do the same with
 their `PipelineState`. Readers turn all of these back into the same result.
 
+A task that ends with an error also keeps it, cut to `ERROR_MEMO_CHARS`, in
+its memo (`a2a.error`), so a listing of tasks shows why each one ended
+without reading its history.
+
 Pure: no I/O, imported by workflow code.
 """
 
@@ -22,11 +26,14 @@ from temporalio.exceptions import ApplicationError
 from a2a_temporal.temporal.wire import TASK_CANCELED_ERROR_TYPE
 
 __all__ = [
+    "ERROR_MEMO",
+    "ERROR_MEMO_CHARS",
     "OUTCOME_ERROR_TYPES",
     "RESULT_MEMO",
     "TASK_FAILED_ERROR_TYPE",
     "TASK_REJECTED_ERROR_TYPE",
     "carried_outcome",
+    "memo_error",
     "outcome_error",
 ]
 
@@ -38,8 +45,17 @@ OUTCOME_ERROR_TYPES = {
     "canceled": TASK_CANCELED_ERROR_TYPE,
 }
 RESULT_MEMO = "a2a.result"
+ERROR_MEMO = "a2a.error"
+ERROR_MEMO_CHARS = 1000
 
 _M = TypeVar("_M", bound=BaseModel)
+
+
+def memo_error(error: str) -> str:
+    """`error` as the `a2a.error` memo keeps it: at most `ERROR_MEMO_CHARS` characters."""
+    if len(error) <= ERROR_MEMO_CHARS:
+        return error
+    return error[: ERROR_MEMO_CHARS - 1] + "\u2026"
 
 
 def outcome_error(status: str, error: str | None, outcome: BaseModel) -> ApplicationError:

@@ -385,6 +385,16 @@ async def durable_steps_and_budget(rec: Recorder) -> None:
     rec.keep("budget_exceeded", f"{tree.task_id}/call-0/call-0")
 
 
+async def error_memo(rec: Recorder) -> None:
+    """A task that ends with an error keeps it in its memo (`a2a.error`) for listings."""
+    async with rec.stack.worker([Flaky(failures=9)], task_queue=f"h-{uuid.uuid4().hex[:8]}") as c:
+        failed = await c.call("flaky", "work")
+    assert failed.status == "failed"
+    rec.keep("failed", failed.task_id)
+    memo = await rec.client.temporal.get_workflow_handle(failed.task_id).describe()
+    assert await memo.memo_value("a2a.error") == failed.error, "the new path was taken"
+
+
 SCENARIOS: dict[str, Scenario] = {
     "task_with_calls": task_with_calls,
     "question_parked_and_continued": question_parked_and_continued,
@@ -401,6 +411,7 @@ SCENARIOS: dict[str, Scenario] = {
     "forged_relays_and_attempts": forged_relays_and_attempts,
     "native_outcomes": native_outcomes,
     "durable_steps_and_budget": durable_steps_and_budget,
+    "error_memo": error_memo,
 }
 
 
