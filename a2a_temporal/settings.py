@@ -363,6 +363,12 @@ class AgentSettings(BaseModel):
         ge=1,
         description="group id sandboxed commands run as when the worker is root",
     )
+    sandbox_sweep_interval: timedelta = Field(
+        default=timedelta(seconds=30),
+        ge=timedelta(0),
+        description="how often, at most, opening a process sandbox session first removes the "
+        "boxes of workers that died (0: at every open; a worker also sweeps when it starts)",
+    )
     identity_ttl: timedelta = Field(
         default=timedelta(minutes=5),
         description="how long after signing an identity its task may start",

@@ -1,11 +1,12 @@
 """The process sandbox's cost: a session around `python -c 'print(1)'` vs a bare subprocess.
 
-Prints p50 of (1) a bare `asyncio` subprocess, (2) the same under `prlimit`,
-(3) under the sandbox's launchers `setpriv` + `unshare` + `prlimit` + `sh`
-(user switch, namespaces, rlimits, the environment file), (4) a whole
-`ProcessSandbox` session: create the box, run, destroy. Then, on the dev
-stack, how long after a cancel request the sandboxed process of a running task
-is gone.
+Prints p50 of (1) a bare `asyncio` subprocess, (2) the same under the last
+launcher alone (dash's `ulimit` setting the rlimits and reading the environment
+file, or `prlimit` + `sh` without dash), (3) under the sandbox's whole chain
+(`setpriv` + `unshare` + that launcher: user switch, namespaces, rlimits, the
+environment file), (4) a whole `ProcessSandbox` session: create the box, run,
+destroy. Then, on the dev stack, how long after a cancel request the sandboxed
+process of a running task is gone.
 """
 
 from __future__ import annotations
@@ -19,12 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from a2a_temporal import ProcessSandbox, SandboxSpec
-from a2a_temporal.sandbox.process import (
-    _WITH_ENVIRONMENT,
-    _limits_launcher,
-    _namespace_launcher,
-    _user_launcher,
-)
+from a2a_temporal.sandbox.process import _command_launcher, _environment_launcher
 from a2a_temporal.testing import DevStack
 from bench.common import pct
 from examples.code_runner import CodeRunner
@@ -56,13 +52,11 @@ async def _timed(action: Callable[[], Awaitable[None]]) -> float:
 async def local(runs: int, root: Path) -> None:
     sandbox = ProcessSandbox(root=root)
     tools = sandbox._tool_paths()
-    limits = _limits_launcher(tools, SandboxSpec(), 300.0)
-    isolated = [
-        *_user_launcher(tools, sandbox.run_as),
-        *_namespace_launcher(tools, network=False),
-        *limits,
-        *[tools["sh"], "-c", _WITH_ENVIRONMENT, "bench", "/dev/null"],
-    ]
+    spec = SandboxSpec()
+    limits = _environment_launcher(tools, spec, spec.timeout_s, str(root), "")
+    isolated = _command_launcher(
+        tools, sandbox.run_as, spec, spec.timeout_s, str(root), "", namespaces=True
+    )
 
     async def session() -> None:
         result = await sandbox.run(COMMAND)
@@ -70,8 +64,8 @@ async def local(runs: int, root: Path) -> None:
 
     variants: dict[str, Callable[[], Awaitable[None]]] = {
         "bare subprocess": lambda: _bare([], root),
-        "prlimit": lambda: _bare(limits, root),
-        "setpriv + unshare + prlimit + sh": lambda: _bare(isolated, root),
+        f"rlimits + environment ({Path(limits[0]).name})": lambda: _bare(limits, root),
+        f"setpriv + unshare + {Path(limits[0]).name}": lambda: _bare(isolated, root),
         "ProcessSandbox session": session,
     }
     timings: dict[str, list[float]] = {name: [] for name in variants}
@@ -87,8 +81,9 @@ async def local(runs: int, root: Path) -> None:
     bare, limited, isolated_p50, whole = (pct(values, 0.5) for values in timings.values())
     print(
         f"session create + run + destroy vs bare subprocess: ratio {whole / bare:.2f}; "
-        f"rlimits add {limited - bare:.1f} ms, user switch + namespaces + sh "
-        f"{isolated_p50 - limited:.1f} ms, the box (directory, record, sweep, output pumps) "
+        f"rlimits + the environment file add {limited - bare:.1f} ms, user switch + "
+        f"namespaces {isolated_p50 - limited:.1f} ms, the box (directory, record, output "
+        f"pumps; a sweep at most every {sandbox.sweep_interval:g} s) "
         f"{whole - isolated_p50:.1f} ms"
     )
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import os
+import pwd
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +24,7 @@ from a2a_temporal import (
     SandboxSpec,
     SandboxUnavailable,
 )
+from a2a_temporal.sandbox import process
 from a2a_temporal.sandbox._box_records import sweep_boxes
 from a2a_temporal.sandbox.backends import sandbox_from_settings
 from tests.sandbox_helpers import (
@@ -134,6 +137,50 @@ async def test_a_file_larger_than_allowed_is_cut_off(sandbox: ProcessSandbox) ->
         assert len(await box.read("big")) <= 1024 * 1024
 
 
+@pytest.mark.parametrize("limiters", [("dash", "prlimit"), ("prlimit",)], ids=["dash", "prlimit"])
+async def test_the_limits_are_set_hard_whichever_launcher_sets_them(
+    root: Path, monkeypatch: pytest.MonkeyPatch, limiters: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(process, "_LIMITERS", limiters)
+    spec = SandboxSpec(memory_mib=200, max_file_mib=3, max_processes=40, cpus=2, timeout_s=7)
+    async with ProcessSandbox(root=root).session(spec) as box:
+        result = await box.run(["cat", "/proc/self/limits"])
+    limits = {
+        line[:26].strip(): line[26:].split()[:2] for line in result.stdout.decode().splitlines()
+    }
+    assert limits["Max address space"] == [str(200 * 2**20)] * 2
+    assert limits["Max cpu time"] == ["14"] * 2
+    assert limits["Max file size"] == [str(3 * 2**20)] * 2
+    assert limits["Max processes"] == ["40"] * 2
+    assert limits["Max open files"] == ["1024"] * 2
+    assert limits["Max core file size"] == ["0"] * 2
+
+
+def test_setpriv_is_given_names_that_lead_back_to_the_ids() -> None:
+    assert process._account_names(0, 0) == (pwd.getpwuid(0).pw_name, grp.getgrgid(0).gr_name)
+    unnamed = next(n for n in range(43210, 43310) if not _named(n))
+    assert process._account_names(unnamed, unnamed) == (str(unnamed), str(unnamed))
+    names = {7: "seven", 8: "9", 5: "renamed"}
+    numbers = {"seven": 7, "9": 8, "renamed": 6}
+    assert process._name_of(7, names.__getitem__, numbers.__getitem__) == "seven"
+    assert process._name_of(8, names.__getitem__, numbers.__getitem__) == "9"
+    assert process._name_of(12, names.__getitem__, numbers.__getitem__) == "12"
+    assert process._name_of(5, names.__getitem__, numbers.__getitem__) == "5", "not back to 5"
+    with pytest.raises(SandboxUnavailable, match="id 9 has no name of its own and 9 names id 8"):
+        process._name_of(9, names.__getitem__, numbers.__getitem__)
+
+
+def _named(number: int) -> bool:
+    try:
+        pwd.getpwuid(number)
+    except KeyError:
+        try:
+            grp.getgrgid(number)
+        except KeyError:
+            return False
+    return True
+
+
 async def test_output_past_the_limit_is_dropped_and_flagged(root: Path) -> None:
     sandbox = ProcessSandbox(root=root, output_limit=1000)
     loud = await sandbox.run(
@@ -173,6 +220,21 @@ async def test_the_environment_holds_no_worker_secrets(
         assert value.encode() not in seen_from_outside
     assert b"GREETING=hello" in printed.stdout and b"GREETING=hello" in seen_from_outside
     assert b"A2A_" not in printed.stdout and b"AWS_" not in printed.stdout
+
+
+async def test_a_box_without_variables_of_its_own_gets_the_base_environment(
+    sandbox: ProcessSandbox, root: Path
+) -> None:
+    async with sandbox.session() as box:
+        printed = await box.run(["sh", "-c", 'echo "$HOME $TMPDIR $LANG $PATH"; pwd'])
+        assert list(root.glob("*.env")) == [], "no environment file to make"
+    home, tmp, lang, path, cwd = printed.stdout.decode().split()
+    assert home == tmp == cwd and Path(home).parent == root
+    assert (lang, path) == ("C.UTF-8", "/usr/local/bin:/usr/bin:/bin")
+    spec = SandboxSpec(env={"HOME": "/elsewhere", "LANG": "C", "NOTE": "it's $HOME"})
+    async with sandbox.session(spec) as box:
+        printed = await box.run(["sh", "-c", 'echo "$HOME|$LANG|$NOTE"'])
+    assert printed.stdout == b"/elsewhere|C|it's $HOME\n", "the spec's variables come last"
 
 
 async def test_the_specs_environment_is_on_no_command_line(sandbox: ProcessSandbox) -> None:
@@ -287,6 +349,31 @@ async def test_a_killed_owners_commands_die_with_it_and_the_sweeper_removes_the_
     assert len(boxes) == 1 and (root / boxes[0]).is_dir()
     assert await ProcessSandbox(root=root).sweep() == boxes
     assert list(root.iterdir()) == []
+
+
+async def test_opening_a_session_sweeps_dead_owners_boxes_at_most_once_an_interval(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(process, "_now", lambda: clock[0])
+    sandbox = ProcessSandbox(root=root, sweep_interval=30)
+    async with sandbox.session() as box:  # the first open sweeps
+        await box.run(["true"])
+    marker = new_marker()
+    await _killed_owner(root, marker)
+    await wait_until_gone(marker)
+    left = [path.stem for path in root.glob("*.json")]
+    assert len(left) == 1 and (root / left[0]).is_dir()
+    clock[0] += 29
+    async with sandbox.session() as box:
+        await box.run(["true"])
+    assert [path.stem for path in root.glob("*.json")] == left, "not yet: within the interval"
+    clock[0] += 1
+    async with sandbox.session() as box:
+        await box.run(["true"])
+    assert list(root.iterdir()) == [], "the dead owner's box went at the next open"
+    with pytest.raises(ValueError, match="sweep_interval"):
+        ProcessSandbox(root=root, sweep_interval=-1)
 
 
 @pytest.mark.skipif(not ROOT, reason="without namespaces only a root worker may run commands")
@@ -556,6 +643,10 @@ def test_settings_pick_the_backend(root: Path) -> None:
     assert isinstance(chosen, ProcessSandbox)
     assert (chosen.root, chosen.output_limit) == (root, 10)
     assert chosen.run_as == ((1234, 65534) if ROOT else None)
+    assert chosen.sweep_interval == 30
+    every_open = AgentSettings.from_env({"A2A_TEMPORAL_SANDBOX_SWEEP_INTERVAL": "PT0S"})
+    chosen = sandbox_from_settings(every_open)
+    assert isinstance(chosen, ProcessSandbox) and chosen.sweep_interval == 0
     assert sandbox_from_settings(AgentSettings(sandbox="none")) is None
     with pytest.raises(ValueError, match="sandbox"):
         AgentSettings.from_env({"A2A_TEMPORAL_SANDBOX": "docker"})

@@ -2,8 +2,10 @@
 
 Each box `<root>/<id>/` has a record `<root>/<id>.json` beside it naming the
 owning process (pid and start time, so a reused pid is not mistaken for the
-owner), the user its commands run as, whether they run in namespaces and the
-process groups of the commands running in it, and an environment file
+owner), the user its commands run as, whether they run in namespaces and,
+without namespaces, the process groups of the commands running in it (with
+namespaces a command's processes never outlive its launcher, which stays in
+the box), and an environment file
 `<root>/<id>.env`. A sweep kills the processes still inside those boxes and
 removes the boxes whose owner is gone. Only a root directory no one else may
 write is swept (see `trusted_root`): a record is an instruction to kill.
@@ -26,6 +28,7 @@ __all__ = [
     "kill_box_processes",
     "process_start_time",
     "remove_box",
+    "remove_empty_box",
     "sweep_boxes",
     "trusted_root",
 ]
@@ -66,6 +69,18 @@ def process_start_time(pid: int) -> str | None:
     return raw.rsplit(")", 1)[1].split()[19]
 
 
+_own_start: tuple[int, str | None] = (0, None)
+
+
+def _own_start_time() -> tuple[int, str | None]:
+    """This process's pid and start time (read again only after a fork)."""
+    global _own_start
+    pid = os.getpid()
+    if _own_start[0] != pid:
+        _own_start = (pid, process_start_time(pid))
+    return _own_start
+
+
 class BoxRecord:
     """The record of one box: its owner, its commands' user and their process groups."""
 
@@ -84,10 +99,10 @@ class BoxRecord:
         """Write the record atomically (nothing once the box is closed)."""
         if self.closed:
             return
-        pid = os.getpid()
+        pid, start = _own_start_time()
         owner = {
             "pid": pid,
-            "start": process_start_time(pid),
+            "start": start,
             "uid": self.uid,
             "namespaces": self.namespaces,
         }
@@ -96,14 +111,16 @@ class BoxRecord:
         partial.replace(self.path)
 
     def add_group(self, group: int) -> None:
-        """Note a command's process group."""
+        """Note a command's process group (on disk only without namespaces: the sweep needs it)."""
         self.groups.append(group)
-        self.save()
+        if not self.namespaces:
+            self.save()
 
     def drop_group(self, group: int) -> None:
         """Forget a process group once its processes are gone."""
         self.groups.remove(group)
-        self.save()
+        if not self.namespaces:
+            self.save()
 
 
 def _process(pid: str) -> tuple[int, int, str] | None:
@@ -178,6 +195,24 @@ def remove_box(record: BoxRecord) -> None:
     record.path.with_suffix(".partial").unlink(missing_ok=True)
     if not os.path.lexists(box):
         record.path.unlink(missing_ok=True)
+
+
+def remove_empty_box(record: BoxRecord) -> bool:
+    """Remove the box, its environment and its record if the box holds nothing; say if it did.
+
+    Quick (a few calls, whatever the command left): a box holding files is left
+    to `remove_box`, which may take long.
+    """
+    try:
+        os.rmdir(record.box)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    record.environment.unlink(missing_ok=True)
+    record.path.with_suffix(".partial").unlink(missing_ok=True)
+    record.path.unlink(missing_ok=True)
+    return True
 
 
 def _dead_owner(root: Path, box_id: str, raw: str) -> BoxRecord | None:

@@ -23,6 +23,7 @@ def sandbox_from_settings(settings: AgentSettings) -> SandboxBackend | None:
             output_limit=settings.sandbox_output_limit,
             write_back_limit=settings.sandbox_write_back_limit,
             run_as=(settings.sandbox_uid, settings.sandbox_gid),
+            sweep_interval=settings.sandbox_sweep_interval.total_seconds(),
         )
     from a2a_temporal.sandbox.microsandbox import MicrosandboxSandbox
 

@@ -1,12 +1,13 @@
 """The process sandbox: each command a confined subprocess of the worker, in a box directory.
 
-Confinement comes from the kernel's own tools (util-linux `setpriv`, `unshare`
-and `prlimit`): no way to gain privileges (setuid binaries stay unprivileged);
-a user, mount, PID, IPC and (with `network=False`) network namespace per
-command, so killing the command kills everything it started, and it sees no
-network and no other process; rlimits on address space, CPU seconds, file
-size, processes and open files; a scrubbed environment; a fresh directory per
-session. A worker running as root runs commands as an unprivileged user.
+Confinement comes from the kernel's own tools (util-linux `setpriv`, `unshare`,
+and dash's `ulimit` or else `prlimit`): no way to gain privileges (setuid
+binaries stay unprivileged); a user, mount, PID, IPC and (with
+`network=False`) network namespace per command, so killing the command kills
+everything it started, and it sees no network and no other process; rlimits
+on address space, CPU seconds, file size, processes and open files; a scrubbed
+environment; a fresh directory per session. A worker running as root runs
+commands as an unprivileged user.
 
 It is not a security boundary against a determined attacker: the commands
 share the worker's kernel and can read whatever files their user can read.
@@ -17,15 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import math
 import os
+import pwd
 import shlex
 import shutil
 import signal
 import stat
 import tempfile
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +46,7 @@ from a2a_temporal.sandbox._box_records import (
     UntrustedRoot,
     kill_box_processes,
     remove_box,
+    remove_empty_box,
     sweep_boxes,
     trusted_root,
 )
@@ -59,13 +64,28 @@ from a2a_temporal.sandbox.interface import (
 __all__ = ["NOBODY", "ProcessSandbox", "default_sandbox_root"]
 
 NOBODY = (65534, 65534)
+DEFAULT_SWEEP_INTERVAL = 30.0
 _PATH = "/usr/local/bin:/usr/bin:/bin"
-_TOOLS = ("setpriv", "unshare", "prlimit", "sh")
+_TOOLS = ("setpriv", "unshare", "sh")
+# Either sets the rlimits: dash's `ulimit` builtin (one exec fewer), else util-linux's `prlimit`.
+_LIMITERS = ("dash", "prlimit")
 # How long a command's output is still read after it ended: with namespaces its
 # pipes close when it dies, unless something outside was handed them.
 _DRAIN = {True: 10.0, False: 1.0}
-# The last launcher: export the box's environment from its file, then run the command.
-_WITH_ENVIRONMENT = '. "$1" && shift && exec "$@"'
+# The last launcher: export the box's environment (`PATH` it has already; `HOME` and `TMPDIR`
+# the box, `$1`; then the spec's variables from the file `$2`, if any), then run the command.
+_WITH_ENVIRONMENT = (
+    'export HOME="$1" TMPDIR="$1" LANG=C.UTF-8 && { [ -z "$2" ] || . "$2"; } '
+    '&& shift 2 && exec "$@"'
+)
+# The same in dash, setting the rlimits `$1`-`$4` first: `ulimit` without -H/-S sets the soft
+# and the hard limit, as `prlimit` does; `-v` counts KiB, `-f` 512-byte blocks, `-p` processes.
+_LIMITED_ENVIRONMENT = (
+    'ulimit -v "$1" && ulimit -t "$2" && ulimit -f "$3" && ulimit -p "$4" && ulimit -n 1024 '
+    "&& ulimit -c 0 && shift 4 && " + _WITH_ENVIRONMENT
+)
+# The clock of the sweep's throttle (a name of its own, so tests can move it on).
+_now = time.monotonic
 
 
 def default_sandbox_root() -> Path:
@@ -84,6 +104,8 @@ class ProcessSandbox(SandboxBackend):
         run_as: (uid, gid) commands run as when the worker runs as root
             (ignored otherwise: commands then run as the worker's user).
         namespaces: Use Linux namespaces (None: when the kernel allows them).
+        sweep_interval: Seconds between the sweeps for dead workers' boxes that
+            opening a session runs (0: every open); the first open always sweeps.
     """
 
     def __init__(
@@ -94,14 +116,19 @@ class ProcessSandbox(SandboxBackend):
         write_back_limit: int = DEFAULT_WRITE_BACK_LIMIT,
         run_as: tuple[int, int] = NOBODY,
         namespaces: bool | None = None,
+        sweep_interval: float = DEFAULT_SWEEP_INTERVAL,
     ) -> None:
         super().__init__(output_limit=output_limit, write_back_limit=write_back_limit)
+        if sweep_interval < 0:
+            raise ValueError("sweep_interval must be >= 0")
         self.root = root or default_sandbox_root()
         self.run_as = run_as if os.geteuid() == 0 else None
         self._namespaces = namespaces
         self._refusal: str | None = None
         self._probe_lock = asyncio.Lock()
         self._tools: dict[str, str] = {}
+        self.sweep_interval = sweep_interval
+        self._swept_at: float | None = None
 
     async def sweep(self) -> list[str]:
         """Kill the processes and remove the boxes of workers that died; return their ids.
@@ -109,6 +136,7 @@ class ProcessSandbox(SandboxBackend):
         Raises:
             SandboxUnavailable: The root is not a directory of this user's own.
         """
+        self._swept_at = _now()
         try:
             return await asyncio.to_thread(sweep_boxes, self.root)
         except UntrustedRoot as exc:
@@ -127,11 +155,14 @@ class ProcessSandbox(SandboxBackend):
     def _tool_paths(self) -> dict[str, str]:
         """Absolute paths of the launchers, looked up in a fixed PATH (never a spec's)."""
         if not self._tools:
-            found = {name: shutil.which(name, path=_PATH) for name in _TOOLS}
-            missing = sorted(name for name, path in found.items() if path is None)
+            found = {name: shutil.which(name, path=_PATH) for name in (*_TOOLS, *_LIMITERS)}
+            missing = [name for name in _TOOLS if found[name] is None]
+            if all(found[name] is None for name in _LIMITERS):
+                missing.append("prlimit")
             if missing:
                 raise SandboxUnavailable(
-                    f"the process sandbox needs util-linux's {', '.join(missing)} in {_PATH}"
+                    f"the process sandbox needs util-linux's {', '.join(sorted(missing))} "
+                    f"in {_PATH}"
                 )
             self._tools = {name: path for name, path in found.items() if path is not None}
         return self._tools
@@ -176,24 +207,28 @@ class ProcessSandbox(SandboxBackend):
                 f"({refusal}); ask for network=True to run without network isolation"
             )
         self._check_root()
-        await self.sweep()
+        if self._swept_at is None or _now() - self._swept_at >= self.sweep_interval:
+            await self.sweep()
         record = BoxRecord(self.root, uuid.uuid4().hex, self.run_as, namespaces=refusal is None)
         self._make_box(record, spec)
         return _ProcessBox(record, spec, tools, self.run_as)
 
     def _make_box(self, record: BoxRecord, spec: SandboxSpec) -> None:
-        """Make the box directory, its record and its environment (quick: not cancellable)."""
+        """Make the box directory, its record and its environment file (quick: not cancellable).
+
+        The environment file holds the spec's variables only, and a spec
+        without any gets none: the launcher sets the rest.
+        """
         record.save()
         record.box.mkdir(mode=0o700)
-        environment = {"PATH": _PATH, "HOME": str(record.box), "TMPDIR": str(record.box)}
-        environment.update({"LANG": "C.UTF-8", **spec.env})
-        write_box_file(
-            str(self.root),
-            record.environment.name,
-            "".join(f"export {k}={shlex.quote(v)}\n" for k, v in environment.items()).encode(),
-            owner=self.run_as,
-            mode=0o400,
-        )
+        if spec.env:
+            write_box_file(
+                str(self.root),
+                record.environment.name,
+                "".join(f"export {k}={shlex.quote(v)}\n" for k, v in spec.env.items()).encode(),
+                owner=self.run_as,
+                mode=0o400,
+            )
         if self.run_as is not None:
             os.chown(record.box, *self.run_as)
 
@@ -227,8 +262,39 @@ def _user_launcher(tools: dict[str, str], run_as: tuple[int, int] | None) -> lis
     """
     argv = [tools["setpriv"], "--no-new-privs", "--pdeathsig=KILL"]
     if run_as is not None:
-        argv += [f"--reuid={run_as[0]}", f"--regid={run_as[1]}", "--clear-groups"]
+        user, group = _account_names(*run_as)
+        argv += [f"--reuid={user}", f"--regid={group}", "--clear-groups"]
     return [*argv, "--"]
+
+
+def _account_names(uid: int, gid: int) -> tuple[str, str]:
+    """The names `setpriv` finds `uid` and `gid` by at once, else the numbers.
+
+    `setpriv` looks every id up as a name first: a number misses in
+    /etc/passwd and goes on to the slower name services (systemd's loads
+    three libraries), a name found there does not. A name is used only if it
+    leads back to the same id.
+
+    Raises:
+        SandboxUnavailable: An id has no name and its number is the name of another.
+    """
+    user = _name_of(uid, lambda n: pwd.getpwuid(n).pw_name, lambda s: pwd.getpwnam(s).pw_uid)
+    group = _name_of(gid, lambda n: grp.getgrgid(n).gr_name, lambda s: grp.getgrnam(s).gr_gid)
+    return user, group
+
+
+def _name_of(number: int, name: Callable[[int], str], number_of: Callable[[str], int]) -> str:
+    with contextlib.suppress(KeyError):
+        found = name(number)
+        if number_of(found) == number:
+            return found
+    with contextlib.suppress(KeyError):
+        if number_of(str(number)) != number:
+            raise SandboxUnavailable(
+                f"id {number} has no name of its own and {number!s} names id "
+                f"{number_of(str(number))}: setpriv would take the name"
+            )
+    return str(number)
 
 
 def _namespace_launcher(tools: dict[str, str], *, network: bool) -> list[str]:
@@ -245,12 +311,63 @@ def _limits_launcher(tools: dict[str, str], spec: SandboxSpec, timeout: float) -
     return [
         tools["prlimit"],
         f"--as={spec.memory_mib * MIB}",
-        f"--cpu={math.ceil(timeout * spec.cpus)}",
+        f"--cpu={_cpu_seconds(spec, timeout)}",
         f"--fsize={spec.max_file_mib * MIB}",
         f"--nproc={spec.max_processes}",
         "--nofile=1024",
         "--core=0",
         "--",
+    ]
+
+
+def _cpu_seconds(spec: SandboxSpec, timeout: float) -> int:
+    return math.ceil(timeout * spec.cpus)
+
+
+def _environment_launcher(
+    tools: dict[str, str], spec: SandboxSpec, timeout: float, box: str, environment: str
+) -> list[str]:
+    """The last launchers: set the rlimits and the environment, then run the command.
+
+    `environment` is the file of the spec's variables ("" for none). With
+    dash its `ulimit` builtin sets the same limits `prlimit` would, one exec
+    sooner; without dash `prlimit` runs `sh`.
+    """
+    if "dash" not in tools:
+        return [
+            *_limits_launcher(tools, spec, timeout),
+            *[tools["sh"], "-c", _WITH_ENVIRONMENT, "a2a-sandbox", box, environment],
+        ]
+    limits = (spec.memory_mib * 1024, _cpu_seconds(spec, timeout), spec.max_file_mib * 2048)
+    return [
+        *[tools["dash"], "-c", _LIMITED_ENVIRONMENT, "a2a-sandbox"],
+        *[str(limit) for limit in (*limits, spec.max_processes)],
+        *[box, environment],
+    ]
+
+
+def _command_launcher(
+    tools: dict[str, str],
+    run_as: tuple[int, int] | None,
+    spec: SandboxSpec,
+    timeout: float,
+    box: str,
+    environment: str,
+    *,
+    namespaces: bool,
+) -> list[str]:
+    """The chain a command runs under: `setpriv`, `unshare`, then the limits and environment.
+
+    The launchers run with a fixed environment (`PATH` only: nothing of the
+    spec reaches `setpriv`, which runs as root); the spec's variables are
+    read from the box's environment file by the last one, as the sandbox
+    user, so their values appear on no command line.
+    """
+    isolation = _namespace_launcher(tools, network=spec.network) if namespaces else []
+    return [
+        *_user_launcher(tools, run_as),
+        *isolation,
+        *_environment_launcher(tools, spec, timeout, box, environment),
     ]
 
 
@@ -269,26 +386,16 @@ class _ProcessBox(SandboxBox):
         self._run_as = run_as
 
     def _launcher(self, timeout: float) -> list[str]:
-        """The chain a command runs under.
-
-        The launchers run with a fixed environment (`PATH` only: nothing of the
-        spec reaches `setpriv`, which runs as root); the box's environment is
-        read from its file by the last one, as the sandbox user, so its values
-        appear on no command line.
-        """
-        tools, spec = self._tools, self._spec
-        namespaces = self._record.namespaces
-        isolation = _namespace_launcher(tools, network=spec.network) if namespaces else []
-        return [
-            *_user_launcher(tools, self._run_as),
-            *isolation,
-            *_limits_launcher(tools, spec, timeout),
-            tools["sh"],
-            "-c",
-            _WITH_ENVIRONMENT,
-            "a2a-sandbox",
-            str(self._record.environment),
-        ]
+        """The chain a command runs under (see `_command_launcher`)."""
+        return _command_launcher(
+            self._tools,
+            self._run_as,
+            self._spec,
+            timeout,
+            self._dir,
+            str(self._record.environment) if self._spec.env else "",
+            namespaces=self._record.namespaces,
+        )
 
     async def exec(
         self,
@@ -365,7 +472,8 @@ class _ProcessBox(SandboxBox):
             signal_group(group, signal.SIGKILL)
         if self._record.groups or not self._record.namespaces:
             await asyncio.to_thread(kill_box_processes, self._record)
-        await asyncio.to_thread(remove_box, self._record)
+        if not remove_empty_box(self._record):
+            await asyncio.to_thread(remove_box, self._record)
 
 
 def _seal(top: str) -> None:
