@@ -7,11 +7,14 @@ import uuid
 from collections.abc import Mapping
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
-from a2a_temporal import Pipeline, TaskIdInUse
+from a2a_temporal import Pipeline, TaskIdInUse, TemporalA2AClient
 from a2a_temporal.testing import DevStack
 from tests.agents import Mathy, Splitter
-from tests.temporal_helpers import running, wait_started
+from tests.temporal_helpers import count, history, running, wait_started
+
+CANCEL_CHILD = EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
 
 
 def spec(*steps: Mapping[str, object]) -> Pipeline:
@@ -102,6 +105,37 @@ async def test_a_wide_pipeline_is_cancelled_midway_and_leaves_nothing_running(
     assert {c.status for c in children} == {"canceled"}
     statuses = [s.status for s in state.steps.values()]
     assert statuses.count("canceled") == 10 and statuses.count("skipped") == 190
+
+
+async def test_cancelling_hundreds_of_running_children_closes_and_leaves_none_running(
+    stack: DevStack,
+) -> None:
+    width = 250
+    steps = [
+        {"id": f"s{i}", "agent": "mathy", "skill": "slow", "args": {"seconds": 300}}
+        for i in range(width)
+    ]
+    async with running(stack, [Mathy()], max_pipeline_children=width) as client:
+        handle = await client.start_pipeline(spec(*steps))
+        async with asyncio.timeout(60):
+            while sum(s.status == "running" for s in (await handle.state()).steps.values()) < width:
+                await asyncio.sleep(0.2)
+        await handle.cancel()
+        state = await handle.result()
+        children = f'WorkflowId STARTS_WITH "{handle.pipeline_id}/"'
+        async with asyncio.timeout(60):
+            while await _count(client, f'{children} AND ExecutionStatus = "Running"'):
+                await asyncio.sleep(0.2)
+        canceled = await _count(client, f'{children} AND ExecutionStatus = "Canceled"')
+        hist = await history(client, handle.pipeline_id)
+    assert state.status == "canceled"
+    assert [s.status for s in state.steps.values()] == ["canceled"] * width
+    assert canceled == width, "every child ended canceled, none is left running"
+    assert count(hist, CANCEL_CHILD) == 0, "Temporal cancels them, not one command each"
+
+
+async def _count(client: TemporalA2AClient, query: str) -> int:
+    return len([w async for w in client.temporal.list_workflows(query)])
 
 
 async def test_a_long_chain_listed_dependents_first_runs_in_order(stack: DevStack) -> None:

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, IdentityCheck, spec_digest
     from a2a_temporal.workflows._tasks import (
         CANCELED_BY_CALLER,
+        ChildTask,
         child_result,
         ended,
         log_event,
@@ -69,6 +70,9 @@ _DONE = ("completed", "failed", "canceled", "skipped")
 _VERIFY_PATCH = "a2a-verify-identity"  # pipelines started before identity checks replay without
 _RETAINED_EVENTS = 5_000
 _CANCELED_STEP_PATCH = "a2a-canceled-step-fails"  # pipelines from before it went on after one
+_CANCEL_CLOSES_PATCH = "a2a-cancel-closes"  # pipelines from before it awaited each child's cancel
+_MAX_STARTING = 25  # child starts in flight at once: what a cancelled pipeline waits to settle
+_QUIET_TRIES = 5  # seconds a cancelled pipeline waits at most for a second with no step ending
 
 
 class _Graph:
@@ -113,6 +117,9 @@ class PipelineWorkflow:
         self._slots = asyncio.Semaphore(self._input.max_children if self._input else 1)
         self._draining = False
         self._progress_this_run = 0
+        self._starts: asyncio.Semaphore | None = None  # None: a run from before the patch
+        self._starting = 0
+        self._stopping = False
 
     @workflow.signal(name=CHILD_QUESTION_SIGNAL)
     def child_question(self, relayed: RelayedQuestion) -> None:
@@ -132,6 +139,8 @@ class PipelineWorkflow:
         """Run the pipeline; return its final state when completed, else end as `ended` says."""
         if self._input is None or self._graph is None:
             return await self._close("rejected", self._input_error or "invalid input")
+        if workflow.patched(_CANCEL_CLOSES_PATCH):  # before any await: in the first task
+            self._starts = asyncio.Semaphore(_MAX_STARTING)
         try:
             refused = await self._verify_identity()
         except asyncio.CancelledError:
@@ -167,11 +176,28 @@ class PipelineWorkflow:
                     await _cancel_all(running)
                     return await self._close("failed", failed)
         except asyncio.CancelledError:
-            await _cancel_all(running)
+            await self._stop(running)
             return await self._close("canceled", CANCELED_BY_CALLER)
         if self._draining and any(s.status not in _DONE for s in self._state.steps.values()):
             await self._continue_as_new()
         return await self._close("completed", None)
+
+    async def _stop(self, running: dict[str, asyncio.Task[None]]) -> None:
+        """Start no more children; wait for the starts in flight, not for any child to end.
+
+        Temporal cancels the children still running when the pipeline closes
+        (`ParentClosePolicy.REQUEST_CANCEL`), with no event per child here.
+        """
+        if self._starts is None:
+            await _cancel_all(running)
+            return
+        self._stopping = True
+        await workflow.wait_condition(lambda: self._starting == 0)
+        for _ in range(_QUIET_TRIES):  # a close while children still end is refused and retried
+            ended = len(self._finished)
+            await workflow.sleep(1)
+            if len(self._finished) == ended:
+                return
 
     async def _verify_identity(self) -> str | None:
         """Why a worker refuses the pipeline's identity; None when trusted or nobody's.
@@ -324,6 +350,8 @@ class PipelineWorkflow:
                 if not active:
                     return  # draining: the next run carries on from item_results
                 done, _ = await workflow.wait(list(active), return_when=asyncio.FIRST_COMPLETED)
+                if self._stopping:
+                    return  # its items' tasks end with the pipeline
                 for task in sorted(done, key=active.__getitem__):
                     result = task.result()
                     state.item_results[active.pop(task)] = result
@@ -367,8 +395,7 @@ class PipelineWorkflow:
             options=self._resolved[f"{step.agent}.{step.skill}"],
             budget=self._budget_left(),
         )
-        timeout = timedelta(seconds=step.timeout) if step.timeout else None
-        handle = await start_task(task, task_id, execution_timeout=timeout)
+        handle = await self._start(step, task, task_id)
         # Listed (and the step running) only once started, so a reader can always reach it.
         self._state.steps[step.id].task_ids.append(task_id)
         self._mark_running(step.id)
@@ -380,6 +407,20 @@ class PipelineWorkflow:
                     task_id=task_id, status="failed", error=f"timed out after {step.timeout:g}s"
                 )
             return child_result(task_id, err.cause)
+
+    async def _start(self, step: Step, task: SkillRunInput, task_id: str) -> ChildTask:
+        """Start a step's child; at most `_MAX_STARTING` at once, none once the pipeline stops."""
+        timeout = timedelta(seconds=step.timeout) if step.timeout else None
+        if self._starts is None:
+            return await start_task(task, task_id, execution_timeout=timeout)
+        async with self._starts:
+            if self._stopping:  # the pipeline is closing: the step's task ends here
+                raise asyncio.CancelledError
+            self._starting += 1
+            try:
+                return await start_task(task, task_id, execution_timeout=timeout)
+            finally:
+                self._starting -= 1
 
     def _budget_left(self) -> Budget | None:
         """What a step's task may spend: what is left of the pipeline's budget."""
