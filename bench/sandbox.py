@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from a2a_temporal import ProcessSandbox, SandboxSpec
-from a2a_temporal.sandbox.process import _command_launcher, _environment_launcher
+from a2a_temporal.sandbox._launchers import command_launcher, environment_launcher
 from a2a_temporal.testing import DevStack
 from bench.common import pct
 from examples.code_runner import CodeRunner
@@ -53,8 +53,8 @@ async def local(runs: int, root: Path) -> None:
     sandbox = ProcessSandbox(root=root)
     tools = sandbox._tool_paths()
     spec = SandboxSpec()
-    limits = _environment_launcher(tools, spec, spec.timeout_s, str(root), "")
-    isolated = _command_launcher(
+    limits = environment_launcher(tools, spec, spec.timeout_s, str(root), "")
+    isolated = command_launcher(
         tools, sandbox.run_as, spec, spec.timeout_s, str(root), "", namespaces=True
     )
 

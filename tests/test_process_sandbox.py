@@ -24,7 +24,7 @@ from a2a_temporal import (
     SandboxSpec,
     SandboxUnavailable,
 )
-from a2a_temporal.sandbox import process
+from a2a_temporal.sandbox import _launchers, process
 from a2a_temporal.sandbox._box_records import sweep_boxes
 from a2a_temporal.sandbox.backends import sandbox_from_settings
 from tests.sandbox_helpers import (
@@ -157,17 +157,17 @@ async def test_the_limits_are_set_hard_whichever_launcher_sets_them(
 
 
 def test_setpriv_is_given_names_that_lead_back_to_the_ids() -> None:
-    assert process._account_names(0, 0) == (pwd.getpwuid(0).pw_name, grp.getgrgid(0).gr_name)
+    assert _launchers.account_names(0, 0) == (pwd.getpwuid(0).pw_name, grp.getgrgid(0).gr_name)
     unnamed = next(n for n in range(43210, 43310) if not _named(n))
-    assert process._account_names(unnamed, unnamed) == (str(unnamed), str(unnamed))
+    assert _launchers.account_names(unnamed, unnamed) == (str(unnamed), str(unnamed))
     names = {7: "seven", 8: "9", 5: "renamed"}
     numbers = {"seven": 7, "9": 8, "renamed": 6}
-    assert process._name_of(7, names.__getitem__, numbers.__getitem__) == "seven"
-    assert process._name_of(8, names.__getitem__, numbers.__getitem__) == "9"
-    assert process._name_of(12, names.__getitem__, numbers.__getitem__) == "12"
-    assert process._name_of(5, names.__getitem__, numbers.__getitem__) == "5", "not back to 5"
+    assert _launchers.name_of(7, names.__getitem__, numbers.__getitem__) == "seven"
+    assert _launchers.name_of(8, names.__getitem__, numbers.__getitem__) == "9"
+    assert _launchers.name_of(12, names.__getitem__, numbers.__getitem__) == "12"
+    assert _launchers.name_of(5, names.__getitem__, numbers.__getitem__) == "5", "not back to 5"
     with pytest.raises(SandboxUnavailable, match="id 9 has no name of its own and 9 names id 8"):
-        process._name_of(9, names.__getitem__, numbers.__getitem__)
+        _launchers.name_of(9, names.__getitem__, numbers.__getitem__)
 
 
 def _named(number: int) -> bool:

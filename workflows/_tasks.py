@@ -28,7 +28,13 @@ with workflow.unsafe.imports_passed_through():
         SkillRef,
         SkillRunInput,
     )
-    from a2a_temporal.temporal.outcomes import RESULT_MEMO, carried_outcome, outcome_error
+    from a2a_temporal.temporal.outcomes import (
+        ERROR_MEMO,
+        RESULT_MEMO,
+        carried_outcome,
+        memo_error,
+        outcome_error,
+    )
     from a2a_temporal.trust.claims import IdentityCheck
     from pydantic import BaseModel, ValidationError
 
@@ -39,6 +45,7 @@ __all__ = [
     "child_result",
     "describe_failure",
     "ended",
+    "keep_error",
     "log_event",
     "parse_input",
     "recorded_start",
@@ -57,6 +64,7 @@ _RESOLVE_TIMEOUT = timedelta(seconds=30)
 _LIST_TIMEOUT = timedelta(seconds=30)
 _RELAY_BELOW_PATCH = "a2a-relay-below"  # tasks from before it relayed any question
 _NATIVE_OUTCOMES_PATCH = "a2a-native-outcomes"  # tasks from before it completed whatever the end
+_ERROR_MEMO_PATCH = "a2a-error-memo"  # tasks from before it ended without the `a2a.error` memo
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ChildTask = workflow.ChildWorkflowHandle[Any, CallResult]
 
@@ -229,6 +237,12 @@ async def relay_question(relayed: RelayedQuestion) -> None:
 def canceled(task_id: str) -> CallResult:
     """The result of a task its caller cancelled."""
     return CallResult(task_id=task_id, status="canceled", error=CANCELED_BY_CALLER)
+
+
+def keep_error(error: str | None) -> None:
+    """Keep an ending task's error in its memo, where listings read it."""
+    if error and workflow.patched(_ERROR_MEMO_PATCH):
+        workflow.upsert_memo({ERROR_MEMO: memo_error(error)})
 
 
 def ended(status: str, error: str | None, outcome: ModelT) -> ModelT:

@@ -55,7 +55,6 @@ with workflow.unsafe.imports_passed_through():
         TaskState,
         WatchOutcome,
     )
-    from a2a_temporal.temporal.outcomes import ERROR_MEMO, memo_error
     from a2a_temporal.workflows._calls import CallBook
     from a2a_temporal.workflows._fence import AttemptFence
     from a2a_temporal.workflows._journal import Archivist, trim_stream
@@ -68,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         CANCELED_BY_CALLER,
         canceled,
         ended,
+        keep_error,
         log_event,
         parse_input,
         recorded_start,
@@ -80,10 +80,8 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["SkillRunWorkflow"]
 
 _MAX_INFRA_BACKOFF = timedelta(seconds=30)
-_SUPERSEDED = ("superseded_calls", "superseded_steps")
 _SKILL_RETRY_BACKOFF = 1.0
 _BOUNDED_CARRY_PATCH = "a2a-bounded-carry"  # tasks from before it carry everything on
-_ERROR_MEMO_PATCH = "a2a-error-memo"  # tasks from before it ended without the `a2a.error` memo
 _NOT_SERVER_RETRIED = [
     wire.REJECTED_ERROR_TYPE,
     wire.SKILL_ERROR_TYPE,
@@ -486,17 +484,15 @@ class SkillRunWorkflow(QuestionHandlers, StepHandlers):
         await self._calls.cancel_children()
         if result.status in ("failed", "canceled") and self._options is not None:
             result = await with_stored_artifacts(result, self._options)
-        superseded = tuple(self._calls.superseded), tuple(self._steps.superseded)
-        result = self._result = result.model_copy(
-            update=dict(zip(_SUPERSEDED, superseded, strict=True), usage=self._steps.total)
-        )
+        calls, steps = tuple(self._calls.superseded), tuple(self._steps.superseded)
+        update = {"superseded_calls": calls, "superseded_steps": steps, "usage": self._steps.total}
+        result = self._result = result.model_copy(update=update)
         self._count(metrics.TASKS_ENDED, status=result.status)
         ending = {"attempt": self._runs, "status": result.status, "error": result.error}
         log_event("task ended", {**self._labels(), **ending}, warning=result.status == "failed")
         self._count(metrics.QUESTIONS_CLOSED, len(self._questions.open()), how="task-ended")
         self._set_status(result.status)
-        if result.error and workflow.patched(_ERROR_MEMO_PATCH):
-            workflow.upsert_memo({ERROR_MEMO: memo_error(result.error)})  # for listings
+        keep_error(result.error)
         await self._push.started()
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
