@@ -248,6 +248,14 @@ class AgentSettings(BaseModel):
         description="child tasks a pipeline runs at once, over all its steps (Temporal "
         "refuses more than 2,000 pending children)",
     )
+    result_long_polls: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="result waits one client keeps as long polls at once; more waits are "
+        "watched together, a visibility listing per 200 tasks every half second, so one "
+        "process waiting on thousands of tasks stays within the server's poller limit",
+    )
     registry_ttl: timedelta = Field(
         default=timedelta(seconds=30),
         description="how long a worker's registry entry stays live without a refresh",

@@ -68,6 +68,8 @@ class DevStack:
         bucket: Bucket created on the S3 server.
         namespace: Temporal namespace clients should use.
         ui: Serve the Temporal web UI.
+        dynamic_config: Server settings (`frontend.namespaceCount` = 30, say), as
+            the dev server's `--dynamic-config-value` takes them.
 
     Attributes:
         temporal_address: `host:port` of the Temporal frontend.
@@ -86,11 +88,13 @@ class DevStack:
         bucket: str = "a2a-temporal",
         namespace: str = "default",
         ui: bool = True,
+        dynamic_config: Mapping[str, Any] | None = None,
     ) -> None:
         self._given_dir = Path(data_dir) if data_dir is not None else None
         self.bucket = bucket
         self.namespace = namespace
         self.ui = ui
+        self.dynamic_config = dict(dynamic_config or {})
         self.s3_access_key = "a2a-dev-access"
         self.s3_secret_key = "a2a-dev-secret"
         self.temporal_address = ""
@@ -305,6 +309,8 @@ class DevStack:
         ]  # fmt: skip
         for setting in _DRAINAGE_CHECKS:  # versions report "drained" within seconds, not minutes
             argv += ["--dynamic-config-value", f'{setting}="1s"']
+        for setting, value in self.dynamic_config.items():
+            argv += ["--dynamic-config-value", f"{setting}={json.dumps(value)}"]
         argv += ["--ui-port", str(self.ports["ui"])] if self.ui else ["--headless"]
         for key in wire.SEARCH_ATTRIBUTES:
             argv += ["--search-attribute", f"{key.name}=Keyword"]

@@ -11,6 +11,8 @@ it does not answer in time the view falls back to what visibility says.
 from __future__ import annotations
 
 import asyncio
+import functools
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +39,7 @@ from a2a_temporal.temporal.handles import task_result
 from a2a_temporal.temporal.models import EventRecord, Settled, TaskState
 from a2a_temporal.temporal.outcomes import ERROR_MEMO, RESULT_MEMO
 from a2a_temporal.temporal.relayed import genuine_question
+from a2a_temporal.temporal.server_load import retrying
 from a2a_temporal.temporal.storage import ObjectStore, link_client
 from a2a_temporal.temporal.wire import (
     SETTLE_UPDATE,
@@ -152,7 +155,7 @@ class TaskReader:
         """
         handle = self._client.get_workflow_handle(info.task_id, result_type=CallResult)
         if info.closed:
-            result = await task_result(handle)
+            result = await task_result(self._client, handle)
             return TaskState(status=result.status, result=result)
         try:
             state: TaskState = await handle.query(
@@ -171,13 +174,21 @@ class TaskReader:
         handle = self._client.get_workflow_handle(task_id)
         while True:
             try:
-                settled: Settled = await handle.execute_update(
-                    SETTLE_UPDATE, asked_before, result_type=Settled
+                update_id = str(uuid.uuid4())  # a retry joins the update the server took
+                settled: Settled = await retrying(
+                    functools.partial(
+                        handle.execute_update,
+                        SETTLE_UPDATE,
+                        asked_before,
+                        id=update_id,
+                        result_type=Settled,
+                    ),
+                    f"settling of {task_id}",
                 )
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
-                description = await handle.describe()
+                description = await retrying(handle.describe, f"description of {task_id}")
                 if description.status != WorkflowExecutionStatus.RUNNING:
                     return None
                 continue  # it continued as new between our update and its close

@@ -27,6 +27,7 @@ from a2a_temporal.temporal.models import PushTarget, SkillRunInput
 from a2a_temporal.temporal.pipeline import Pipeline, PipelineInput
 from a2a_temporal.temporal.routing import RoutedDiscoveryClient
 from a2a_temporal.temporal.runtime import AgentRuntime
+from a2a_temporal.temporal.server_load import server_load
 from a2a_temporal.temporal.wire import PIPELINE_WORKFLOW, SKILL_RUN_WORKFLOW
 from a2a_temporal.trust.claims import PIPELINE_AUDIENCE, call_digest, spec_digest
 from a2a_temporal.trust.identity import identity_signer
@@ -103,6 +104,7 @@ class TemporalA2AClient(A2AClient):
             outbound.check_url(hook.url, what="push webhook URL")
         raw_args = _as_json_object(args, "args")
         route = await self.router.route(target, skill, raw_args, self.settings.task_queue)
+        generated_id = not task_id
         task_id = validate_task_id(task_id) if task_id else new_task_id(route.agent, route.skill)
         options = route.resolution.options
         await self._start(
@@ -126,6 +128,7 @@ class TemporalA2AClient(A2AClient):
                 options=options,
                 budget=budget,
             ),
+            generated_id=generated_id,
             task_queue=options.task_queue if options else self.settings.task_queue,
             static_summary=f"{target}.{skill} by {caller or 'external'}",
             static_details=json.dumps(raw_args, default=str)[:_DETAILS_LIMIT],
@@ -153,9 +156,20 @@ class TemporalA2AClient(A2AClient):
         )
         return envelope.model_dump(mode="json")
 
-    async def _start(self, workflow_id: str, run: Any, arg: Any, **options: Any) -> None:
-        """Start a workflow whose id may never be reused."""
-        try:
+    async def _start(
+        self, workflow_id: str, run: Any, arg: Any, *, generated_id: bool, **options: Any
+    ) -> None:
+        """Start a workflow whose id may never be reused.
+
+        Starts share the client's in-flight bound and outlast throttling
+        (`temporal.server_load`). A start whose answer was lost is sent again
+        only under an id made here: "already started" is then this start's own.
+        """
+        sends = 0
+
+        async def send() -> None:
+            nonlocal sends
+            sends += 1
             await self.temporal.start_workflow(
                 run,
                 arg,
@@ -163,7 +177,12 @@ class TemporalA2AClient(A2AClient):
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 **options,
             )
+
+        try:
+            await server_load(self.temporal).start(send, resend_lost=generated_id)
         except WorkflowAlreadyStartedError:
+            if generated_id and sends > 1:
+                return
             raise TaskIdInUse(
                 f"id {workflow_id!r} is already used by a task or pipeline (running or "
                 "ended); ids are never reused, so events and artifacts stay their own"
@@ -178,6 +197,7 @@ class TemporalA2AClient(A2AClient):
         continue_as_new_after: int | None = None,
     ) -> PipelineHandle:
         """Start `pipeline` as a `PipelineWorkflow`; returns at once with its handle."""
+        generated_id = not pipeline_id
         pipeline_id = (
             validate_task_id(pipeline_id)
             if pipeline_id
@@ -198,6 +218,7 @@ class TemporalA2AClient(A2AClient):
                 continue_as_new_after=continue_as_new_after,
                 max_children=self.settings.max_pipeline_children,
             ),
+            generated_id=generated_id,
             task_queue=self.settings.task_queue,
             static_summary=f"pipeline {pipeline.name}: {len(pipeline.steps)} steps",
             static_details=pipeline.model_dump_json(indent=2)[:_DETAILS_LIMIT],

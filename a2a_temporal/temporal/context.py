@@ -327,10 +327,10 @@ class TemporalRunContext(RunContext[AuthT]):
         child = self._client.get_workflow_handle(started.child_id, result_type=CallResult)
         try:
             async with asyncio.timeout(limit):
-                return await task_result(child)
+                return await task_result(self._client, child)
         except TimeoutError:
             await child.cancel()
-            result = await task_result(child)
+            result = await task_result(self._client, child)
             return result.model_copy(
                 update={"status": "canceled", "error": f"timed out after {limit:g}s"}
             )

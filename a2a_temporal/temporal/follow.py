@@ -5,13 +5,15 @@ update per batch it receives, so a streaming task's timeline in the Temporal
 UI shows a poll for every batch the skill publishes. `follow_events` reads with the
 poll *query* instead, which leaves nothing in the history, and sends the
 long-poll update only to wait when the query found nothing new: an idle task
-costs one poll per quiet spell, a busy one none.
+costs one poll per quiet spell, a busy one none. A long poll the server
+throttles or cannot take while it restarts is sent again after a pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
@@ -31,6 +33,7 @@ from temporalio.contrib.workflow_streams import (
 from temporalio.service import RPCError
 
 from a2a_temporal.temporal.models import EventRecord
+from a2a_temporal.temporal.server_load import retrying
 from a2a_temporal.temporal.wire import EVENTS_TOPIC
 
 __all__ = ["QUIET_READS", "READ_INTERVAL", "follow_events"]
@@ -75,7 +78,9 @@ async def follow_events(
         quiet = 0 if items.items else quiet + 1
         if quiet < QUIET_READS:
             continue
-        waited = await _wait_for_next(stream, offset)
+        waited = await retrying(
+            functools.partial(_wait_for_next, stream, offset), f"events of {workflow_id}"
+        )
         if waited is None:
             return
         yield waited

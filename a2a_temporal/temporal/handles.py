@@ -28,6 +28,7 @@ from a2a_temporal.temporal.models import Answer, QuestionState, TaskState
 from a2a_temporal.temporal.outcomes import RESULT_MEMO, carried_outcome
 from a2a_temporal.temporal.pipeline import PipelineState
 from a2a_temporal.temporal.relayed import genuine_question
+from a2a_temporal.temporal.server_load import retrying, server_load
 from a2a_temporal.temporal.wire import (
     ANSWER_UPDATE,
     PIPELINE_STATE_QUERY,
@@ -75,7 +76,7 @@ class TaskHandle:
 
     async def _wait(self) -> CallResult:
         with _translating(self.task_id):
-            return await task_result(self._handle)
+            return await task_result(self._client.temporal, self._handle)
 
     async def cancel(self) -> None:
         """Ask the task (and its callees) to stop; its result becomes `canceled`."""
@@ -171,7 +172,7 @@ class PipelineHandle:
         """
         with _translating(self.pipeline_id):
             try:
-                return await self._handle.result()
+                return await server_load(self._client.temporal).result(self._handle)
             except WorkflowFailureError as err:
                 outcome = await ended_outcome(self._handle, err.cause, PipelineState)
                 if outcome is None:
@@ -229,10 +230,14 @@ def _translate(err: RPCError, task_id: str) -> Exception:
     return err
 
 
-async def task_result(handle: WorkflowHandle[Any, CallResult]) -> CallResult:
-    """Wait for a task's `CallResult`, whichever way its workflow ended."""
+async def task_result(client: Client, handle: WorkflowHandle[Any, CallResult]) -> CallResult:
+    """Wait for a task's `CallResult`, whichever way its workflow ended.
+
+    The wait shares `client`'s long polls and outlasts the server's throttling
+    (`temporal.server_load`).
+    """
     try:
-        return await handle.result()
+        return await server_load(client).result(handle)
     except WorkflowFailureError as err:
         cause = err.cause
         outcome = await ended_outcome(handle, cause, CallResult)
@@ -252,7 +257,7 @@ async def ended_outcome(
     """
     outcome = carried_outcome(cause, model)
     if outcome is None and isinstance(cause, CancelledError):
-        description = await handle.describe()
+        description = await retrying(handle.describe, f"description of {handle.id}")
         kept: Any = await description.memo_value(RESULT_MEMO, None)
         with contextlib.suppress(ValidationError):
             outcome = None if kept is None else model.model_validate(kept)
