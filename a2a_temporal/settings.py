@@ -170,6 +170,18 @@ class AgentSettings(BaseModel):
         "cancelling them (their tasks go on on another worker); keep Kubernetes' "
         "`terminationGracePeriodSeconds` above it",
     )
+    worker_max_concurrent_activities: int = Field(
+        default=100,
+        ge=1,
+        description="skill attempts (and other activities) one worker runs at once; more "
+        "wait on the task queue for a free slot or another worker",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100,
+        ge=1,
+        description="workflow tasks (task and pipeline steps, event batches, calls) one worker "
+        "processes at once",
+    )
     deployment_name: str = Field(
         default="",
         description="the Temporal worker deployment workers belong to; set (with `build_id`), "

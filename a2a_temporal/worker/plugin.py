@@ -101,13 +101,17 @@ class AgentPlugin(SimplePlugin):
         """Register the workflows and activities; remember the queue for routing calls.
 
         With `deployment_name` set (and no deployment config of the worker's
-        own), the worker is version `build_id` of that worker deployment.
+        own), the worker is version `build_id` of that worker deployment. Its
+        slots are `worker_max_concurrent_activities` and
+        `worker_max_concurrent_workflow_tasks` unless the worker sets its own
+        (or a tuner).
         """
         parts = self._worker_parts()
         require_secrets(parts.skill_activities.missing_secrets())
         config = super().configure_worker(config)
         if config.get("deployment_config") is None:
             config["deployment_config"] = deployment_config(self.settings)
+        _limit_slots(config, self.settings)
         self.runtime.router.add_worker_queue(config["task_queue"])
         return config
 
@@ -180,6 +184,16 @@ class _WorkerParts:
         ]
 
 
+def _limit_slots(config: WorkerConfig, settings: AgentSettings) -> None:
+    """Give the worker the settings' slot limits where it has none of its own."""
+    if config.get("tuner") is not None:
+        return
+    if config.get("max_concurrent_activities") is None:
+        config["max_concurrent_activities"] = settings.worker_max_concurrent_activities
+    if config.get("max_concurrent_workflow_tasks") is None:
+        config["max_concurrent_workflow_tasks"] = settings.worker_max_concurrent_workflow_tasks
+
+
 def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
     from a2a_temporal.workflows import PASSTHROUGH_LIBRARIES, PURE_MODULES
 
@@ -187,7 +201,7 @@ def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
         runner = SandboxedWorkflowRunner()
     if isinstance(runner, SandboxedWorkflowRunner):
         restrictions = runner.restrictions.with_passthrough_modules(
-            *PURE_MODULES, *PASSTHROUGH_LIBRARIES, "opentelemetry"
+            *PURE_MODULES, *PASSTHROUGH_LIBRARIES, "opentelemetry", "a2a_temporal.workflows"
         )
         return dataclasses.replace(runner, restrictions=restrictions)
     return runner
