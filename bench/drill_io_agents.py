@@ -48,7 +48,7 @@ def paced_text(n: int) -> str:
 
 
 def _append(path: str | Path, line: str) -> None:
-    with path.open("a") as out:
+    with Path(path).open("a") as out:
         out.write(line + "\n")
 
 

@@ -22,7 +22,7 @@ async def _held(stack: DevStack, tmp_path: Path, **slots: int) -> list[tuple[flo
     """Run two 1-second holds at once on a worker with `slots`; return when each held."""
     log = tmp_path / f"holds-{uuid.uuid4().hex[:6]}.log"
     queue = f"slots-{uuid.uuid4().hex[:8]}"
-    async with stack.worker([Holder()], task_queue=queue, **slots) as client:
+    async with stack.worker([Holder()], secrets=None, task_queue=queue, **slots) as client:
         args = {"seconds": 1.0, "log": str(log)}
         results = await asyncio.gather(*(client.call("holder", "hold", args=args) for _ in "ab"))
     assert [result.status for result in results] == ["completed", "completed"]
