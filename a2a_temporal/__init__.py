@@ -1,8 +1,8 @@
 """Durable multi-agent work on Temporal: the public API.
 
-Names are imported on first use: Temporal's workflow sandbox re-imports this
-package for every workflow run, and a client that only starts tasks should
-not load the worker, the sandbox or the gateway behind other names. The
+Names are imported on first use: a client that only starts tasks should not
+load the worker, the sandbox or the gateway behind other names, and a
+workflow sandbox that imports this package pays for nothing it does not use. The
 subpackages say what lives where: `core` (runtime-agnostic), `temporal` (the
 Temporal runtime), `worker` (`AgentPlugin`), `protocol` (A2A), `trust`,
 `sandbox` and `cli`.

@@ -237,13 +237,17 @@ class SkillActivities:
 
     @contextlib.asynccontextmanager
     async def _heartbeating(self) -> AsyncIterator[None]:
-        """Heartbeat every `heartbeat_interval` for the whole attempt."""
+        """Heartbeat every `heartbeat_interval` for the whole attempt.
+
+        The first beat waits an interval: a skill done sooner costs no heartbeat
+        RPC, and the server times the heartbeat from the attempt's start anyway.
+        """
         interval = self._settings.heartbeat_interval.total_seconds()
 
         async def beat() -> None:
             while True:
-                activity.heartbeat()
                 await asyncio.sleep(interval)
+                activity.heartbeat()
 
         task = asyncio.create_task(beat())
         try:

@@ -288,3 +288,22 @@ def test_workflow_modules_pass_the_package_through_the_sandbox() -> None:
         for node in tree.body:
             if isinstance(node, ast.ImportFrom) and node.module and ours(node.module):
                 raise AssertionError(f"{module} imports {node.module} outside the passthrough")
+
+
+def test_workflow_modules_hold_no_state_the_runs_could_share() -> None:
+    """The plugin passes `a2a_temporal.workflows` through the sandbox, so runs share its modules.
+
+    Safe only while they keep no mutable module state: no module-level list, dict
+    or set, and no `global` rebinding.
+    """
+    mutable = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+    for module, path in MODULES.items():
+        if not module.startswith("a2a_temporal.workflows"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if not isinstance(node, ast.Assign | ast.AnnAssign) or "__all__" in ast.unparse(node):
+                continue
+            assert not isinstance(node.value, mutable), f"{module}:{node.lineno} is mutable state"
+        rebinds = [found for found in ast.walk(tree) if isinstance(found, ast.Global)]
+        assert not rebinds, f"{module}:{rebinds[0].lineno} rebinds a global"

@@ -82,13 +82,13 @@ __all__ = ["SkillRunWorkflow"]
 _MAX_INFRA_BACKOFF = timedelta(seconds=30)
 _SKILL_RETRY_BACKOFF = 1.0
 _BOUNDED_CARRY_PATCH = "a2a-bounded-carry"  # tasks from before it carry everything on
-_NOT_SERVER_RETRIED = [
+_NOT_SERVER_RETRIED = (
     wire.REJECTED_ERROR_TYPE,
     wire.SKILL_ERROR_TYPE,
     wire.AWAITING_INPUT_ERROR_TYPE,
     wire.SUPERSEDED_ERROR_TYPE,
     wire.TASK_CANCELED_ERROR_TYPE,
-]
+)
 
 
 @workflow.defn(name=wire.SKILL_RUN_WORKFLOW)

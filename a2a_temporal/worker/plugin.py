@@ -195,6 +195,10 @@ def _limit_slots(config: WorkerConfig, settings: AgentSettings) -> None:
 
 
 def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
+    """The sandbox, passing through our stateless workflow modules and what they import.
+
+    Without it the sandbox re-executes the workflow modules for every run.
+    """
     from a2a_temporal.workflows import PASSTHROUGH_LIBRARIES, PURE_MODULES
 
     if runner is None:
