@@ -12,7 +12,14 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, CancelledError, ChildWorkflowError, TimeoutError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    TimeoutError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.auth import subject_of
@@ -62,6 +69,7 @@ __all__ = [
 CANCELED_BY_CALLER = "canceled by caller"
 _RESOLVE_TIMEOUT = timedelta(seconds=30)
 _LIST_TIMEOUT = timedelta(seconds=30)
+_MAX_LIST_BACKOFF = timedelta(seconds=30)
 _RELAY_BELOW_PATCH = "a2a-relay-below"  # tasks from before it relayed any question
 _NATIVE_OUTCOMES_PATCH = "a2a-native-outcomes"  # tasks from before it completed whatever the end
 _ERROR_MEMO_PATCH = "a2a-error-memo"  # tasks from before it ended without the `a2a.error` memo
@@ -70,15 +78,28 @@ ChildTask = workflow.ChildWorkflowHandle[Any, CallResult]
 
 
 async def with_stored_artifacts(result: CallResult, options: SkillOptions) -> CallResult:
-    """`result` with every artifact the task's attempts stored (an activity lists them)."""
-    listed = await workflow.execute_activity(
-        wire.LIST_ARTIFACTS_ACTIVITY,
-        result.task_id,
-        result_type=list[ArtifactRef],
-        task_queue=options.task_queue,
-        start_to_close_timeout=_LIST_TIMEOUT,
-        summary="list artifacts",
-    )
+    """`result` with every artifact the task's attempts stored (an activity lists them).
+
+    The listing is retried as the skill's runtime I/O is (`infra_retries`); when
+    S3 stays unreachable longer, the task ends without the list, saying why.
+    """
+    try:
+        listed = await workflow.execute_activity(
+            wire.LIST_ARTIFACTS_ACTIVITY,
+            result.task_id,
+            result_type=list[ArtifactRef],
+            task_queue=options.task_queue,
+            start_to_close_timeout=_LIST_TIMEOUT,
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(seconds=options.infra_backoff_seconds),
+                maximum_interval=_MAX_LIST_BACKOFF,
+                maximum_attempts=options.infra_retries + 1,
+            ),
+            summary="list artifacts",
+        )
+    except ActivityError as err:
+        unlisted = f"{result.error} (its artifacts could not be listed: {err.cause})"
+        return result.model_copy(update={"error": unlisted})
     return result.model_copy(update={"artifacts": tuple(listed)})
 
 
