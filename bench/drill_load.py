@@ -11,15 +11,13 @@ import asyncio
 import tempfile
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from a2a_temporal import TemporalA2AClient
 from a2a_temporal.testing import DevStack
-from bench.drill_io_agents import paced_text
-from bench.drill_support import io_worker, peak_rss_mib, percentile
+from bench.drill_support import count_deltas, io_worker, peak_rss_mib, percentile
 from bench.drill_table import DrillRow
 
 SIZES = {"full": (2000, 200, 200), "ci": (200, 20, 50)}
@@ -112,18 +110,3 @@ async def _stream(client: TemporalA2AClient, deltas: int) -> Stream:
     return Stream(
         result.status == "completed" and result.output == deltas, lost, duplicated, seconds
     )
-
-
-def count_deltas(text: str, deltas: int) -> tuple[int, int]:
-    """Lost and duplicated deltas of text that should be `0 1 ... deltas-1 `.
-
-    A delta out of its place counts as lost (in order is part of exactly once).
-    """
-    got = text.split()
-    seen = Counter(got)
-    duplicated = sum(n - 1 for n in seen.values())
-    expected = paced_text(deltas).split()
-    lost = sum(1 for token in expected if token not in seen)
-    if not lost and not duplicated and got != expected:
-        lost = sum(1 for a, b in zip(got, expected, strict=True) if a != b)
-    return lost, duplicated

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from a2a_temporal._process import ManagedProcess
 from a2a_temporal.testing import DevStack
+from bench.drill_io_agents import paced_text
 
 IO_AGENTS = "bench.drill_io_agents:IO_AGENTS"
 IO_AGENT_NAMES = ("trivial", "streamer", "writer", "pacer", "holder")
@@ -60,3 +62,18 @@ def peak_rss_mib(pid: int) -> float:
 def lines(path: Path) -> list[str]:
     """The file's lines; none when it does not exist yet."""
     return path.read_text().splitlines() if path.exists() else []
+
+
+def count_deltas(text: str, deltas: int) -> tuple[int, int]:
+    """Lost and duplicated deltas of text that should be `0 1 ... deltas-1 `.
+
+    A delta out of its place counts as lost (in order is part of exactly once).
+    """
+    got = text.split()
+    seen = Counter(got)
+    duplicated = sum(n - 1 for n in seen.values())
+    expected = paced_text(deltas).split()
+    lost = sum(1 for token in expected if token not in seen)
+    if not lost and not duplicated and got != expected:
+        lost = sum(1 for a, b in zip(got, expected, strict=True) if a != b)
+    return lost, duplicated
