@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from temporalio.client import Client
@@ -60,3 +60,23 @@ def report(name: str, ours: float, raw: float, unit: str, target: str) -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+async def alternating(
+    ours: Callable[[], Awaitable[float]], raw: Callable[[], Awaitable[float]], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Each side's figure over `rounds` rounds, the side going first alternating.
+
+    On one dev server the later run meets a bigger database and a warmer
+    worker; alternating spreads that over both sides instead of one.
+    """
+    ours_figures: list[float] = []
+    raw_figures: list[float] = []
+    for round_ in range(rounds):
+        if round_ % 2:
+            raw_figures.append(await raw())
+            ours_figures.append(await ours())
+        else:
+            ours_figures.append(await ours())
+            raw_figures.append(await raw())
+    return ours_figures, raw_figures
