@@ -46,7 +46,7 @@ class Shape:
 
 SIZES = {
     "full": Shape(
-        tasks=100, outage=20.0, parts=8, pause=1.0, doomed=5, doomed_retries=None, bound=600
+        tasks=100, outage=20.0, parts=8, pause=1.0, doomed=5, doomed_retries=3, bound=300
     ),
     "ci": Shape(tasks=10, outage=10.0, parts=5, pause=0.4, doomed=2, doomed_retries=1, bound=45),
 }
