@@ -6,7 +6,11 @@ import asyncio
 import uuid
 from pathlib import Path
 
+from temporalio.client import Client
+from temporalio.worker import Worker, WorkerTuner
+
 from a2a_temporal.testing import DevStack
+from a2a_temporal.worker.plugin import AgentPlugin
 from bench.drill_io_agents import Holder
 from bench.drill_load import drill
 
@@ -40,3 +44,21 @@ async def test_worker_slot_limits_reach_the_temporal_worker(
     assert second_start >= first_end, "one slot: the second run waited for the first"
     (_, first_end), (second_start, _) = await _held(stack, tmp_path)
     assert second_start < first_end, "default slots: both ran at once"
+
+
+async def test_both_slot_settings_reach_the_worker_and_a_worker_of_its_own_wins(
+    stack: DevStack,
+) -> None:
+    plugin = AgentPlugin([Holder()], stack.settings(worker_max_concurrent_workflow_tasks=7))
+    client = await Client.connect(stack.temporal_address, plugins=[plugin])
+    config = Worker(client, task_queue="slots-config").config(active_config=True)
+    assert config.get("max_concurrent_workflow_tasks") == 7
+    assert config.get("max_concurrent_activities") == 100
+    own = Worker(client, task_queue="slots-own", max_concurrent_activities=3).config(
+        active_config=True
+    )
+    assert own.get("max_concurrent_activities") == 3
+    tuned = Worker(client, task_queue="slots-tuned", tuner=WorkerTuner.create_fixed()).config(
+        active_config=True
+    )
+    assert tuned.get("max_concurrent_activities") is None, "a tuner excludes slot counts"
