@@ -133,10 +133,14 @@ class AttemptLink:
                 async with asyncio.timeout(_ANNOUNCE_GRACE):
                     await asyncio.shield(self._registered)
         for task in (self._watch, self._registered):
-            if task is not None and not task.done():
+            if task is None:
+                continue
+            if not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
+            elif not task.cancelled() and (error := task.exception()) is not None:
+                activity.logger.warning("attempt bookkeeping failed: %r", error)
 
     async def ready(self) -> None:
         """Wait until a retried attempt has announced itself (older attempts are fenced off)."""
