@@ -67,11 +67,6 @@ async def _trivial_row(client: TemporalA2AClient, count: int) -> DrillRow:
         fault=f"none: {count:,} concurrent trivial runs on one worker",
         tasks=count,
         completed=sum(ok for ok, _ in runs),
-        lost_events=0,
-        duplicated_events=0,
-        missing_artifacts=0,
-        repeated_side_effects=0,
-        recovery_seconds=None,
         note=f"{count / wall:.0f} runs/s, latency p50 {percentile(latencies, 0.5):.2f} s "
         f"p95 {percentile(latencies, 0.95):.2f} s",
     )

@@ -201,11 +201,6 @@ async def _beyond_budget(stack: DevStack, proxy: FlakyProxy, shape: Shape, tmp: 
         fault="S3 unreachable beyond the retry budget",
         tasks=shape.doomed,
         completed=named,
-        lost_events=0,
-        duplicated_events=0,
-        missing_artifacts=0,
-        repeated_side_effects=0,
-        recovery_seconds=None,
         note=f"completed = failed naming the S3 endpoint; all within {took:.0f} s "
         f"(infra_retries {budget}, bound {shape.bound:g} s): "
         f"{(results[0].error or '').split(' (setting')[0]}",

@@ -24,11 +24,11 @@ class DrillRow:
     fault: str
     tasks: int
     completed: int
-    lost_events: int
-    duplicated_events: int
-    missing_artifacts: int
-    repeated_side_effects: int
-    recovery_seconds: float | None
+    lost_events: int = 0
+    duplicated_events: int = 0
+    missing_artifacts: int = 0
+    repeated_side_effects: int = 0
+    recovery_seconds: float | None = None
     note: str = ""
 
     @property
