@@ -293,6 +293,9 @@ class _Attempt:
             announce=announce,
             on_cancel=lambda: self._cancel_by_caller(),
             on_superseded=lambda: self._stop("a newer attempt of this task started"),
+            stall_after=info.heartbeat_timeout.total_seconds() / 2
+            if info.heartbeat_timeout
+            else None,
         )
         pacing = Pacing(
             base=self._owner._settings.event_batch_interval.total_seconds(),

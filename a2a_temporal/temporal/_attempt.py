@@ -10,12 +10,18 @@ Heartbeats carry a caller's cancel to an activity only as often as the SDK
 sends them (every 0.8 x heartbeat timeout), so after a short while an
 attempt also holds a `watch` update open; the workflow answers it the
 moment the task is cancelled.
+
+A worker that stood still (SIGSTOP, a frozen VM) past its heartbeat timeout
+lost its attempt without knowing, and its skill resumes before any refused
+update can tell it: after such a stall `confirm_current` asks the workflow
+(a fenced update) before the next side effect runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -89,6 +95,8 @@ class AttemptLink:
             announces itself before any other update.
         on_cancel: Called once when the workflow says the task was cancelled.
         on_superseded: Called once when a newer attempt replaced this one.
+        stall_after: Seconds the event loop may stand still before `stalled` says
+            this attempt may have been replaced (None: never).
     """
 
     def __init__(
@@ -100,6 +108,7 @@ class AttemptLink:
         announce: str | None = None,
         on_cancel: Callable[[], None],
         on_superseded: Callable[[], None],
+        stall_after: float | None = None,
     ) -> None:
         self.handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(task_id)
         self.token = token
@@ -110,6 +119,10 @@ class AttemptLink:
         self._watch: asyncio.Task[None] | None = None
         self.superseded = False
         self.cancel_requested = False
+        self._stall_after = stall_after
+        self._clock: asyncio.Task[None] | None = None
+        self._ticked = time.monotonic()
+        self._stalled = False
 
     async def __aenter__(self) -> Self:
         """Announce a retried attempt and start the cancel watch."""
@@ -119,6 +132,8 @@ class AttemptLink:
                 self._send(ATTEMPT_UPDATE, start, None, f"attempt-{self._suffix()}")
             )
         self._watch = asyncio.create_task(self._watch_cancel())
+        if self._stall_after is not None:
+            self._clock = asyncio.create_task(self._tick(self._stall_after))
         return self
 
     async def __aexit__(
@@ -132,7 +147,7 @@ class AttemptLink:
             with contextlib.suppress(BaseException):
                 async with asyncio.timeout(_ANNOUNCE_GRACE):
                     await asyncio.shield(self._registered)
-        for task in (self._watch, self._registered):
+        for task in (self._watch, self._registered, self._clock):
             if task is None:
                 continue
             if not task.done():
@@ -146,6 +161,26 @@ class AttemptLink:
         """Wait until a retried attempt has announced itself (older attempts are fenced off)."""
         if self._registered is not None:
             await asyncio.shield(self._registered)
+
+    def stalled(self) -> bool:
+        """Whether the event loop stood still over `stall_after` s since the last check."""
+        if self._stall_after is None:
+            return False
+        return self._stalled or time.monotonic() - self._ticked > self._stall_after
+
+    def clear_stall(self) -> None:
+        """The workflow confirmed this attempt after a stall."""
+        self._stalled = False
+        self._ticked = time.monotonic()
+
+    async def _tick(self, stall_after: float) -> None:
+        """Notice the event loop standing still (the process paused) for over `stall_after` s."""
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(min(stall_after / 4, 0.25))
+            if time.monotonic() - before > stall_after:
+                self._stalled = True
+            self._ticked = time.monotonic()
 
     def _suffix(self) -> str:
         return f"{self.token.run}-{self.token.attempt}"

@@ -156,6 +156,7 @@ class TemporalRunContext(RunContext[AuthT]):
         """Store `data` in S3 at `tasks/<task_id>/artifacts/<name>`; idempotent on retry."""
         key = artifact_key(self.task_id, name)
         self._raise_if_cancelled()
+        await self._confirm_current()
         with span("a2a.artifact", artifact=name, size=len(data)), storage_errors():
             size = await self._store.put_bytes(key, bytes(data), mime_type)
         return await self._record(ArtifactRef(name, self._store.uri(key), mime_type, size))
@@ -168,6 +169,7 @@ class TemporalRunContext(RunContext[AuthT]):
         self._raise_if_cancelled()
         if isinstance(source, bytes):
             return await self.write_artifact(name, source, mime_type)
+        await self._confirm_current()
         with span("a2a.artifact", artifact=name), storage_errors():
             if isinstance(source, str | Path):
                 with open(source, "rb") as reader:  # noqa: ASYNC230 - read in the upload thread
@@ -366,7 +368,20 @@ class TemporalRunContext(RunContext[AuthT]):
         )
 
     async def _recorded_step(self, key: str) -> StepRecord | None:
-        return await self._step_book.recorded(key)
+        record = await self._step_book.recorded(key)
+        if record is None:
+            await self._confirm_current()  # the step's function runs next
+        return record
+
+    async def _confirm_current(self) -> None:
+        """After the worker stood still, make sure this attempt still holds the task.
+
+        Raises:
+            Superseded: A newer attempt took over while this one stood still.
+        """
+        if self._link.stalled():
+            await self._step_book.send([])  # a fenced update: refused for a replaced attempt
+            self._link.clear_stall()
 
     async def _step_value(self, record: StepRecord) -> Any:
         return await self._step_book.value(record)
