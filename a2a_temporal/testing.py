@@ -60,7 +60,9 @@ class DevStack:
     """A Temporal dev server and an S3-compatible server on free loopback ports.
 
     Use as `async with DevStack() as stack:`; both servers are stopped on exit,
-    even when the body raises.
+    even when the body raises. `await stack.restart_temporal()` stops the Temporal
+    server and starts it again on the same ports and SQLite file (a server restart
+    that workers and clients must ride out).
 
     Args:
         data_dir: Where the SQLite file and logs go; a temporary dir (removed on
@@ -239,6 +241,20 @@ class DevStack:
                 if wanted <= live:
                     return
                 await asyncio.sleep(_POLL_INTERVAL)
+
+    async def restart_temporal(self, down_for: float = 0.0) -> None:
+        """Stop the Temporal server (SIGTERM), wait `down_for` s, start it again in place.
+
+        Same ports and same SQLite file, so workflows, their histories and the
+        namespace survive; returns once the new server answers health checks.
+        """
+        old = self.processes[0]
+        await old.stop()
+        await asyncio.sleep(down_for)
+        temporal = ManagedProcess("temporal dev server", old.argv, old.log_path)
+        self.processes[0] = temporal
+        temporal.start()
+        await asyncio.wait_for(self._wait_temporal(temporal), _STARTUP_TIMEOUT)
 
     async def stop(self) -> None:
         """Stop every server this stack started; safe to call more than once."""

@@ -73,8 +73,13 @@ class Workload:
         return 2 * self.tasks * self.steps
 
     def worker(self, name: str, **settings: object) -> ManagedProcess:
-        """A (not started) worker process for the drill's agents on its queue."""
+        """A (not started) worker process for the drill's agents on its queue.
+
+        It has an activity slot for every stepper and its callee (a stepper holds
+        its slot while its call runs) unless `settings` say otherwise.
+        """
         log = self.tmp / f"{name}.log"
+        settings = {"worker_max_concurrent_activities": 2 * self.tasks, **settings}
         return self.stack.worker_process(FAULT_AGENTS, log, task_queue=self.queue, **settings)
 
     def marked(self) -> list[tuple[float, str]]:
@@ -92,6 +97,16 @@ class Workload:
     def retried(self) -> int:
         """Retry events the subscribers saw (attempts taken over after a fault)."""
         return sum(len(watch.retries) for watch in self.watches)
+
+    def slowest_resume(self, moment: float) -> float:
+        """Seconds from `moment` to the last of the running tasks' first markers after it."""
+        marked = sorted(self.marked())
+        before = {_family(key) for t, key in marked if t <= moment}
+        firsts: dict[str, float] = {}
+        for t, key in marked:
+            if t > moment and _family(key) in before:
+                firsts.setdefault(_family(key), t)
+        return max(firsts.values(), default=moment) - moment
 
     def first_mark_after(self, moment: float) -> float | None:
         """The time of the first marker written after `moment`."""

@@ -237,7 +237,7 @@ class AttemptLink:
                 raise asyncio.CancelledError(f"update {name} was abandoned") from None
             raise InfrastructureError(f"Temporal did not answer update {name}: {err}") from None
         except RPCError as err:
-            if err.status in _TRANSIENT:
+            if err.status in _TRANSIENT or _workflow_task_failed(err):
                 raise InfrastructureError(f"Temporal is unreachable: {err.message}") from None
             raise
 
@@ -260,6 +260,17 @@ class AttemptLink:
         elif outcome == "superseded":
             self.superseded = True
             self._on_superseded()
+
+
+def _workflow_task_failed(err: RPCError) -> bool:
+    """The server dropped the update with the workflow task carrying it (WorkflowNotReady).
+
+    It happens when the server restarts under a running task; the update was not
+    applied and may be sent again.
+    """
+    return err.status == RPCStatusCode.FAILED_PRECONDITION and "workflow task failure" in (
+        err.message
+    )
 
 
 async def previous_failure(client: Client, task_id: str) -> str:
