@@ -82,13 +82,18 @@ async def retrying(
         try:
             return await read()
         except RPCError as err:
-            if err.status not in on:
+            if err.status not in on and not (_cut(err) and RPCStatusCode.UNAVAILABLE in on):
                 raise
             retries += 1
             if retries in (1, 10) or retries % 100 == 0:
                 _log.warning("read_retrying", read=what, retries=retries, error=err.message)
         await asyncio.sleep(delay * random.uniform(0.5, 1.0))
         delay = min(delay * 2, _LONGEST_DELAY)
+
+
+def _cut(err: RPCError) -> bool:
+    """A call whose connection dropped under it (the server went away): unavailable."""
+    return err.status == RPCStatusCode.CANCELLED and "transport error" in err.message
 
 
 class ServerLoad:
