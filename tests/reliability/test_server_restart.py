@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bench.drill_server_restart import drill
+from bench.drill_table import markdown
 
 
 async def test_workers_and_clients_ride_out_a_server_restart_losing_nothing() -> None:
     [row] = await drill("ci")
-    assert row.clean, row
+    assert row.clean, markdown([row])
     assert row.recovery_seconds is not None
