@@ -30,7 +30,7 @@ from temporalio.contrib.workflow_streams import (
     WorkflowStreamClient,
     WorkflowStreamItem,
 )
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from a2a_temporal.temporal.models import EventRecord
 from a2a_temporal.temporal.server_load import retrying
@@ -78,14 +78,28 @@ async def follow_events(
         quiet = 0 if items.items else quiet + 1
         if quiet < QUIET_READS:
             continue
-        waited = await retrying(
-            functools.partial(_wait_for_next, stream, offset), f"events of {workflow_id}"
-        )
+        try:
+            waited = await retrying(
+                functools.partial(_wait_for_next, stream, offset), f"events of {workflow_id}"
+            )
+        except (WorkflowQueryFailedError, RPCError) as err:
+            if not _task_failed(err):
+                raise
+            pause = True  # the workflow task is being retried (e.g. its worker was lost)
+            continue
         if waited is None:
             return
         yield waited
         offset = waited.offset + 1
         quiet = 0
+
+
+def _task_failed(err: WorkflowQueryFailedError | RPCError) -> bool:
+    """The wait failed with the workflow's task (a worker's cached copy failed): read again."""
+    if isinstance(err, WorkflowQueryFailedError):
+        return True
+    failed_task = "workflow task" in err.message.lower()
+    return err.status == RPCStatusCode.FAILED_PRECONDITION and failed_task
 
 
 async def _read(handle: WorkflowHandle[Any, Any], offset: int) -> PollResult:
