@@ -7,11 +7,14 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHistory
 
 from a2a_temporal.temporal import wire
+from a2a_temporal.temporal.attributes import STARTER_MEMO, STARTER_REVISION
 from a2a_temporal.testing import DevStack
 from tests.agents import Analyst, Chatty, Splitter
-from tests.temporal_helpers import SCHEDULED, history, running
+from tests.temporal_helpers import SCHEDULED, count, history, running
 
 UPDATE_ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+UPSERTED = EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+MARKER = EventType.EVENT_TYPE_MARKER_RECORDED
 
 
 async def test_summary_details_search_attributes_and_progress(stack: DevStack) -> None:
@@ -71,3 +74,22 @@ async def test_following_a_stream_leaves_few_polls_in_the_timeline(stack: DevSta
     publishes = updates_named(hist, wire.PUBLISH_UPDATE)
     assert publishes >= 5, "the skill should have published several batches"
     assert updates_named(hist, "__temporal_workflow_stream_poll") <= 2
+
+
+async def test_a_task_and_its_call_add_one_status_update_to_the_timeline(stack: DevStack) -> None:
+    """Started by our client or its parent, a run writes no patch marker: one upsert, its end."""
+    async with running(stack, [Splitter(), Analyst()]) as client:
+        result = await client.call("analyst", "report", args={"text": "a b"})
+        assert result.ok, result.error
+        for task_id in (result.task_id, f"{result.task_id}/call-0"):
+            hist = await history(client, task_id)
+            assert count(hist, MARKER) == 0, f"{task_id} recorded a marker"
+            upserts = [
+                event.upsert_workflow_search_attributes_event_attributes
+                for event in hist.events
+                if event.event_type == UPSERTED
+            ]
+            keys = [set(upsert.search_attributes.indexed_fields) for upsert in upserts]
+            assert keys == [{"A2AStatus"}], task_id
+            desc = await client.temporal.get_workflow_handle(task_id).describe()
+            assert await desc.memo_value(STARTER_MEMO) == STARTER_REVISION

@@ -12,11 +12,13 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.temporal import wire
+    from a2a_temporal.temporal.attributes import STARTER_MEMO
     from a2a_temporal.temporal.models import AttemptStart, AttemptToken
 
 __all__ = ["AttemptFence"]
 
 _NONCE_PATCH = "a2a-attempt-nonce"  # tasks from before it take tokens without a nonce
+_NONCE_REVISION = 1  # tasks whose starter's memo says this revision have nonces, no marker
 
 
 class AttemptFence:
@@ -28,7 +30,7 @@ class AttemptFence:
 
     def begin(self, run: int) -> str:
         """A new activity execution `run` starts: return its nonce (empty for older tasks)."""
-        nonce = str(workflow.uuid4()) if workflow.patched(_NONCE_PATCH) else ""
+        nonce = str(workflow.uuid4()) if _with_nonce() else ""
         self.token = AttemptToken(run=run, attempt=1, nonce=nonce)
         self.active_run = run
         return nonce
@@ -79,3 +81,26 @@ class AttemptFence:
                 f"attempt {token.run}.{token.attempt} did not come from this task's activity",
                 type=wire.FORGED_ATTEMPT_ERROR_TYPE,
             )
+
+
+def _with_nonce() -> bool:
+    """Whether this task's attempts get nonces: every task but those from before the patch.
+
+    A task our runtime started says so in its memo and needs no patch marker.
+    Replaying one, the patch is still looked up, so that a marker an older
+    worker wrote (a rolling deploy) is matched rather than a nondeterminism.
+    """
+    if _started_at(_NONCE_REVISION):
+        if workflow.unsafe.is_replaying_history_events():
+            workflow.patched(_NONCE_PATCH)
+        return True
+    return workflow.patched(_NONCE_PATCH)
+
+
+def _started_at(revision: int) -> bool:
+    """Whether the task's starter recorded `revision` or later in its memo."""
+    try:
+        started = workflow.memo_value(STARTER_MEMO, 0)
+    except Exception:  # a memo no converter reads: any Temporal client can start a task
+        return False
+    return isinstance(started, int) and started >= revision

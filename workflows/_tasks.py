@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.names import is_descendant, pipeline_step
     from a2a_temporal.core.types import ArtifactRef, CallResult, TaskStatus, Usage
     from a2a_temporal.temporal import wire
-    from a2a_temporal.temporal.attributes import task_attributes
+    from a2a_temporal.temporal.attributes import starter_memo, task_attributes
     from a2a_temporal.temporal.models import (
         RelayedQuestion,
         Resolution,
@@ -213,6 +213,7 @@ async def start_task(
             if options.search_attributes
             else None
         ),
+        memo=starter_memo(),
     )
 
 

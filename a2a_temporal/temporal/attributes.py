@@ -1,4 +1,4 @@
-"""The search attributes a task or pipeline starts with (pure: workflow code uses it too)."""
+"""The search attributes and memo a task starts with (pure: workflow code uses it too)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from a2a_temporal.temporal import wire
 
-__all__ = ["task_attributes"]
+__all__ = ["STARTER_MEMO", "STARTER_REVISION", "starter_memo", "task_attributes"]
+
+STARTER_MEMO = "a2a.starter"
+STARTER_REVISION = 1
+"""The runtime revision our starts (clients, the gateway, parent tasks) record in a task's memo.
+
+A task started at revision 1 or later gives its attempts a nonce without
+writing the `a2a-attempt-nonce` patch marker, and the `TemporalChangeVersion`
+search-attribute update that comes with every marker. Runs from any other
+starter take the patched path as before.
+"""
 
 
 def task_attributes(
@@ -28,3 +38,8 @@ def task_attributes(
     if subject:
         pairs.append(SearchAttributePair(wire.SEARCH_SUBJECT, subject))
     return TypedSearchAttributes(pairs)
+
+
+def starter_memo() -> dict[str, int]:
+    """The memo a task starts with: which runtime revision started it."""
+    return {STARTER_MEMO: STARTER_REVISION}

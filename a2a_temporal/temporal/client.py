@@ -21,7 +21,7 @@ from a2a_temporal.core.names import new_task_id, validate_task_id
 from a2a_temporal.core.types import Budget, CallResult
 from a2a_temporal.errors import TaskIdInUse
 from a2a_temporal.settings import AgentSettings
-from a2a_temporal.temporal.attributes import task_attributes
+from a2a_temporal.temporal.attributes import starter_memo, task_attributes
 from a2a_temporal.temporal.handles import PipelineHandle, TaskHandle
 from a2a_temporal.temporal.models import PushTarget, SkillRunInput
 from a2a_temporal.temporal.pipeline import Pipeline, PipelineInput
@@ -137,6 +137,7 @@ class TemporalA2AClient(A2AClient):
                 if self.settings.search_attributes
                 else None
             ),
+            memo=starter_memo(),
         )
         return TaskHandle(self, task_id)
 

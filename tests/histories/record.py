@@ -395,6 +395,34 @@ async def error_memo(rec: Recorder) -> None:
     assert await memo.memo_value("a2a.error") == failed.error, "the new path was taken"
 
 
+async def _patched_attempt_nonce(rec: Recorder, workflow_id: str) -> bool:
+    """Whether the run's history holds the `a2a-attempt-nonce` patch marker."""
+    history = await rec.client.temporal.get_workflow_handle(workflow_id).fetch_history()
+    return any(
+        b"a2a-attempt-nonce" in event.marker_recorded_event_attributes.SerializeToString()
+        for event in history.events
+        if event.HasField("marker_recorded_event_attributes")
+    )
+
+
+async def starter_revision(rec: Recorder) -> None:
+    """A task and its call whose memo names the runtime revision: nonces without a marker."""
+    await task_with_calls(rec)
+    for workflow_id in rec.saved.values():
+        assert not await _patched_attempt_nonce(rec, workflow_id), "the new path was taken"
+
+
+async def starter_revision_on_an_older_worker(rec: Recorder) -> None:
+    """The same start run by a worker from before the revision (a rolling deploy).
+
+    Recorded with that worker's `workflows/_fence.py` (from before the starter
+    revision) in place: it writes the marker, which newer workers must match.
+    """
+    await task_with_calls(rec)
+    for workflow_id in rec.saved.values():
+        assert await _patched_attempt_nonce(rec, workflow_id), "recorded on the older worker"
+
+
 SCENARIOS: dict[str, Scenario] = {
     "task_with_calls": task_with_calls,
     "question_parked_and_continued": question_parked_and_continued,
@@ -412,6 +440,8 @@ SCENARIOS: dict[str, Scenario] = {
     "native_outcomes": native_outcomes,
     "durable_steps_and_budget": durable_steps_and_budget,
     "error_memo": error_memo,
+    "starter_revision": starter_revision,
+    "starter_revision_on_an_older_worker": starter_revision_on_an_older_worker,
 }
 
 
