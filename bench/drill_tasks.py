@@ -3,11 +3,15 @@
 `Workload` starts `tasks` runs of `stepper.run` (bench/drill_fault_agents.py), each
 step a `ctx.step` marker, a `ctx.call`, an artifact and a progress event, with a
 question halfway; one subscriber per task follows its events and answers the
-question. Afterwards `row` counts, per task: progress, artifact and question events
-lost or duplicated; artifacts whose bytes in S3 differ from those written; marker
-lines (stepper's steps and callee's steps) written more than once, except those
-`ctx.step` documents as possible (docs/steps.md, "Exactly once, where it can be"):
-a step whose function returned just before a fault, its record never landing.
+question. With `pipelines`, each run is instead the `work` step of a two-step
+pipeline whose `check` step (a callee marking once) takes `work`'s first reply;
+the subscriber follows the pipeline's events too (its step events and the
+question relayed from `work`). Afterwards `counts` counts, per task: progress,
+artifact and question events (and pipeline events) lost or duplicated; artifacts
+whose bytes in S3 differ from those written; marker lines (stepper's, callee's
+and check's steps) written more than once, except those `ctx.step` documents as
+possible (docs/steps.md, "Exactly once, where it can be"): a step whose function
+returned just before a fault, its record never landing.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from temporalio.service import RPCError
 
 from a2a_temporal._process import ManagedProcess
 from a2a_temporal.temporal.client import TemporalA2AClient
-from a2a_temporal.temporal.handles import TaskHandle
+from a2a_temporal.temporal.handles import PipelineHandle, TaskHandle
+from a2a_temporal.temporal.pipeline import Pipeline
 from a2a_temporal.testing import DevStack
 from bench.drill_fault_agents import progress
 from bench.drill_io_agents import part_bytes
@@ -31,6 +36,14 @@ from bench.drill_support import lines
 
 FAULT_AGENTS = "bench.drill_fault_agents:FAULT_AGENTS"
 ANSWER = "go on"
+PIPELINE_EVENTS = [
+    "work running",
+    "work completed",
+    "check running",
+    "check completed",
+    "pipeline completed",
+]
+"""A drill pipeline's step and pipeline events, each once and in this order."""
 RECORD_WINDOW = 10.0
 """Seconds before a fault in which a marker may be written and its step's record lost.
 
@@ -41,13 +54,16 @@ took seconds to land (up to 5.4 s between a marker and the SIGKILL that cut it).
 
 @dataclass
 class Watch:
-    """What one task's subscriber saw."""
+    """What one task's subscriber saw (with `pipeline`, `handle` is its `work` step's task)."""
 
     handle: TaskHandle
+    pipeline: PipelineHandle | None = None
     progress: list[str] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     retries: list[str] = field(default_factory=list)
+    pipeline_events: list[str] = field(default_factory=list)
+    relayed_questions: list[str] = field(default_factory=list)
     status: str = ""
     output: object = None
 
@@ -62,6 +78,7 @@ class Workload:
     tasks: int
     steps: int
     pause: float
+    pipelines: bool = False
     part_kib: int = 16
     watches: list[Watch] = field(default_factory=list)
     _running: list[asyncio.Task[None]] = field(default_factory=list)
@@ -73,8 +90,8 @@ class Workload:
 
     @property
     def expected_marks(self) -> int:
-        """Markers a clean run writes: one per stepper step and one per call."""
-        return 2 * self.tasks * self.steps
+        """Markers a clean run writes: one per stepper step, one per call, one per check step."""
+        return (2 * self.steps + self.pipelines) * self.tasks
 
     def worker(self, name: str, **settings: object) -> ManagedProcess:
         """A (not started) worker process for the drill's agents on its queue.
@@ -118,15 +135,35 @@ class Workload:
 
     async def start(self, client: TemporalA2AClient) -> None:
         """Start every task and its subscriber."""
-        args = {"steps": self.steps, "part_kib": self.part_kib, "pause": self.pause}
+        args: dict[str, object] = {
+            "steps": self.steps,
+            "part_kib": self.part_kib,
+            "pause": self.pause,
+            "marks": str(self.marks),
+        }
         for _ in range(self.tasks):
-            handle = await client.start(
-                "stepper", "run", args={**args, "marks": str(self.marks)},
-                task_id=f"drill-{uuid.uuid4().hex[:12]}",
-            )  # fmt: skip
-            watch = Watch(handle)
+            task_id = f"drill-{uuid.uuid4().hex[:12]}"
+            if self.pipelines:
+                pipeline = await client.start_pipeline(self._pipeline(args), pipeline_id=task_id)
+                watch = Watch(client.get_task(f"{task_id}/work"), pipeline)
+                self._running.append(asyncio.create_task(_follow_pipeline(watch, pipeline)))
+            else:
+                watch = Watch(await client.start("stepper", "run", args=args, task_id=task_id))
+                self._running.append(asyncio.create_task(_follow(watch)))
             self.watches.append(watch)
-            self._running.append(asyncio.create_task(_follow(watch)))
+
+    def _pipeline(self, args: dict[str, object]) -> Pipeline:
+        """`stepper.run(args)`, then a callee that echoes its first reply."""
+        check = {"text": "${steps.work.output.0}", "marks": args["marks"]}
+        return Pipeline.parse(
+            {
+                "name": "drill",
+                "steps": [
+                    {"id": "work", "agent": "stepper", "skill": "run", "args": args},
+                    {"id": "check", "agent": "callee", "skill": "echo", "args": check},
+                ],
+            }
+        )
 
     async def finish(self, timeout: float) -> None:
         """Wait for every subscriber to see its task end (and take its result)."""
@@ -136,11 +173,14 @@ class Workload:
             for task in self._running:
                 task.cancel()
 
-    def expected_output(self) -> list[str]:
-        """What a clean run returns: the callee's replies with the answer after the middle."""
-        replies = [str(index) for index in range(self.steps)]
+    def expected_output(self) -> list[object]:
+        """What a clean run returns: the callee's replies with the answer after the middle.
+
+        A pipeline returns its two steps' outputs: those replies, then the first.
+        """
+        replies: list[object] = [str(index) for index in range(self.steps)]
         replies.insert(self.steps // 2 + 1, ANSWER)
-        return replies
+        return [replies, replies[0]] if self.pipelines else replies
 
     def unrecorded_repeats(self, faults: list[tuple[float, float]]) -> int:
         """Repeated markers a fault explains: written by the attempt it cut, record never sent.
@@ -203,11 +243,16 @@ def _family(key: str) -> str:
 
 def _views(watch: Watch, steps: int) -> list[tuple[list[str], list[str]]]:
     """(seen, expected) per kind of event the task must send exactly once, in order."""
-    return [
+    question = watch.questions[:1] or ["the question"]
+    views = [
         (watch.progress, [progress(index) for index in range(steps)]),
         (watch.artifacts, [f"part-{index}.bin" for index in range(steps)]),
-        (watch.questions, watch.questions[:1] or ["the question"]),
+        (watch.questions, question),
     ]
+    if watch.pipeline is not None:
+        views.append((watch.pipeline_events, PIPELINE_EVENTS))
+        views.append((watch.relayed_questions, question))
+    return views
 
 
 def _compare(seen: list[str], expected: list[str]) -> tuple[int, int]:
@@ -234,6 +279,29 @@ async def _follow(watch: Watch) -> None:
             watch.retries.append(str(event.payload.get("reason")))
     result = await watch.handle.result()
     watch.status, watch.output = result.status, result.output
+
+
+async def _follow_pipeline(watch: Watch, pipeline: PipelineHandle) -> None:
+    """Follow the pipeline's events, and its `work` task's once it runs; then take its result."""
+    work: asyncio.Task[None] | None = None
+    try:
+        async for event in pipeline.events():
+            if event.kind == "step":
+                watch.pipeline_events.append(f"{event.payload['step']} {event.payload['status']}")
+                if event.payload["step"] == "work" and work is None:
+                    work = asyncio.create_task(_follow(watch))
+            elif event.kind == "question":
+                watch.relayed_questions.append(event.payload["id"])
+            elif event.kind == "pipeline":
+                watch.pipeline_events.append(f"pipeline {event.payload['status']}")
+        if work is not None:
+            await work
+    finally:
+        if work is not None:
+            work.cancel()
+    state = await pipeline.result()
+    watch.status = state.status
+    watch.output = [state.steps[step].output for step in ("work", "check")]
 
 
 async def _answer(handle: TaskHandle, question_id: str, timeout: float = 120) -> None:

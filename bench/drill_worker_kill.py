@@ -1,10 +1,11 @@
 """SIGKILL the worker at random moments under load; a fresh worker starts each time.
 
-`Workload` (bench/drill_tasks.py) runs its stepper tasks (each step a `ctx.step`
-marker, a `ctx.call` whose callee marks in a `ctx.step`, an artifact and a
-progress event; a question halfway, answered by the task's subscriber). At
+`Workload` (bench/drill_tasks.py) runs its pipelines: a stepper task (each step a
+`ctx.step` marker, a `ctx.call` whose callee marks in a `ctx.step`, an artifact
+and a progress event; a question halfway, answered by the subscriber), then a
+check step that takes the stepper's first reply and marks once. At
 random moments (between 10 % and 80 % of the markers written) the running worker
-is SIGKILLed and a new worker process started at once. Every task must finish
+is SIGKILLed and a new worker process started at once. Every pipeline must finish
 with every event once, every artifact's bytes in S3 and every marker once
 (but for repeats `ctx.step` documents: see `Workload.unrecorded_repeats`).
 """
@@ -23,7 +24,7 @@ from bench.drill_support import wait_until
 from bench.drill_table import DrillRow
 from bench.drill_tasks import Workload
 
-SIZES = {"full": (100, 6, 1.0, 3), "ci": (10, 4, 0.5, 1)}  # tasks, steps, pause, kills
+SIZES = {"full": (100, 6, 1.0, 3), "ci": (10, 4, 0.5, 1)}  # pipelines, steps, pause, kills
 HEARTBEAT_TIMEOUT = 3.0
 
 
@@ -35,7 +36,7 @@ async def drill(size: str) -> list[DrillRow]:
     killed: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         async with DevStack(ui=False) as stack:
-            work = Workload(stack, queue, Path(tmp), tasks, steps, pause)
+            work = Workload(stack, queue, Path(tmp), tasks, steps, pause, pipelines=True)
             workers = [work.worker("worker-0", heartbeat_timeout=HEARTBEAT_TIMEOUT)]
             try:
                 workers[0].start()
@@ -57,20 +58,21 @@ async def drill(size: str) -> list[DrillRow]:
     counts["repeated_side_effects"] -= explained
     return [
         DrillRow(
-            fault=f"worker SIGKILLed {kills} time(s) at random moments under {tasks} tasks "
+            fault=f"worker SIGKILLed {kills} time(s) at random moments under {tasks} pipelines "
             "(a fresh worker process each time)",
             tasks=tasks,
             **counts,
             recovery_seconds=max(recoveries),
             note=f"SIGKILL to the next marker written (slowest of {kills}; steps waiting for a "
-            f"worker go on once the fresh one polls); every task cut by a kill resumed within "
+            f"worker go on once the fresh one polls); every pipeline cut by a kill resumed within "
             f"{slowest:.1f} s (heartbeat_timeout {HEARTBEAT_TIMEOUT:g} s); "
             f"{work.retried()} attempts retried; "
             f"{explained} marker(s) written again because the kill came between a step's "
             "function and its record (ctx.step's documented at-least-once window, not counted); "
-            f"{steps} steps a task, each a ctx.step marker, a ctx.call (its callee marks in a "
-            "ctx.step), a 16 KiB artifact and a progress event, a question halfway; "
-            "events = progress, artifact, question",
+            f"each pipeline a stepper task of {steps} steps (each a ctx.step marker, a ctx.call "
+            "whose callee marks in a ctx.step, a 16 KiB artifact and a progress event; a "
+            "question halfway), then a check step marking once; events = progress, artifact, "
+            "question, the pipeline's step events and the question it relays",
         )
     ]
 
