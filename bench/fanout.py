@@ -33,7 +33,7 @@ async def main(width: int, runs: int) -> None:
             median(ours),
             median(raw),
             "s",
-            "target <= 1.5",
+            "target <= 1.10",
         )
 
 

@@ -32,7 +32,7 @@ async def main(runs: int) -> None:
             median(ours) * 1000,
             median(raw) * 1000,
             "ms",
-            "target <= 1.3",
+            "target <= 1.05",
         )
 
 
