@@ -36,7 +36,7 @@ from a2a_temporal.temporal.models import EventRecord
 from a2a_temporal.temporal.server_load import retrying
 from a2a_temporal.temporal.wire import EVENTS_TOPIC
 
-__all__ = ["QUIET_READS", "READ_INTERVAL", "follow_events"]
+__all__ = ["QUIET_READS", "READ_INTERVAL", "follow_events", "read_again"]
 
 READ_INTERVAL = 0.15
 """Seconds between query reads while items keep coming (bounds the added latency)."""
@@ -83,9 +83,9 @@ async def follow_events(
                 functools.partial(_wait_for_next, stream, offset), f"events of {workflow_id}"
             )
         except (WorkflowQueryFailedError, RPCError) as err:
-            if not _task_failed(err):
+            if not read_again(err):
                 raise
-            pause = True  # the workflow task is being retried (e.g. its worker was lost)
+            pause = True  # the workflow task is being retried or moved (its worker was lost)
             continue
         if waited is None:
             return
@@ -94,12 +94,20 @@ async def follow_events(
         quiet = 0
 
 
-def _task_failed(err: WorkflowQueryFailedError | RPCError) -> bool:
-    """The wait failed with the workflow's task (a worker's cached copy failed): read again."""
+def read_again(err: WorkflowQueryFailedError | RPCError) -> bool:
+    """Whether a failed wait for events is worth reading again (nothing is lost by it).
+
+    The workflow's task failed on a worker's cached copy, or the wait timed out:
+    its worker is paused or gone, and the server hands the task to another
+    after the sticky timeout.
+    """
     if isinstance(err, WorkflowQueryFailedError):
         return True
-    failed_task = "workflow task" in err.message.lower()
-    return err.status == RPCStatusCode.FAILED_PRECONDITION and failed_task
+    if err.status == RPCStatusCode.FAILED_PRECONDITION:
+        return "workflow task" in err.message.lower()
+    if err.status == RPCStatusCode.CANCELLED:
+        return "timeout" in err.message.lower()
+    return err.status == RPCStatusCode.DEADLINE_EXCEEDED
 
 
 async def _read(handle: WorkflowHandle[Any, Any], offset: int) -> PollResult:
