@@ -324,6 +324,14 @@ class AgentSettings(BaseModel):
         "search attributes (they must be registered on the namespace as Keyword; "
         "`a2a-temporal dev` does it); the gateway's tenancy needs A2ASubject",
     )
+    lean_task_history: bool = Field(
+        default=False,
+        description="Tasks and pipelines this process starts record the runtime revision in "
+        "their memo (`a2a.starter`), and such tasks (and their calls and steps) skip the patch "
+        "markers of what that revision has: 12 events for a trivial run instead of 14. Turn it "
+        "on once no older worker polls the namespace (a finished rollout, or worker versioning): "
+        "an older worker handed such a task would take it for one from before those patches",
+    )
     require_signed_identity: bool = Field(
         default=True,
         description="workers reject runs whose identity (`auth`) is not signed by an issuer "

@@ -36,7 +36,7 @@ async def harness() -> AsyncIterator[Harness]:
     async with DevStack(ui=False) as stack:
         raw = await stack.connect()
         async with (
-            stack.worker(BENCH_AGENTS, task_queue="bench-agents") as ours,
+            stack.worker(BENCH_AGENTS, task_queue="bench-agents", lean_task_history=True) as ours,
             Worker(
                 raw,
                 task_queue=RAW_QUEUE,

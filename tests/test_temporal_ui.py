@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHistory
@@ -76,20 +77,24 @@ async def test_following_a_stream_leaves_few_polls_in_the_timeline(stack: DevSta
     assert updates_named(hist, "__temporal_workflow_stream_poll") <= 2
 
 
-async def test_a_task_and_its_call_add_one_status_update_to_the_timeline(stack: DevStack) -> None:
-    """Started by our client or its parent, a run writes no patch marker: one upsert, its end."""
-    async with running(stack, [Splitter(), Analyst()]) as client:
+@pytest.mark.parametrize("lean", [True, False])
+async def test_a_lean_task_and_its_call_write_no_patch_marker(stack: DevStack, lean: bool) -> None:
+    """With `lean_task_history`, a task and its call add one upsert, their end status."""
+    async with running(stack, [Splitter(), Analyst()], lean_task_history=lean) as client:
         result = await client.call("analyst", "report", args={"text": "a b"})
         assert result.ok, result.error
         for task_id in (result.task_id, f"{result.task_id}/call-0"):
             hist = await history(client, task_id)
-            assert count(hist, MARKER) == 0, f"{task_id} recorded a marker"
             upserts = [
                 event.upsert_workflow_search_attributes_event_attributes
                 for event in hist.events
                 if event.event_type == UPSERTED
             ]
             keys = [set(upsert.search_attributes.indexed_fields) for upsert in upserts]
-            assert keys == [{"A2AStatus"}], task_id
             desc = await client.temporal.get_workflow_handle(task_id).describe()
-            assert await desc.memo_value(STARTER_MEMO) == STARTER_REVISION
+            if lean:
+                assert (count(hist, MARKER), keys) == (0, [{"A2AStatus"}]), task_id
+                assert await desc.memo_value(STARTER_MEMO) == STARTER_REVISION
+            else:  # the patch marker and its TemporalChangeVersion upsert
+                assert (count(hist, MARKER), len(keys)) == (1, 2), task_id
+                assert await desc.memo_value(STARTER_MEMO, None) is None

@@ -12,8 +12,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from a2a_temporal.temporal import wire
-    from a2a_temporal.temporal.attributes import STARTER_MEMO
     from a2a_temporal.temporal.models import AttemptStart, AttemptToken
+    from a2a_temporal.workflows._tasks import started_at
 
 __all__ = ["AttemptFence"]
 
@@ -86,21 +86,12 @@ class AttemptFence:
 def _with_nonce() -> bool:
     """Whether this task's attempts get nonces: every task but those from before the patch.
 
-    A task our runtime started says so in its memo and needs no patch marker.
-    Replaying one, the patch is still looked up, so that a marker an older
-    worker wrote (a rolling deploy) is matched rather than a nondeterminism.
+    A task started with `lean_task_history` says so in its memo and needs no
+    patch marker. Replaying one, the patch is still looked up, so that a
+    marker an older worker wrote is matched rather than a nondeterminism.
     """
-    if _started_at(_NONCE_REVISION):
+    if started_at(_NONCE_REVISION):
         if workflow.unsafe.is_replaying_history_events():
             workflow.patched(_NONCE_PATCH)
         return True
     return workflow.patched(_NONCE_PATCH)
-
-
-def _started_at(revision: int) -> bool:
-    """Whether the task's starter recorded `revision` or later in its memo."""
-    try:
-        started = workflow.memo_value(STARTER_MEMO, 0)
-    except Exception:  # a memo no converter reads: any Temporal client can start a task
-        return False
-    return isinstance(started, int) and started >= revision

@@ -27,7 +27,12 @@ with workflow.unsafe.imports_passed_through():
     from a2a_temporal.core.names import is_descendant, pipeline_step
     from a2a_temporal.core.types import ArtifactRef, CallResult, TaskStatus, Usage
     from a2a_temporal.temporal import wire
-    from a2a_temporal.temporal.attributes import starter_memo, task_attributes
+    from a2a_temporal.temporal.attributes import (
+        STARTER_MEMO,
+        STARTER_REVISION,
+        starter_memo,
+        task_attributes,
+    )
     from a2a_temporal.temporal.models import (
         RelayedQuestion,
         Resolution,
@@ -61,6 +66,7 @@ __all__ = [
     "resolve_skills",
     "set_missing_attributes",
     "start_task",
+    "started_at",
     "verify_identity",
     "watch_child",
     "with_stored_artifacts",
@@ -163,6 +169,15 @@ def set_missing_attributes(
         workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
 
 
+def started_at(revision: int) -> bool:
+    """Whether this run's starter recorded runtime `revision` or later in its memo."""
+    try:
+        started = workflow.memo_value(STARTER_MEMO, 0)
+    except Exception:  # a memo no converter reads: any Temporal client can start a run
+        return False
+    return isinstance(started, int) and started >= revision
+
+
 async def resolve_skills(refs: list[SkillRef]) -> list[Resolution]:
     """Resolve skills once, in an activity on this worker; the answer is in the history."""
     resolved: list[Resolution] = await workflow.execute_local_activity(
@@ -213,7 +228,7 @@ async def start_task(
             if options.search_attributes
             else None
         ),
-        memo=starter_memo(),
+        memo=starter_memo() if started_at(STARTER_REVISION) else None,  # lean as its starter
     )
 
 

@@ -10,12 +10,12 @@ __all__ = ["STARTER_MEMO", "STARTER_REVISION", "starter_memo", "task_attributes"
 
 STARTER_MEMO = "a2a.starter"
 STARTER_REVISION = 1
-"""The runtime revision our starts (clients, the gateway, parent tasks) record in a task's memo.
+"""The runtime revision a lean start (`lean_task_history`) records in a task's memo.
 
 A task started at revision 1 or later gives its attempts a nonce without
 writing the `a2a-attempt-nonce` patch marker, and the `TemporalChangeVersion`
-search-attribute update that comes with every marker. Runs from any other
-starter take the patched path as before.
+search-attribute update that comes with every marker; the calls and steps it
+starts are lean too. Other runs take the patched path as before.
 """
 
 

@@ -137,9 +137,13 @@ class TemporalA2AClient(A2AClient):
                 if self.settings.search_attributes
                 else None
             ),
-            memo=starter_memo(),
+            memo=self._starter_memo(),
         )
         return TaskHandle(self, task_id)
+
+    def _starter_memo(self) -> dict[str, int] | None:
+        """The memo naming this runtime's revision, when `lean_task_history` is on."""
+        return starter_memo() if self.settings.lean_task_history else None
 
     def _signed(
         self, auth: dict[str, Any] | None, *, audience: str, task_id: str, runs: str
@@ -228,6 +232,7 @@ class TemporalA2AClient(A2AClient):
                 if self.settings.search_attributes
                 else None
             ),
+            memo=self._starter_memo(),
         )
         return PipelineHandle(self, pipeline_id)
 

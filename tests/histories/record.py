@@ -405,20 +405,31 @@ async def _patched_attempt_nonce(rec: Recorder, workflow_id: str) -> bool:
     )
 
 
+async def _lean_task_with_calls(rec: Recorder) -> None:
+    """`task_with_calls`, started by a client with `lean_task_history` on."""
+    queue = f"h-{uuid.uuid4().hex[:8]}"
+    async with rec.stack.worker(
+        [Tour(), Splitter()], task_queue=queue, lean_task_history=True
+    ) as client:
+        lean = Recorder(rec.stack, client)
+        await task_with_calls(lean)
+    rec.saved.update(lean.saved)
+
+
 async def starter_revision(rec: Recorder) -> None:
-    """A task and its call whose memo names the runtime revision: nonces without a marker."""
-    await task_with_calls(rec)
+    """A lean task and its call (their memo names the runtime revision): nonces, no marker."""
+    await _lean_task_with_calls(rec)
     for workflow_id in rec.saved.values():
         assert not await _patched_attempt_nonce(rec, workflow_id), "the new path was taken"
 
 
 async def starter_revision_on_an_older_worker(rec: Recorder) -> None:
-    """The same start run by a worker from before the revision (a rolling deploy).
+    """The same lean start run by a worker from before the revision.
 
     Recorded with that worker's `workflows/_fence.py` (from before the starter
     revision) in place: it writes the marker, which newer workers must match.
     """
-    await task_with_calls(rec)
+    await _lean_task_with_calls(rec)
     for workflow_id in rec.saved.values():
         assert await _patched_attempt_nonce(rec, workflow_id), "recorded on the older worker"
 
