@@ -329,8 +329,9 @@ class AgentSettings(BaseModel):
         description="Tasks and pipelines this process starts record the runtime revision in "
         "their memo (`a2a.starter`), and such tasks (and their calls and steps) skip the patch "
         "markers of what that revision has: 12 events for a trivial run instead of 14. Turn it "
-        "on once no older worker polls the namespace (a finished rollout, or worker versioning): "
-        "an older worker handed such a task would take it for one from before those patches",
+        "on once no older worker polls the namespace (a finished rollout, or pinned worker "
+        "versions): an older worker handed such a task mid-run would take it for one from "
+        "before those patches (see docs/deploy.md)",
     )
     require_signed_identity: bool = Field(
         default=True,

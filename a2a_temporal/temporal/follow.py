@@ -17,12 +17,14 @@ import functools
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+import structlog
 from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.contrib.workflow_streams import (
     PollInput,
@@ -37,6 +39,8 @@ from a2a_temporal.temporal.server_load import retrying
 from a2a_temporal.temporal.wire import EVENTS_TOPIC
 
 __all__ = ["QUIET_READS", "READ_INTERVAL", "follow_events", "read_again"]
+
+_log = structlog.get_logger(__name__)
 
 READ_INTERVAL = 0.15
 """Seconds between query reads while items keep coming (bounds the added latency)."""
@@ -61,6 +65,7 @@ async def follow_events(
     offset = from_offset
     pause = False
     quiet = 0
+    failed_waits = 0
     while True:
         if pause:
             await asyncio.sleep(READ_INTERVAL)
@@ -82,11 +87,19 @@ async def follow_events(
             waited = await retrying(
                 functools.partial(_wait_for_next, stream, offset), f"events of {workflow_id}"
             )
-        except (WorkflowQueryFailedError, RPCError) as err:
+        except (
+            WorkflowQueryFailedError,
+            WorkflowUpdateRPCTimeoutOrCancelledError,
+            RPCError,
+        ) as err:
             if not read_again(err):
                 raise
+            failed_waits += 1
+            if failed_waits in (1, 10) or failed_waits % 100 == 0:
+                _log.warning("events_wait_retrying", workflow_id=workflow_id, waits=failed_waits)
             pause = True  # the workflow task is being retried or moved (its worker was lost)
             continue
+        failed_waits = 0
         if waited is None:
             return
         yield waited
@@ -94,14 +107,17 @@ async def follow_events(
         quiet = 0
 
 
-def read_again(err: WorkflowQueryFailedError | RPCError) -> bool:
+def read_again(
+    err: WorkflowQueryFailedError | WorkflowUpdateRPCTimeoutOrCancelledError | RPCError,
+) -> bool:
     """Whether a failed wait for events is worth reading again (nothing is lost by it).
 
-    The workflow's task failed on a worker's cached copy, or the wait timed out:
-    its worker is paused or gone, and the server hands the task to another
-    after the sticky timeout.
+    The workflow's task failed on a worker's cached copy, or the wait timed out
+    (an update to a running workflow, a query to an ended one): its worker is
+    paused or gone, and the server hands the task to another after the sticky
+    timeout. A wait the caller cancelled raises `CancelledError` instead.
     """
-    if isinstance(err, WorkflowQueryFailedError):
+    if isinstance(err, WorkflowQueryFailedError | WorkflowUpdateRPCTimeoutOrCancelledError):
         return True
     if err.status == RPCStatusCode.FAILED_PRECONDITION:
         return "workflow task" in err.message.lower()
