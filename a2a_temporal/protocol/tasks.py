@@ -203,7 +203,8 @@ class TaskReader:
         """The task's events from offset `after`: those there now, or live until it ends.
 
         Reading those there now is bounded: a workflow that does not answer in
-        time yields none. Relayed questions their asker does not list are left out.
+        time yields none, and a wait that fails raises rather than waiting for
+        another worker. Relayed questions their asker does not list are left out.
         """
         end = None
         if not follow:
@@ -215,7 +216,7 @@ class TaskReader:
                 return
         if end is not None and end <= after:
             return
-        async for item in follow_events(self._client, task_id, after):
+        async for item in follow_events(self._client, task_id, after, outwait_workers=follow):
             if await genuine_question(self._client, task_id, item.data):
                 yield item.offset, item.data
             if end is not None and item.offset >= end - 1:

@@ -52,9 +52,12 @@ _POLL = "__temporal_workflow_stream_poll"
 
 
 async def follow_events(
-    client: Client, workflow_id: str, from_offset: int = 0
+    client: Client, workflow_id: str, from_offset: int = 0, *, outwait_workers: bool = True
 ) -> AsyncIterator[WorkflowStreamItem[EventRecord]]:
     """Yield the workflow's event records from `from_offset` on, live, until it ends.
+
+    `outwait_workers`: read again after a wait that timed out or failed with
+    the workflow's task (its worker paused or lost) instead of raising.
 
     Offsets may jump past trimmed items, as with the stream's own `subscribe`.
     Follows the workflow across continue-as-new.
@@ -92,7 +95,7 @@ async def follow_events(
             WorkflowUpdateRPCTimeoutOrCancelledError,
             RPCError,
         ) as err:
-            if not read_again(err):
+            if not (outwait_workers and read_again(err)):
                 raise
             failed_waits += 1
             if failed_waits in (1, 10) or failed_waits % 100 == 0:
