@@ -17,6 +17,7 @@ import functools
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+import structlog
 from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
@@ -38,6 +39,8 @@ from a2a_temporal.temporal.server_load import retrying
 from a2a_temporal.temporal.wire import EVENTS_TOPIC
 
 __all__ = ["QUIET_READS", "READ_INTERVAL", "follow_events", "read_again"]
+
+_log = structlog.get_logger(__name__)
 
 READ_INTERVAL = 0.15
 """Seconds between query reads while items keep coming (bounds the added latency)."""
@@ -65,6 +68,7 @@ async def follow_events(
     offset = from_offset
     pause = False
     quiet = 0
+    failed_waits = 0
     while True:
         if pause:
             await asyncio.sleep(READ_INTERVAL)
@@ -82,11 +86,23 @@ async def follow_events(
         quiet = 0 if items.items else quiet + 1
         if quiet < QUIET_READS:
             continue
-        waited = await retrying(
-            functools.partial(_wait_for_next, stream, offset),
-            f"events of {workflow_id}",
-            also=read_again if outwait_workers else None,
-        )
+        try:
+            waited = await retrying(
+                functools.partial(_wait_for_next, stream, offset), f"events of {workflow_id}"
+            )
+        except (
+            WorkflowQueryFailedError,
+            WorkflowUpdateRPCTimeoutOrCancelledError,
+            RPCError,
+        ) as err:
+            if not (outwait_workers and read_again(err)):
+                raise
+            failed_waits += 1
+            if failed_waits in (1, 10) or failed_waits % 100 == 0:
+                _log.warning("events_wait_retrying", workflow_id=workflow_id, waits=failed_waits)
+            pause = True  # the workflow task is being retried or moved (its worker was lost)
+            continue
+        failed_waits = 0
         if waited is None:
             return
         yield waited
@@ -94,7 +110,9 @@ async def follow_events(
         quiet = 0
 
 
-def read_again(err: Exception) -> bool:
+def read_again(
+    err: WorkflowQueryFailedError | WorkflowUpdateRPCTimeoutOrCancelledError | RPCError,
+) -> bool:
     """Whether a failed wait for events is worth reading again (nothing is lost by it).
 
     The workflow's task failed on a worker's cached copy, or the wait timed out
@@ -104,8 +122,6 @@ def read_again(err: Exception) -> bool:
     """
     if isinstance(err, WorkflowQueryFailedError | WorkflowUpdateRPCTimeoutOrCancelledError):
         return True
-    if not isinstance(err, RPCError):
-        return False
     if err.status == RPCStatusCode.FAILED_PRECONDITION:
         return "workflow task" in err.message.lower()
     if err.status == RPCStatusCode.CANCELLED:

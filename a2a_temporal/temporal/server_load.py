@@ -73,36 +73,22 @@ _log = structlog.get_logger(__name__)
 
 
 async def retrying(
-    read: Callable[[], Awaitable[_T]],
-    what: str,
-    *,
-    on: frozenset[RPCStatusCode] = RETRYABLE,
-    also: Callable[[Exception], bool] | None = None,
+    read: Callable[[], Awaitable[_T]], what: str, *, on: frozenset[RPCStatusCode] = RETRYABLE
 ) -> _T:
-    """`await read()`, again after a growing pause while it fails retryably.
-
-    Retryable: an `RPCError` with a status in `on`, or a failure `also` accepts.
-    """
+    """`await read()`; after a failure with a status in `on`, again after a growing pause."""
     delay = _FIRST_DELAY
     retries = 0
     while True:
         try:
             return await read()
-        except Exception as err:
-            if not (_status_in(err, on) or (also is not None and also(err))):
+        except RPCError as err:
+            if err.status not in on and not (_cut(err) and RPCStatusCode.UNAVAILABLE in on):
                 raise
             retries += 1
             if retries in (1, 10) or retries % 100 == 0:
-                _log.warning("read_retrying", read=what, retries=retries, error=str(err))
+                _log.warning("read_retrying", read=what, retries=retries, error=err.message)
         await asyncio.sleep(delay * random.uniform(0.5, 1.0))
         delay = min(delay * 2, _LONGEST_DELAY)
-
-
-def _status_in(err: Exception, on: frozenset[RPCStatusCode]) -> bool:
-    """An RPC failure with a status in `on` (a dropped connection counts as unavailable)."""
-    if not isinstance(err, RPCError):
-        return False
-    return err.status in on or (_cut(err) and RPCStatusCode.UNAVAILABLE in on)
 
 
 def _cut(err: RPCError) -> bool:
